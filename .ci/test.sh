@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The whole test suite, as the README gives it: installs and starts what the tests need,
+# then runs every test once with cargo-nextest (falling back to cargo test).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Test builds carry no debug info: faster and a smaller target dir.
+export CARGO_PROFILE_DEV_DEBUG=0 CARGO_PROFILE_TEST_DEBUG=0
+export CARGO_TERM_COLOR=never
+
+if [ ! -d ../shared/feeds-corpus ]; then
+    echo "test.sh: the shared data folder ../shared is missing (tests read its corpora)" >&2
+    exit 1
+fi
+
+if cargo nextest --version >/dev/null 2>&1; then
+    cargo nextest run --locked --no-fail-fast "$@"
+else
+    cargo test --locked --no-fail-fast "$@"
+fi

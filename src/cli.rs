@@ -1,0 +1,435 @@
+//! The command line: clap commands, and their output as aligned tables or JSON.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{Context as _, bail};
+use clap::{Args, Parser, Subcommand};
+use tokio_util::sync::CancellationToken;
+
+use crate::config::{Config, parse_feed_url};
+use crate::daemon;
+use crate::model::{Feed, FeedSettings, FeedSource};
+use crate::pipeline::RefreshReport;
+use crate::scheduler::to_datetime;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "tidings",
+    version,
+    about = "A feed aggregator daemon for people who watch a subject"
+)]
+pub struct Cli {
+    /// Config file (TOML). Without one, the embedded example config is used.
+    #[arg(long, global = true, env = "TIDINGS_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Log format: text or json.
+    #[arg(
+        long,
+        global = true,
+        env = "TIDINGS_LOG_FORMAT",
+        default_value = "text"
+    )]
+    pub log_format: String,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the daemon: poll feeds on their schedules until SIGTERM or SIGINT.
+    Run,
+    /// Poll due feeds (or the named ones) once, print what was found, and exit.
+    Poll {
+        /// Poll this feed now, due or not (repeatable).
+        #[arg(long = "feed")]
+        feeds: Vec<String>,
+        /// Poll every active feed now, due or not.
+        #[arg(long)]
+        all: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Manage feeds.
+    #[command(subcommand)]
+    Feeds(FeedsCommand),
+    /// Show each feed's last poll, result, items, next poll and errors.
+    Status {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Validate the config and exit (the same checks as at start-up).
+    CheckConfig,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FeedsCommand {
+    /// List feeds.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Add a feed by its URL, or a web page whose feed is found from its <link rel="alternate">.
+    Add(AddArgs),
+    /// Stop polling a feed; its items are kept.
+    Remove { url: String },
+    /// Import feeds from an OPML file (folders and categories become tags).
+    Import { file: PathBuf },
+    /// Export feeds as OPML 2.0 (to stdout, or to a file).
+    Export { file: Option<PathBuf> },
+}
+
+#[derive(Debug, Args)]
+pub struct AddArgs {
+    pub url: String,
+    #[arg(long)]
+    pub title: Option<String>,
+    /// Cron schedule, e.g. "*/15 * * * *".
+    #[arg(long)]
+    pub schedule: Option<String>,
+    /// Do not fetch article pages for this feed.
+    #[arg(long)]
+    pub no_extract: bool,
+    /// A tag (repeatable).
+    #[arg(long = "tag")]
+    pub tags: Vec<String>,
+    /// An extra request header, `Name: value` (repeatable).
+    #[arg(long = "header")]
+    pub headers: Vec<String>,
+}
+
+/// Runs a parsed command line; returns the process exit code.
+pub async fn run(cli: Cli) -> anyhow::Result<i32> {
+    let config = Config::load(cli.config.as_deref())?;
+    match cli.command {
+        Command::CheckConfig => {
+            println!(
+                "config {} is valid: {} feeds, database {:?}",
+                config
+                    .path
+                    .as_ref()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_else(|| "<embedded example>".into()),
+                config.feeds.len(),
+                config.database
+            );
+            Ok(0)
+        }
+        Command::Run => {
+            let ctx = Arc::new(daemon::open_context(config)?);
+            let cancel = CancellationToken::new();
+            daemon::cancel_on_signals(cancel.clone())?;
+            daemon::run(ctx, cancel).await?;
+            Ok(0)
+        }
+        Command::Poll { feeds, all, json } => poll(config, feeds, all, json).await,
+        Command::Status { json } => {
+            let ctx = daemon::open_context(config)?;
+            let feeds = ctx.store.list_feeds()?;
+            print_status(&feeds, json)?;
+            Ok(0)
+        }
+        Command::Feeds(cmd) => feeds(config, cmd).await,
+    }
+}
+
+async fn poll(config: Config, urls: Vec<String>, all: bool, json: bool) -> anyhow::Result<i32> {
+    let ctx = Arc::new(daemon::open_context(config)?);
+    let now = chrono::Utc::now().timestamp();
+    let feeds: Vec<Feed> = if !urls.is_empty() {
+        let mut feeds = Vec::new();
+        for url in &urls {
+            match ctx.store.feed_by_url(url)? {
+                Some(feed) => feeds.push(feed),
+                None => bail!("no feed with URL {url}; add it with `tidings feeds add {url}`"),
+            }
+        }
+        feeds
+    } else if all {
+        ctx.store
+            .list_feeds()?
+            .into_iter()
+            .filter(|f| f.state == crate::model::FeedState::Active)
+            .collect()
+    } else {
+        ctx.store.due_feeds(now, usize::MAX / 4, &[])?
+    };
+    let cancel = CancellationToken::new();
+    daemon::cancel_on_signals(cancel.clone())?;
+    let reports = daemon::poll_once(ctx, feeds, cancel).await;
+    print_poll(&reports, json)?;
+    Ok(0)
+}
+
+fn print_poll(reports: &[RefreshReport], json: bool) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    if json {
+        serde_json::to_writer_pretty(&mut out, reports)?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    let rows: Vec<Vec<String>> = reports
+        .iter()
+        .map(|r| {
+            vec![
+                r.feed_id.to_string(),
+                r.result.clone(),
+                r.status.map(|s| s.to_string()).unwrap_or_default(),
+                r.counts.new.to_string(),
+                r.counts.updated.to_string(),
+                r.url.clone(),
+                r.error.clone().unwrap_or_default(),
+            ]
+        })
+        .collect();
+    write_table(
+        &mut out,
+        &["ID", "RESULT", "HTTP", "NEW", "EDITED", "URL", "ERROR"],
+        &rows,
+    )?;
+    let new: usize = reports.iter().map(|r| r.counts.new).sum();
+    let errors = reports.iter().filter(|r| r.result == "error").count();
+    writeln!(
+        out,
+        "{} feeds polled, {new} new items, {errors} errors",
+        reports.len()
+    )?;
+    Ok(())
+}
+
+async fn feeds(config: Config, cmd: FeedsCommand) -> anyhow::Result<i32> {
+    let ctx = daemon::open_context(config)?;
+    let now = chrono::Utc::now().timestamp();
+    match cmd {
+        FeedsCommand::List { json } => {
+            let feeds = ctx.store.list_feeds()?;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(
+                        &feeds.iter().map(status_json).collect::<Vec<_>>()
+                    )?
+                );
+            } else {
+                let rows: Vec<Vec<String>> = feeds
+                    .iter()
+                    .map(|f| {
+                        vec![
+                            f.id.to_string(),
+                            f.state.as_str().into(),
+                            f.source.as_str().into(),
+                            f.item_count.to_string(),
+                            f.settings.tags.join(","),
+                            f.display_title().to_string(),
+                            f.url.clone(),
+                        ]
+                    })
+                    .collect();
+                write_table(
+                    &mut std::io::stdout().lock(),
+                    &["ID", "STATE", "SOURCE", "ITEMS", "TAGS", "TITLE", "URL"],
+                    &rows,
+                )?;
+            }
+        }
+        FeedsCommand::Add(args) => {
+            let url = parse_feed_url(&args.url).map_err(|m| anyhow::anyhow!("feeds add: {m}"))?;
+            if let Some(expr) = &args.schedule {
+                crate::scheduler::Schedule::parse(expr, &ctx.config.schedule.timezone)
+                    .with_context(|| "feeds add: --schedule")?;
+            }
+            let mut headers = Vec::new();
+            for h in &args.headers {
+                let (name, value) = h.split_once(':').ok_or_else(|| {
+                    anyhow::anyhow!("feeds add: --header `{h}` is not `Name: value`")
+                })?;
+                headers.push((name.trim().to_string(), value.trim().to_string()));
+            }
+            let feed_url = crate::pipeline::resolve_feed_url(&ctx.fetcher, &url, &headers).await?;
+            let settings = FeedSettings {
+                title: args.title,
+                schedule: args.schedule,
+                extract: !args.no_extract,
+                headers,
+                tags: args.tags,
+            };
+            let (id, created) =
+                ctx.store
+                    .add_feed(feed_url.as_str(), FeedSource::Cli, &settings, now)?;
+            if feed_url != url {
+                println!("found feed {feed_url} on page {url}");
+            }
+            println!(
+                "{} feed {id}: {feed_url}",
+                if created { "added" } else { "already present:" }
+            );
+        }
+        FeedsCommand::Remove { url } => {
+            if !ctx.store.disable_feed(&url)? {
+                bail!("feeds remove: no feed with URL {url}");
+            }
+            println!("removed {url} (its items are kept)");
+        }
+        FeedsCommand::Import { file } => {
+            let bytes = std::fs::read(&file)
+                .with_context(|| format!("feeds import: cannot read {}", file.display()))?;
+            let entries = crate::opml::parse_opml(&bytes)
+                .with_context(|| format!("feeds import {}", file.display()))?;
+            let (mut added, mut skipped) = (0, 0);
+            for entry in &entries {
+                let Ok(url) = parse_feed_url(&entry.xml_url) else {
+                    eprintln!("skipped {}: not an http(s) URL", entry.xml_url);
+                    skipped += 1;
+                    continue;
+                };
+                let settings = FeedSettings {
+                    title: entry.title.clone(),
+                    extract: true,
+                    tags: entry.tags.clone(),
+                    ..FeedSettings::default()
+                };
+                let (_, created) =
+                    ctx.store
+                        .add_feed(url.as_str(), FeedSource::Opml, &settings, now)?;
+                added += usize::from(created);
+            }
+            println!(
+                "imported {} feeds from {} ({added} new, {skipped} skipped)",
+                entries.len(),
+                file.display()
+            );
+        }
+        FeedsCommand::Export { file } => {
+            let feeds: Vec<crate::opml::OpmlFeed> = ctx
+                .store
+                .list_feeds()?
+                .into_iter()
+                .filter(|f| f.state != crate::model::FeedState::Disabled)
+                .map(|f| crate::opml::OpmlFeed {
+                    xml_url: f.url.clone(),
+                    title: Some(f.display_title().to_string()),
+                    html_url: f.site_url.clone(),
+                    tags: f.settings.tags.clone(),
+                })
+                .collect();
+            let text = crate::opml::write_opml("tidings feeds", &feeds);
+            match file {
+                Some(path) => std::fs::write(&path, text)
+                    .with_context(|| format!("feeds export: cannot write {}", path.display()))?,
+                None => print!("{text}"),
+            }
+        }
+    }
+    Ok(0)
+}
+
+fn iso(t: Option<i64>) -> Option<String> {
+    t.map(|t| to_datetime(t).to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+}
+
+/// One feed in `status --json` and `feeds list --json`; the shape is documented in the README.
+fn status_json(f: &Feed) -> serde_json::Value {
+    serde_json::json!({
+        "id": f.id,
+        "url": f.url,
+        "origin_url": f.origin_url,
+        "previous_url": f.previous_url,
+        "title": f.display_title(),
+        "source": f.source,
+        "state": f.state,
+        "tags": f.settings.tags,
+        "schedule": f.settings.schedule,
+        "extract": f.settings.extract,
+        "items": f.item_count,
+        "last_polled_at": iso(f.last_polled_at),
+        "last_success_at": iso(f.last_success_at),
+        "last_status": f.last_status,
+        "last_result": f.last_result,
+        "next_poll_at": iso((f.state == crate::model::FeedState::Active).then_some(f.next_poll_at)),
+        "consecutive_errors": f.consecutive_errors,
+        "last_error": f.last_error,
+        "redirect": f.redirect_url.as_ref().map(|u| serde_json::json!({"to": u, "seen": f.redirect_seen})),
+    })
+}
+
+fn print_status(feeds: &[Feed], json: bool) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    if json {
+        let value =
+            serde_json::json!({ "feeds": feeds.iter().map(status_json).collect::<Vec<_>>() });
+        serde_json::to_writer_pretty(&mut out, &value)?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    let short = |t: Option<i64>| {
+        t.map(|t| to_datetime(t).format("%Y-%m-%d %H:%M").to_string())
+            .unwrap_or_else(|| "-".into())
+    };
+    let rows: Vec<Vec<String>> = feeds
+        .iter()
+        .map(|f| {
+            vec![
+                f.id.to_string(),
+                f.state.as_str().into(),
+                short(f.last_polled_at),
+                f.last_result.clone().unwrap_or_else(|| "-".into()),
+                f.item_count.to_string(),
+                if f.state == crate::model::FeedState::Active {
+                    short(Some(f.next_poll_at))
+                } else {
+                    "-".into()
+                },
+                f.consecutive_errors.to_string(),
+                f.display_title().chars().take(40).collect(),
+                f.last_error.clone().unwrap_or_default(),
+            ]
+        })
+        .collect();
+    write_table(
+        &mut out,
+        &[
+            "ID",
+            "STATE",
+            "LAST POLL",
+            "RESULT",
+            "ITEMS",
+            "NEXT",
+            "ERRS",
+            "TITLE",
+            "LAST ERROR",
+        ],
+        &rows,
+    )?;
+    Ok(())
+}
+
+/// Writes rows as left-aligned columns separated by two spaces.
+pub fn write_table(
+    out: &mut impl Write,
+    header: &[&str],
+    rows: &[Vec<String>],
+) -> std::io::Result<()> {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let line = |out: &mut dyn Write, cells: Vec<&str>| -> std::io::Result<()> {
+        let last = cells.len().saturating_sub(1);
+        let mut text = String::new();
+        for (i, (cell, w)) in cells.iter().zip(&widths).enumerate() {
+            text.push_str(cell);
+            if i < last {
+                text.push_str(&" ".repeat(w - cell.chars().count() + 2));
+            }
+        }
+        writeln!(out, "{}", text.trim_end())
+    };
+    line(out, header.to_vec())?;
+    for row in rows {
+        line(out, row.iter().map(String::as_str).collect())?;
+    }
+    Ok(())
+}

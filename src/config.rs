@@ -1,0 +1,419 @@
+//! The config file: TOML → raw structs (unknown keys are errors) → a validated `Config`.
+//! Every error names the file, the key and what is wrong.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::model::FeedSettings;
+use crate::scheduler::Schedule;
+
+/// The example config, embedded so the binary runs with no config file at all.
+pub const EXAMPLE_CONFIG: &str = include_str!("../config/tidings.example.toml");
+
+/// A config that failed to load or validate.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("config {path}: cannot read: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("config {path}: {message}")]
+    Syntax { path: PathBuf, message: String },
+    #[error("config {path}: key `{key}`: {message}")]
+    Invalid {
+        path: PathBuf,
+        key: String,
+        message: String,
+    },
+}
+
+/// Where the database lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseLocation {
+    Sqlite(PathBuf),
+}
+
+/// Limits and manners of the HTTP client.
+#[derive(Debug, Clone)]
+pub struct FetchConfig {
+    pub user_agent: String,
+    pub concurrency: usize,
+    pub per_host: usize,
+    pub connect_timeout: Duration,
+    pub timeout: Duration,
+    pub read_timeout: Duration,
+    pub max_body_bytes: u64,
+    pub max_redirects: usize,
+}
+
+/// When feeds are polled.
+#[derive(Debug, Clone)]
+pub struct ScheduleConfig {
+    pub default: Schedule,
+    /// The time zone schedules are read in unless they name their own (`TZ=...`).
+    pub timezone: String,
+    /// Longest a server hint (`<ttl>`, max-age, Expires, Retry-After) may delay a poll.
+    pub max_hint: Duration,
+    pub error_backoff_base: Duration,
+    pub error_backoff_max: Duration,
+}
+
+/// One feed listed in the config.
+#[derive(Debug, Clone)]
+pub struct FeedConfig {
+    pub url: url::Url,
+    pub settings: FeedSettings,
+}
+
+/// A validated config.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The file it came from; `None` for the embedded example.
+    pub path: Option<PathBuf>,
+    pub database: DatabaseLocation,
+    pub fetch: FetchConfig,
+    pub schedule: ScheduleConfig,
+    pub feeds: Vec<FeedConfig>,
+    pub shutdown_grace: Duration,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    database: Option<String>,
+    contact: Option<String>,
+    shutdown_grace: Option<String>,
+    #[serde(default)]
+    fetch: RawFetch,
+    #[serde(default)]
+    schedule: RawSchedule,
+    #[serde(default)]
+    feed: Vec<RawFeed>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFetch {
+    user_agent: Option<String>,
+    concurrency: Option<usize>,
+    per_host: Option<usize>,
+    connect_timeout: Option<String>,
+    timeout: Option<String>,
+    read_timeout: Option<String>,
+    max_body_bytes: Option<u64>,
+    max_redirects: Option<usize>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSchedule {
+    default: Option<String>,
+    timezone: Option<String>,
+    max_hint: Option<String>,
+    error_backoff_base: Option<String>,
+    error_backoff_max: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFeed {
+    url: String,
+    title: Option<String>,
+    schedule: Option<String>,
+    extract: Option<bool>,
+    #[serde(default)]
+    tags: Vec<String>,
+    #[serde(default)]
+    headers: BTreeMap<String, String>,
+}
+
+impl Config {
+    /// Loads the file at `path`, or the embedded example when `path` is `None`.
+    pub fn load(path: Option<&Path>) -> Result<Config, ConfigError> {
+        match path {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                    path: path.to_path_buf(),
+                    source,
+                })?;
+                Config::from_toml(&text, Some(path))
+            }
+            None => Config::from_toml(EXAMPLE_CONFIG, None),
+        }
+    }
+
+    /// Parses and validates config text; `path` only names the source in errors.
+    pub fn from_toml(text: &str, path: Option<&Path>) -> Result<Config, ConfigError> {
+        let shown = path
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from("<embedded example config>"));
+        let raw: RawConfig = toml::from_str(text).map_err(|e| ConfigError::Syntax {
+            path: shown.clone(),
+            message: e.to_string().trim_end().to_string(),
+        })?;
+        Validator { path: shown }.validate(raw, path.map(Path::to_path_buf))
+    }
+}
+
+struct Validator {
+    path: PathBuf,
+}
+
+impl Validator {
+    fn invalid(&self, key: &str, message: impl Into<String>) -> ConfigError {
+        ConfigError::Invalid {
+            path: self.path.clone(),
+            key: key.to_string(),
+            message: message.into(),
+        }
+    }
+
+    fn duration(
+        &self,
+        key: &str,
+        value: Option<&str>,
+        default: &str,
+    ) -> Result<Duration, ConfigError> {
+        let text = value.unwrap_or(default);
+        humantime::parse_duration(text).map_err(|e| {
+            self.invalid(
+                key,
+                format!("`{text}` is not a duration like \"30s\" or \"15m\": {e}"),
+            )
+        })
+    }
+
+    fn validate(&self, raw: RawConfig, path: Option<PathBuf>) -> Result<Config, ConfigError> {
+        let database = self.database(raw.database.as_deref())?;
+        let contact = raw
+            .contact
+            .unwrap_or_else(|| "https://github.com/tidings-rs/tidings".into());
+        let user_agent = raw
+            .fetch
+            .user_agent
+            .clone()
+            .unwrap_or_else(|| format!("tidings/{} (+{contact})", env!("CARGO_PKG_VERSION")));
+        let positive =
+            |key: &str, v: Option<usize>, default: usize| -> Result<usize, ConfigError> {
+                match v.unwrap_or(default) {
+                    0 => Err(self.invalid(key, "must be at least 1")),
+                    n => Ok(n),
+                }
+            };
+        let fetch = FetchConfig {
+            user_agent,
+            concurrency: positive("fetch.concurrency", raw.fetch.concurrency, 32)?,
+            per_host: positive("fetch.per_host", raw.fetch.per_host, 2)?,
+            connect_timeout: self.duration(
+                "fetch.connect_timeout",
+                raw.fetch.connect_timeout.as_deref(),
+                "10s",
+            )?,
+            timeout: self.duration("fetch.timeout", raw.fetch.timeout.as_deref(), "60s")?,
+            read_timeout: self.duration(
+                "fetch.read_timeout",
+                raw.fetch.read_timeout.as_deref(),
+                "20s",
+            )?,
+            max_body_bytes: match raw.fetch.max_body_bytes.unwrap_or(15 * 1024 * 1024) {
+                0 => return Err(self.invalid("fetch.max_body_bytes", "must be at least 1")),
+                n => n,
+            },
+            max_redirects: raw.fetch.max_redirects.unwrap_or(5),
+        };
+
+        let timezone = raw.schedule.timezone.as_deref().unwrap_or("UTC");
+        let default_expr = raw.schedule.default.as_deref().unwrap_or("*/30 * * * *");
+        let default = Schedule::parse(default_expr, timezone)
+            .map_err(|e| self.invalid("schedule.default", e.to_string()))?;
+        let schedule = ScheduleConfig {
+            default,
+            timezone: timezone.to_string(),
+            max_hint: self.duration(
+                "schedule.max_hint",
+                raw.schedule.max_hint.as_deref(),
+                "24h",
+            )?,
+            error_backoff_base: self.duration(
+                "schedule.error_backoff_base",
+                raw.schedule.error_backoff_base.as_deref(),
+                "5m",
+            )?,
+            error_backoff_max: self.duration(
+                "schedule.error_backoff_max",
+                raw.schedule.error_backoff_max.as_deref(),
+                "12h",
+            )?,
+        };
+
+        let mut feeds: Vec<FeedConfig> = Vec::with_capacity(raw.feed.len());
+        for (i, feed) in raw.feed.into_iter().enumerate() {
+            let key = |field: &str| format!("feed[{i}].{field}");
+            let url = parse_feed_url(&feed.url).map_err(|m| self.invalid(&key("url"), m))?;
+            if feeds.iter().any(|f| f.url == url) {
+                return Err(self.invalid(&key("url"), format!("{url} is listed twice")));
+            }
+            if let Some(expr) = &feed.schedule {
+                Schedule::parse(expr, timezone)
+                    .map_err(|e| self.invalid(&key("schedule"), e.to_string()))?;
+            }
+            let mut headers = Vec::with_capacity(feed.headers.len());
+            for (name, value) in feed.headers {
+                let value = resolve_secret(&value)
+                    .map_err(|m| self.invalid(&key(&format!("headers.{name}")), m))?;
+                if reqwest::header::HeaderName::from_bytes(name.as_bytes()).is_err() {
+                    return Err(self.invalid(
+                        &key("headers"),
+                        format!("`{name}` is not a valid header name"),
+                    ));
+                }
+                headers.push((name, value));
+            }
+            feeds.push(FeedConfig {
+                url,
+                settings: FeedSettings {
+                    title: feed.title,
+                    schedule: feed.schedule,
+                    extract: feed.extract.unwrap_or(true),
+                    headers,
+                    tags: feed.tags,
+                },
+            });
+        }
+
+        Ok(Config {
+            path,
+            database,
+            fetch,
+            schedule,
+            feeds,
+            shutdown_grace: self.duration(
+                "shutdown_grace",
+                raw.shutdown_grace.as_deref(),
+                "20s",
+            )?,
+        })
+    }
+
+    fn database(&self, value: Option<&str>) -> Result<DatabaseLocation, ConfigError> {
+        let Some(value) = value else {
+            return Ok(DatabaseLocation::Sqlite(default_database_path()));
+        };
+        if value.starts_with("postgres://") || value.starts_with("postgresql://") {
+            return Err(self.invalid(
+                "database",
+                "PostgreSQL is not supported yet; use a file path or a sqlite: URL",
+            ));
+        }
+        let path = value
+            .strip_prefix("sqlite://")
+            .or_else(|| value.strip_prefix("sqlite:"))
+            .unwrap_or(value);
+        if path.is_empty() {
+            return Err(self.invalid("database", "the path is empty"));
+        }
+        Ok(DatabaseLocation::Sqlite(PathBuf::from(path)))
+    }
+}
+
+/// The database file used when the config names none: `$STATE_DIRECTORY` under systemd, else
+/// the working directory.
+pub fn default_database_path() -> PathBuf {
+    match std::env::var_os("STATE_DIRECTORY") {
+        // systemd may pass several colon-separated directories; the first is ours.
+        Some(dirs) => {
+            let first = dirs
+                .to_string_lossy()
+                .split(':')
+                .next()
+                .unwrap_or("")
+                .to_string();
+            PathBuf::from(first).join("tidings.db")
+        }
+        None => PathBuf::from("tidings.db"),
+    }
+}
+
+/// Checks that a feed URL is absolute http(s).
+pub fn parse_feed_url(text: &str) -> Result<url::Url, String> {
+    let url = url::Url::parse(text.trim()).map_err(|e| format!("`{text}` is not a URL: {e}"))?;
+    match url.scheme() {
+        "http" | "https" => Ok(url),
+        other => Err(format!("`{text}`: scheme `{other}` is not http or https")),
+    }
+}
+
+/// A secret in the config is never written inline: `env:NAME` reads an environment variable,
+/// `file:PATH` a file; anything else is taken literally (fine for non-secret header values).
+pub fn resolve_secret(value: &str) -> Result<String, String> {
+    if let Some(name) = value.strip_prefix("env:") {
+        std::env::var(name).map_err(|_| format!("environment variable {name} is not set"))
+    } else if let Some(path) = value.strip_prefix("file:") {
+        std::fs::read_to_string(path)
+            .map(|s| s.trim_end().to_string())
+            .map_err(|e| format!("cannot read {path}: {e}"))
+    } else {
+        Ok(value.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_example_is_valid() {
+        let config = Config::load(None).unwrap();
+        assert!(!config.feeds.is_empty());
+        assert_eq!(config.fetch.per_host, 2);
+    }
+
+    #[test]
+    fn unknown_key_is_named() {
+        let err = Config::from_toml("databse = \"x.db\"\n", Some(Path::new("t.toml"))).unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains("t.toml") && text.contains("databse"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn bad_schedule_names_the_feed_key() {
+        let toml = "[[feed]]\nurl = \"https://example.org/feed\"\nschedule = \"61 * * * *\"\n";
+        let text = Config::from_toml(toml, Some(Path::new("t.toml")))
+            .unwrap_err()
+            .to_string();
+        assert!(text.contains("feed[0].schedule"), "{text}");
+    }
+
+    #[test]
+    fn bad_duration_and_url_are_named() {
+        let text = Config::from_toml("[fetch]\ntimeout = \"soon\"\n", None)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            text.contains("fetch.timeout") && text.contains("soon"),
+            "{text}"
+        );
+        let text = Config::from_toml("[[feed]]\nurl = \"ftp://x/y\"\n", None)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            text.contains("feed[0].url") && text.contains("ftp"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn database_forms() {
+        let c = Config::from_toml("database = \"sqlite:/tmp/a.db\"\n", None).unwrap();
+        assert_eq!(c.database, DatabaseLocation::Sqlite("/tmp/a.db".into()));
+        let c = Config::from_toml("database = \"b.db\"\n", None).unwrap();
+        assert_eq!(c.database, DatabaseLocation::Sqlite("b.db".into()));
+    }
+}

@@ -1,0 +1,327 @@
+//! The one HTTP client: conditional GET, connect/idle/total timeouts, a streamed body cap on
+//! decoded bytes, redirects followed by hand (so a permanent one can be learned), and the
+//! server's hints about when to come back.
+
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use reqwest::StatusCode;
+use reqwest::header::{self, HeaderMap, HeaderValue};
+use url::Url;
+
+use crate::config::FetchConfig;
+use crate::scheduler::ServerHints;
+
+/// A request for a feed (or page): where, and what we already have.
+#[derive(Debug, Clone, Default)]
+pub struct FetchRequest<'a> {
+    pub etag: Option<&'a str>,
+    pub last_modified: Option<&'a str>,
+    pub headers: &'a [(String, String)],
+}
+
+/// What a fetch gave, when the server answered.
+#[derive(Debug)]
+pub enum FetchOutcome {
+    /// 2xx with a body.
+    Fetched(FetchedBody),
+    /// 304: what we have is current.
+    NotModified { meta: ResponseMeta },
+    /// 429 or 503: the server asks us to slow down.
+    SlowDown { status: u16, meta: ResponseMeta },
+    /// 410: the feed is gone for good.
+    Gone { meta: ResponseMeta },
+}
+
+/// A 2xx response body and its metadata.
+#[derive(Debug)]
+pub struct FetchedBody {
+    pub body: Vec<u8>,
+    pub content_type: Option<String>,
+    pub meta: ResponseMeta,
+}
+
+/// What every answer carries besides the body.
+#[derive(Debug, Clone, Default)]
+pub struct ResponseMeta {
+    pub status: u16,
+    /// The URL that finally answered.
+    pub final_url: String,
+    /// Where the first hop pointed if it was a permanent redirect (301/308).
+    pub permanent_redirect: Option<String>,
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+    pub hints: ServerHints,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum FetchError {
+    #[error("fetch {url}: HTTP {status}")]
+    Status { url: String, status: u16 },
+    #[error("fetch {url}: timed out after {after:?}")]
+    Timeout { url: String, after: Duration },
+    #[error("fetch {url}: body larger than the {limit}-byte cap")]
+    TooLarge { url: String, limit: u64 },
+    #[error("fetch {url}: more than {limit} redirects")]
+    TooManyRedirects { url: String, limit: usize },
+    #[error("fetch {url}: redirect with a bad Location `{location}`")]
+    BadRedirect { url: String, location: String },
+    #[error("fetch {url}: {source}")]
+    Network {
+        url: String,
+        #[source]
+        source: reqwest::Error,
+    },
+}
+
+impl FetchError {
+    /// A short name for the kind of error, for counters and status output.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            FetchError::Status { .. } => "http-status",
+            FetchError::Timeout { .. } => "timeout",
+            FetchError::TooLarge { .. } => "too-large",
+            FetchError::TooManyRedirects { .. } | FetchError::BadRedirect { .. } => "redirect",
+            FetchError::Network { .. } => "network",
+        }
+    }
+}
+
+/// The shared HTTP client and its limits.
+#[derive(Clone)]
+pub struct Fetcher {
+    client: reqwest::Client,
+    config: FetchConfig,
+}
+
+impl Fetcher {
+    pub fn new(config: &FetchConfig) -> Result<Fetcher, reqwest::Error> {
+        let client = reqwest::Client::builder()
+            .user_agent(&config.user_agent)
+            .connect_timeout(config.connect_timeout)
+            .read_timeout(config.read_timeout)
+            .timeout(config.timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            // Proxies only when configured: the *_PROXY variables would bypass the address policy.
+            .no_proxy()
+            .pool_idle_timeout(Duration::from_secs(30))
+            .pool_max_idle_per_host(config.per_host)
+            .build()?;
+        Ok(Fetcher {
+            client,
+            config: config.clone(),
+        })
+    }
+
+    /// GETs `url`, following up to `max_redirects` redirects, and reads the body up to the cap.
+    pub async fn fetch(
+        &self,
+        url: &str,
+        request: &FetchRequest<'_>,
+    ) -> Result<FetchOutcome, FetchError> {
+        let mut current = url.to_string();
+        let mut permanent_redirect = None;
+        for hop in 0..=self.config.max_redirects {
+            let response = self.send(&current, request).await?;
+            let status = response.status();
+            if status.is_redirection() && status != StatusCode::NOT_MODIFIED {
+                let location = response
+                    .headers()
+                    .get(header::LOCATION)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("")
+                    .to_string();
+                let next = Url::parse(&current)
+                    .and_then(|base| base.join(&location))
+                    .ok()
+                    .filter(|u| matches!(u.scheme(), "http" | "https"))
+                    .ok_or_else(|| FetchError::BadRedirect {
+                        url: current.clone(),
+                        location: location.clone(),
+                    })?;
+                if hop == 0
+                    && matches!(
+                        status,
+                        StatusCode::MOVED_PERMANENTLY | StatusCode::PERMANENT_REDIRECT
+                    )
+                {
+                    permanent_redirect = Some(next.to_string());
+                }
+                current = next.to_string();
+                continue;
+            }
+            let meta = ResponseMeta {
+                status: status.as_u16(),
+                final_url: current.clone(),
+                permanent_redirect,
+                etag: header_string(response.headers(), header::ETAG),
+                last_modified: header_string(response.headers(), header::LAST_MODIFIED),
+                hints: hints_from_headers(response.headers(), chrono::Utc::now()),
+            };
+            return match status {
+                StatusCode::NOT_MODIFIED => Ok(FetchOutcome::NotModified { meta }),
+                StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE => {
+                    Ok(FetchOutcome::SlowDown {
+                        status: status.as_u16(),
+                        meta,
+                    })
+                }
+                StatusCode::GONE => Ok(FetchOutcome::Gone { meta }),
+                s if s.is_success() => {
+                    let content_type = header_string(response.headers(), header::CONTENT_TYPE);
+                    let body = self.read_capped(&current, response).await?;
+                    Ok(FetchOutcome::Fetched(FetchedBody {
+                        body,
+                        content_type,
+                        meta,
+                    }))
+                }
+                s => Err(FetchError::Status {
+                    url: current,
+                    status: s.as_u16(),
+                }),
+            };
+        }
+        Err(FetchError::TooManyRedirects {
+            url: url.to_string(),
+            limit: self.config.max_redirects,
+        })
+    }
+
+    async fn send(
+        &self,
+        url: &str,
+        request: &FetchRequest<'_>,
+    ) -> Result<reqwest::Response, FetchError> {
+        let mut builder = self.client.get(url);
+        if let Some(etag) = request.etag {
+            builder = builder.header(header::IF_NONE_MATCH, etag);
+        }
+        if let Some(modified) = request.last_modified {
+            builder = builder.header(header::IF_MODIFIED_SINCE, modified);
+        }
+        for (name, value) in request.headers {
+            builder = builder.header(name.as_str(), value.as_str());
+        }
+        builder.send().await.map_err(|e| self.classify(url, e))
+    }
+
+    /// Streams the body, counting decoded bytes, and stops at the cap.
+    async fn read_capped(
+        &self,
+        url: &str,
+        response: reqwest::Response,
+    ) -> Result<Vec<u8>, FetchError> {
+        let limit = self.config.max_body_bytes;
+        if response.content_length().is_some_and(|n| n > limit) {
+            return Err(FetchError::TooLarge {
+                url: url.to_string(),
+                limit,
+            });
+        }
+        let mut body =
+            Vec::with_capacity(response.content_length().unwrap_or(16 * 1024).min(limit) as usize);
+        let mut stream = response.bytes_stream();
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(|e| self.classify(url, e))?;
+            if body.len() as u64 + chunk.len() as u64 > limit {
+                return Err(FetchError::TooLarge {
+                    url: url.to_string(),
+                    limit,
+                });
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
+    }
+
+    fn classify(&self, url: &str, error: reqwest::Error) -> FetchError {
+        if error.is_timeout() {
+            FetchError::Timeout {
+                url: url.to_string(),
+                after: self.config.timeout,
+            }
+        } else {
+            FetchError::Network {
+                url: url.to_string(),
+                source: error,
+            }
+        }
+    }
+}
+
+fn header_string(headers: &HeaderMap, name: header::HeaderName) -> Option<String> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+}
+
+/// Reads Cache-Control max-age, Expires and Retry-After.
+pub fn hints_from_headers(headers: &HeaderMap, now: chrono::DateTime<chrono::Utc>) -> ServerHints {
+    let text = |name| {
+        headers
+            .get(name)
+            .and_then(|v: &HeaderValue| v.to_str().ok())
+    };
+    let max_age = text(header::CACHE_CONTROL).and_then(|cc| {
+        cc.split(',').find_map(|d| {
+            let (k, v) = d.trim().split_once('=')?;
+            (k.trim().eq_ignore_ascii_case("max-age"))
+                .then(|| v.trim().trim_matches('"').parse::<u64>().ok())?
+        })
+    });
+    let expires = text(header::EXPIRES)
+        .and_then(parse_http_date)
+        .and_then(|t| (t - now).to_std().ok());
+    let retry_after = text(header::RETRY_AFTER).and_then(|v| match v.trim().parse::<u64>() {
+        Ok(secs) => Some(Duration::from_secs(secs)),
+        Err(_) => parse_http_date(v).and_then(|t| (t - now).to_std().ok()),
+    });
+    ServerHints {
+        fresh_for: max_age.map(Duration::from_secs).or(expires),
+        retry_after,
+        ttl: None,
+    }
+}
+
+/// Parses an HTTP date (IMF-fixdate, or the RFC 850 / asctime forms loosely via RFC 2822).
+fn parse_http_date(text: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    chrono::DateTime::parse_from_rfc2822(text.trim())
+        .ok()
+        .map(|t| t.with_timezone(&chrono::Utc))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hints() {
+        let now = chrono::DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z")
+            .unwrap()
+            .with_timezone(&chrono::Utc);
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("public, max-age=600"),
+        );
+        h.insert(header::RETRY_AFTER, HeaderValue::from_static("120"));
+        let hints = hints_from_headers(&h, now);
+        assert_eq!(hints.fresh_for, Some(Duration::from_secs(600)));
+        assert_eq!(hints.retry_after, Some(Duration::from_secs(120)));
+
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::EXPIRES,
+            HeaderValue::from_static("Thu, 01 Jan 2026 01:00:00 GMT"),
+        );
+        h.insert(
+            header::RETRY_AFTER,
+            HeaderValue::from_static("Thu, 01 Jan 2026 00:30:00 GMT"),
+        );
+        let hints = hints_from_headers(&h, now);
+        assert_eq!(hints.fresh_for, Some(Duration::from_secs(3600)));
+        assert_eq!(hints.retry_after, Some(Duration::from_secs(1800)));
+    }
+}

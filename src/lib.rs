@@ -1,0 +1,26 @@
+//! tidings: a feed aggregator daemon for people who watch a subject.
+//!
+//! Map of the modules, in pipeline order (see `DESIGN.md` in the shared folder):
+//! - `cli` — clap commands and their table/JSON output; `main.rs` stays thin.
+//! - `config` — TOML → validated `Config`; every error names file and key.
+//! - `daemon` — wiring, the polling loop within global and per-host limits, signals.
+//! - `pipeline` — the one orchestrator: fetch → parse → schedule → store for one feed.
+//! - `scheduler` — cron schedules, stable offsets, server hints, error backoff (pure).
+//! - `fetch` — the HTTP client: conditional GET, caps, timeouts, redirects.
+//! - `parse` — feed bytes → items with our own dedup key (pure); `dates` reads feed dates.
+//! - `discover` — finds a feed from a web page; `opml` — OPML import/export (pure).
+//! - `store` — SQLite: migrations, one file per aggregate; the only module that writes SQL.
+//! - `model` — plain domain types; no I/O.
+
+pub mod cli;
+pub mod config;
+pub mod daemon;
+pub mod dates;
+pub mod discover;
+pub mod fetch;
+pub mod model;
+pub mod opml;
+pub mod parse;
+pub mod pipeline;
+pub mod scheduler;
+pub mod store;

@@ -1,0 +1,241 @@
+//! Byte-level fixes that let feed-rs read old and sloppy feeds: Atom 0.3, RSS without a
+//! version or with 0.90, the Userland RSS 2 default namespace, and UTF-8 feeds with stray
+//! Latin-1 bytes. Only the prolog and root tag are rewritten, never item content.
+
+use std::borrow::Cow;
+
+const ATOM_03_NS: &[u8] = b"http://purl.org/atom/ns#";
+const ATOM_10_NS: &[u8] = b"http://www.w3.org/2005/Atom";
+const USERLAND_RSS2_NS: &[u8] = b" xmlns=\"http://backend.userland.com/rss2\"";
+
+/// RSS versions feed-rs dispatches on.
+const KNOWN_RSS_VERSIONS: &[&str] = &["0.91", "0.92", "2.0"];
+
+/// Returns the body with legacy markers rewritten, or unchanged (borrowed) when none apply.
+pub fn prepare(body: &[u8]) -> Cow<'_, [u8]> {
+    // UTF-16/32 documents are left to quick-xml's own decoding.
+    if body.starts_with(&[0xFF, 0xFE])
+        || body.starts_with(&[0xFE, 0xFF])
+        || body.get(1) == Some(&0)
+        || body.first() == Some(&0)
+    {
+        return Cow::Borrowed(body);
+    }
+    let Some((root_start, root_end)) = root_tag(body) else {
+        return Cow::Borrowed(body);
+    };
+    let root = &body[root_start..root_end];
+    let mut out: Option<Vec<u8>> = None;
+
+    if root.starts_with(b"<rss")
+        && root
+            .get(4)
+            .is_some_and(|b| b.is_ascii_whitespace() || *b == b'>')
+    {
+        let mut tag = root.to_vec();
+        let version = attribute(&tag, b"version");
+        if !version
+            .as_deref()
+            .is_some_and(|v| KNOWN_RSS_VERSIONS.contains(&v))
+        {
+            tag = set_version(&tag, version.is_some());
+        }
+        if let Some(pos) = find(&tag, USERLAND_RSS2_NS) {
+            tag.drain(pos..pos + USERLAND_RSS2_NS.len());
+        }
+        if tag != root {
+            let mut v = Vec::with_capacity(body.len() + 16);
+            v.extend_from_slice(&body[..root_start]);
+            v.extend_from_slice(&tag);
+            v.extend_from_slice(&body[root_end..]);
+            out = Some(v);
+        }
+    } else if root.starts_with(b"<feed") && find(root, ATOM_03_NS).is_some() {
+        // Atom 0.3 is read as Atom 1.0: same namespace role, issued/modified renamed.
+        let mut v = replace_all(body, ATOM_03_NS, ATOM_10_NS);
+        for (old, new) in [("issued", "published"), ("modified", "updated")] {
+            v = replace_all(
+                &v,
+                format!("<{old}>").as_bytes(),
+                format!("<{new}>").as_bytes(),
+            );
+            v = replace_all(
+                &v,
+                format!("</{old}>").as_bytes(),
+                format!("</{new}>").as_bytes(),
+            );
+        }
+        // 0.3's mode="escaped" content is HTML; say so the 1.0 way.
+        v = replace_all(&v, b"type=\"text/html\" mode=\"escaped\"", b"type=\"html\"");
+        v = replace_all(&v, b"mode=\"escaped\" type=\"text/html\"", b"type=\"html\"");
+        out = Some(v);
+    }
+    match out {
+        Some(v) => Cow::Owned(v),
+        None => Cow::Borrowed(body),
+    }
+}
+
+/// True when the XML declaration names UTF-8 or no encoding at all.
+pub fn declares_utf8(body: &[u8]) -> bool {
+    let head = &body[..body.len().min(200)];
+    if !head.starts_with(b"<?xml") {
+        return true;
+    }
+    let decl_end = find(head, b"?>").unwrap_or(head.len());
+    match attribute(&head[..decl_end], b"encoding") {
+        Some(enc) => enc.eq_ignore_ascii_case("utf-8") || enc.eq_ignore_ascii_case("utf8"),
+        None => true,
+    }
+}
+
+/// Keeps valid UTF-8 and reads each invalid byte as windows-1252.
+pub fn repair_utf8(body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(body.len() + 64);
+    let mut rest = body;
+    loop {
+        match std::str::from_utf8(rest) {
+            Ok(valid) => {
+                out.extend_from_slice(valid.as_bytes());
+                return out;
+            }
+            Err(e) => {
+                let (valid, after) = rest.split_at(e.valid_up_to());
+                out.extend_from_slice(valid);
+                let bad = e.error_len().unwrap_or(after.len()).max(1).min(after.len());
+                let (decoded, _, _) = encoding_rs::WINDOWS_1252.decode(&after[..bad]);
+                out.extend_from_slice(decoded.as_bytes());
+                rest = &after[bad..];
+            }
+        }
+    }
+}
+
+/// The byte range of the root element's start tag (skipping the declaration, comments,
+/// processing instructions and DOCTYPE).
+fn root_tag(body: &[u8]) -> Option<(usize, usize)> {
+    let mut i = 0;
+    let limit = body.len().min(64 * 1024);
+    while i < limit {
+        let start = i + body[i..limit].iter().position(|&b| b == b'<')?;
+        let next = body.get(start + 1)?;
+        if matches!(next, b'?' | b'!') {
+            let close = if body[start..].starts_with(b"<!--") {
+                &b"-->"[..]
+            } else {
+                &b">"[..]
+            };
+            i = start + find(&body[start..limit], close)? + close.len();
+            continue;
+        }
+        let end = start + find(&body[start..limit], b">")? + 1;
+        return Some((start, end));
+    }
+    None
+}
+
+fn attribute(tag: &[u8], name: &[u8]) -> Option<String> {
+    let mut from = 0;
+    while let Some(pos) = find(&tag[from..], name) {
+        let at = from + pos;
+        let before_ok = at > 0 && tag[at - 1].is_ascii_whitespace();
+        let rest = &tag[at + name.len()..];
+        let trimmed = rest
+            .iter()
+            .position(|b| !b.is_ascii_whitespace())
+            .map(|p| &rest[p..])
+            .unwrap_or(&[]);
+        if before_ok && trimmed.first() == Some(&b'=') {
+            let value = &trimmed[1..];
+            let value = &value[value
+                .iter()
+                .position(|b| !b.is_ascii_whitespace())
+                .unwrap_or(0)..];
+            let quote = *value.first()?;
+            if quote == b'"' || quote == b'\'' {
+                let end = value[1..].iter().position(|&b| b == quote)?;
+                return Some(String::from_utf8_lossy(&value[1..1 + end]).into_owned());
+            }
+        }
+        from = at + name.len();
+    }
+    None
+}
+
+/// Sets `version="2.0"` on an `<rss` tag, replacing an unknown version or adding one.
+fn set_version(tag: &[u8], has_version: bool) -> Vec<u8> {
+    if has_version {
+        let pos = find(tag, b"version").unwrap_or(0);
+        let eq = pos + tag[pos..].iter().position(|&b| b == b'=').unwrap_or(0);
+        let open = eq
+            + tag[eq..]
+                .iter()
+                .position(|&b| b == b'"' || b == b'\'')
+                .unwrap_or(0);
+        let quote = tag[open];
+        let close = open
+            + 1
+            + tag[open + 1..]
+                .iter()
+                .position(|&b| b == quote)
+                .unwrap_or(0);
+        let mut v = tag[..open + 1].to_vec();
+        v.extend_from_slice(b"2.0");
+        v.extend_from_slice(&tag[close..]);
+        v
+    } else {
+        let mut v = b"<rss version=\"2.0\"".to_vec();
+        v.extend_from_slice(&tag[4..]);
+        v
+    }
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+fn replace_all(haystack: &[u8], needle: &[u8], with: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(haystack.len());
+    let mut rest = haystack;
+    while let Some(pos) = find(rest, needle) {
+        out.extend_from_slice(&rest[..pos]);
+        out.extend_from_slice(with);
+        rest = &rest[pos + needle.len()..];
+    }
+    out.extend_from_slice(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rss_versions_and_namespace() {
+        let fixed = prepare(b"<?xml version=\"1.0\"?>\n<!DOCTYPE rss SYSTEM \"x.dtd\">\n<rss version=\"0.9\"><channel/></rss>");
+        assert!(
+            find(&fixed, b"<rss version=\"2.0\">").is_some(),
+            "{}",
+            String::from_utf8_lossy(&fixed)
+        );
+        let fixed = prepare(b"<rss>\n<channel/></rss>");
+        assert!(fixed.starts_with(b"<rss version=\"2.0\">"));
+        let fixed = prepare(
+            b"<rss version=\"2.0\" xmlns=\"http://backend.userland.com/rss2\"><channel/></rss>",
+        );
+        assert_eq!(&fixed[..], b"<rss version=\"2.0\"><channel/></rss>");
+        let untouched = b"<rss version=\"2.0\"><channel/></rss>";
+        assert!(matches!(prepare(untouched), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn stray_latin1_is_repaired() {
+        assert_eq!(repair_utf8(b"caf\xe9 \xc3\xa9"), "café é".as_bytes());
+        assert!(declares_utf8(
+            b"<?xml version=\"1.0\" encoding='UTF-8'?><rss/>"
+        ));
+        assert!(!declares_utf8(
+            b"<?xml version=\"1.0\" encoding=\"windows-1251\"?><rss/>"
+        ));
+    }
+}

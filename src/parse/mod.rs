@@ -1,0 +1,370 @@
+//! Feed bytes → `FeedMeta` and `NewItem`s: feed-rs over the raw bytes with the feed URL as base,
+//! our own stable dedup key, canonical links and a content hash. Pure.
+
+use std::collections::HashSet;
+
+use feed_rs::model::{Entry, Text};
+use url::Url;
+
+use crate::model::{FeedMeta, NewItem};
+
+mod legacy;
+
+/// A parsed feed.
+#[derive(Debug, Clone, Default)]
+pub struct ParsedFeed {
+    pub meta: FeedMeta,
+    /// Entries in document order, one per dedup key (the first wins).
+    pub items: Vec<NewItem>,
+    /// Entries dropped because an earlier entry had the same key.
+    pub duplicate_keys: usize,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("parse feed {url}: {reason}")]
+pub struct ParseError {
+    pub url: String,
+    pub reason: String,
+}
+
+/// Query parameters that only track the reader; removed from links.
+const TRACKING_PARAMS: &[&str] = &[
+    "fbclid",
+    "gclid",
+    "dclid",
+    "gbraid",
+    "wbraid",
+    "msclkid",
+    "yclid",
+    "igshid",
+    "mc_cid",
+    "mc_eid",
+    "_hsenc",
+    "_hsmi",
+    "mkt_tok",
+    "at_medium",
+    "at_campaign",
+    "ocid",
+    "ncid",
+    "cmpid",
+    "ref_src",
+];
+
+/// Parses a feed from its raw bytes (never a decoded string: the XML declaration names the
+/// charset). `url` is the base for relative links and names the feed in errors.
+pub fn parse_feed(body: &[u8], url: &str) -> Result<ParsedFeed, ParseError> {
+    let error = |reason: String| ParseError {
+        url: url.to_string(),
+        reason,
+    };
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(error("the body is empty".into()));
+    }
+    let prepared = legacy::prepare(body);
+    let first = run_feed_rs(&prepared, url);
+    let feed = match first {
+        // Feeds that call themselves UTF-8 but carry stray Latin-1 bytes: repair and retry.
+        Err(_) if std::str::from_utf8(&prepared).is_err() && legacy::declares_utf8(&prepared) => {
+            run_feed_rs(&legacy::repair_utf8(&prepared), url)
+        }
+        other => other,
+    };
+    let feed = feed.map_err(|e| {
+        let looks_html = body.len() > 20 && {
+            let head = String::from_utf8_lossy(&body[..body.len().min(512)]).to_ascii_lowercase();
+            head.contains("<html") || head.contains("<!doctype html")
+        };
+        if looks_html {
+            error(format!("not a feed: the server sent an HTML page ({e})"))
+        } else {
+            error(e.to_string())
+        }
+    })?;
+
+    let base = Url::parse(url).ok();
+    let meta = FeedMeta {
+        title: feed
+            .title
+            .as_ref()
+            .map(plain_text)
+            .filter(|t| !t.is_empty()),
+        site_url: feed
+            .links
+            .iter()
+            .find(|l| l.rel.as_deref().is_none_or(|r| r == "alternate"))
+            .map(|l| l.href.clone()),
+        ttl_minutes: feed.ttl,
+    };
+    let mut seen = HashSet::with_capacity(feed.entries.len());
+    let mut parsed = ParsedFeed {
+        meta,
+        items: Vec::with_capacity(feed.entries.len()),
+        duplicate_keys: 0,
+    };
+    for entry in &feed.entries {
+        let item = new_item(entry, base.as_ref());
+        if seen.insert(item.dedup_key.clone()) {
+            parsed.items.push(item);
+        } else {
+            parsed.duplicate_keys += 1;
+        }
+    }
+    Ok(parsed)
+}
+
+/// One feed-rs parse with a fresh parser (its state is not reusable after an error). A panic
+/// inside feed-rs on hostile input becomes a parse error instead of taking the daemon down.
+fn run_feed_rs(body: &[u8], url: &str) -> Result<feed_rs::model::Feed, String> {
+    let parser = feed_rs::parser::Builder::new()
+        .base_uri(Some(url))
+        // An empty id marks "the publisher gave no guid"; we derive our own key then.
+        .id_generator(|_, _, _| String::new())
+        .timestamp_parser(crate::dates::parse_feed_date)
+        .build();
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| parser.parse(body))) {
+        Ok(result) => result.map_err(|e| e.to_string()),
+        Err(_) => Err("the feed parser failed on this document (internal panic)".to_string()),
+    }
+}
+
+fn new_item(entry: &Entry, base: Option<&Url>) -> NewItem {
+    let title = entry
+        .title
+        .as_ref()
+        .map(plain_text)
+        .filter(|t| !t.is_empty());
+    let link = entry
+        .links
+        .iter()
+        .find(|l| l.rel.as_deref().is_none_or(|r| r == "alternate"))
+        .or(entry.links.first())
+        .map(|l| l.href.trim());
+    let url = link.and_then(|href| canonical_url(href, base));
+    let summary = entry
+        .summary
+        .as_ref()
+        .map(|t| t.content.trim().to_string())
+        .filter(|s| !s.is_empty());
+    let content = entry
+        .content
+        .as_ref()
+        .and_then(|c| c.body.as_deref())
+        .map(|b| b.trim().to_string())
+        .filter(|s| !s.is_empty());
+    let author = entry
+        .authors
+        .iter()
+        .filter_map(|p| p.name.as_deref().map(str::trim).filter(|n| !n.is_empty()))
+        .next()
+        .map(str::to_string);
+    let published = entry.published.or(entry.updated);
+    let guid = Some(entry.id.trim().to_string()).filter(|g| !g.is_empty());
+
+    let dedup_key = match (&guid, &url) {
+        (Some(guid), _) => format!("g:{guid}"),
+        (None, Some(url)) => format!("u:{url}"),
+        (None, None) => {
+            let date = published
+                .map(|d| d.timestamp().to_string())
+                .unwrap_or_default();
+            let basis = format!(
+                "{}\u{0}{date}\u{0}{}",
+                title.as_deref().unwrap_or(""),
+                summary.as_deref().unwrap_or("")
+            );
+            format!("h:{:032x}", xxhash_rust::xxh3::xxh3_128(basis.as_bytes()))
+        }
+    };
+    let content_hash = content_hash(&[
+        title.as_deref(),
+        url.as_deref(),
+        summary.as_deref(),
+        content.as_deref(),
+        author.as_deref(),
+    ]);
+    NewItem {
+        dedup_key,
+        guid,
+        url,
+        title,
+        summary,
+        content,
+        author,
+        published_original: published.map(|d| d.timestamp()),
+        content_hash,
+    }
+}
+
+/// A hash over the fields whose change means the item was edited.
+fn content_hash(fields: &[Option<&str>]) -> String {
+    let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+    for field in fields {
+        hasher.update(field.unwrap_or("").as_bytes());
+        hasher.update(&[0]);
+    }
+    format!("{:032x}", hasher.digest128())
+}
+
+/// The link as we store and compare it: absolute, scheme and host lower-cased (the url crate
+/// does that), no fragment, no tracking parameters. `None` if it is not an http(s) URL.
+pub fn canonical_url(href: &str, base: Option<&Url>) -> Option<String> {
+    let mut url = match base {
+        Some(base) => base.join(href).ok()?,
+        None => Url::parse(href).ok()?,
+    };
+    if !matches!(url.scheme(), "http" | "https") {
+        return None;
+    }
+    url.set_fragment(None);
+    if url.query().is_some() {
+        let kept: Vec<(String, String)> = url
+            .query_pairs()
+            .filter(|(k, _)| {
+                let k = k.to_ascii_lowercase();
+                !k.starts_with("utm_") && !TRACKING_PARAMS.contains(&k.as_str())
+            })
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        if kept.is_empty() {
+            url.set_query(None);
+        } else {
+            url.query_pairs_mut().clear().extend_pairs(kept);
+        }
+    }
+    Some(url.to_string())
+}
+
+/// A feed text field as plain text: HTML titles lose their tags and entities.
+fn plain_text(text: &Text) -> String {
+    let raw = text.content.trim();
+    if text.content_type.subty() == "html"
+        || text.content_type.subty() == "xhtml"
+        || raw.contains('<')
+    {
+        collapse_whitespace(&strip_tags(raw))
+    } else {
+        collapse_whitespace(raw)
+    }
+}
+
+fn collapse_whitespace(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Removes tags and decodes the common entities; enough for titles.
+fn strip_tags(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' if in_tag => in_tag = false,
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    decode_entities(&out)
+}
+
+fn decode_entities(s: &str) -> String {
+    if !s.contains('&') {
+        return s.to_string();
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(pos) = rest.find('&') {
+        out.push_str(&rest[..pos]);
+        rest = &rest[pos..];
+        let end = rest[..rest.len().min(12)].find(';');
+        let decoded = end.and_then(|end| {
+            let name = &rest[1..end];
+            let c = match name {
+                "amp" => Some('&'),
+                "lt" => Some('<'),
+                "gt" => Some('>'),
+                "quot" => Some('"'),
+                "apos" => Some('\''),
+                "nbsp" => Some('\u{a0}'),
+                _ if name.starts_with("#x") || name.starts_with("#X") => {
+                    u32::from_str_radix(&name[2..], 16)
+                        .ok()
+                        .and_then(char::from_u32)
+                }
+                _ if name.starts_with('#') => name[1..].parse().ok().and_then(char::from_u32),
+                _ => None,
+            };
+            c.map(|c| (c, end + 1))
+        });
+        match decoded {
+            Some((c, len)) => {
+                out.push(c);
+                rest = &rest[len..];
+            }
+            None => {
+                out.push('&');
+                rest = &rest[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn canonical_links_drop_tracking_and_fragment() {
+        let base = Url::parse("https://Example.COM/feed.xml").unwrap();
+        assert_eq!(
+            canonical_url("/a/b?id=3&utm_source=rss&fbclid=x#top", Some(&base)).as_deref(),
+            Some("https://example.com/a/b?id=3")
+        );
+        assert_eq!(
+            canonical_url("HTTP://X.org/p?utm_medium=1", None).as_deref(),
+            Some("http://x.org/p")
+        );
+        assert_eq!(canonical_url("mailto:a@b", None), None);
+    }
+
+    #[test]
+    fn keys_prefer_guid_then_link_then_hash() {
+        let rss = br#"<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>
+            <item><guid>abc</guid><title>One</title><link>https://e.org/1</link></item>
+            <item><title>Two</title><link>https://e.org/2?utm_source=x</link></item>
+            <item><title>Three</title><pubDate>Mon, 05 Jan 2026 10:00:00 GMT</pubDate></item>
+            <item><guid>abc</guid><title>Dup</title></item>
+            </channel></rss>"#;
+        let parsed = parse_feed(rss, "https://e.org/feed").unwrap();
+        let keys: Vec<_> = parsed.items.iter().map(|i| i.dedup_key.as_str()).collect();
+        assert_eq!(keys[0], "g:abc");
+        assert_eq!(keys[1], "u:https://e.org/2");
+        assert!(keys[2].starts_with("h:"));
+        assert_eq!(parsed.items.len(), 3);
+        assert_eq!(parsed.duplicate_keys, 1);
+        // Stable across parses (feed-rs alone would invent a random id here).
+        let again = parse_feed(rss, "https://e.org/feed").unwrap();
+        assert_eq!(again.items[2].dedup_key, parsed.items[2].dedup_key);
+    }
+
+    #[test]
+    fn html_title_and_errors() {
+        let atom = br#"<feed xmlns="http://www.w3.org/2005/Atom"><title type="html">A &lt;b&gt;bold&lt;/b&gt; title</title>
+            <entry><id>x</id><title type="html">Kim &amp;amp; Putin</title></entry></feed>"#;
+        let parsed = parse_feed(atom, "https://e.org/atom").unwrap();
+        assert_eq!(parsed.meta.title.as_deref(), Some("A bold title"));
+        assert_eq!(parsed.items[0].title.as_deref(), Some("Kim & Putin"));
+        let err = parse_feed(b"<html><body>hi</body></html>", "https://e.org/x").unwrap_err();
+        assert!(
+            err.to_string().contains("https://e.org/x") && err.to_string().contains("HTML"),
+            "{err}"
+        );
+        assert!(
+            parse_feed(b"  ", "https://e.org/y")
+                .unwrap_err()
+                .to_string()
+                .contains("empty")
+        );
+    }
+}

@@ -1,0 +1,292 @@
+//! The one orchestrator: refreshes a feed (fetch → parse → decide the next poll → store) and
+//! knows the order of stages. Holds no SQL and no HTTP details.
+
+use std::sync::Arc;
+
+use chrono::Utc;
+
+use crate::config::Config;
+use crate::fetch::{FetchError, FetchOutcome, FetchRequest, Fetcher, ResponseMeta};
+use crate::model::{Feed, FeedState, ItemId, StoredCounts};
+use crate::parse::{ParsedFeed, parse_feed};
+use crate::scheduler::{PollPlan, Schedule, ServerHints, next_poll_at};
+use crate::store::{Store, StoreError};
+
+/// Polls after which a permanent redirect is believed and the feed's URL updated.
+pub const REDIRECT_POLLS_TO_LEARN: u32 = 3;
+
+/// What the stages share.
+pub struct Context {
+    pub config: Arc<Config>,
+    pub store: Arc<Store>,
+    pub fetcher: Fetcher,
+}
+
+/// The result of one feed refresh, for logs and `tidings poll`.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RefreshReport {
+    pub feed_id: i64,
+    pub url: String,
+    /// ok | not-modified | slow-down | gone | error
+    pub result: String,
+    pub status: Option<u16>,
+    pub counts: StoredCounts,
+    pub error: Option<String>,
+    #[serde(skip)]
+    pub new_item_ids: Vec<ItemId>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RefreshError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("refresh task for feed {0} failed: {1}")]
+    Task(i64, String),
+}
+
+/// Refreshes one feed and commits the outcome. Fetch and parse failures are recorded on the
+/// feed (and reported), not returned: only a store failure is an error here.
+pub async fn refresh_feed(ctx: &Context, feed: Feed) -> Result<RefreshReport, RefreshError> {
+    let request = FetchRequest {
+        etag: feed.etag.as_deref(),
+        last_modified: feed.last_modified.as_deref(),
+        headers: &feed.settings.headers,
+    };
+    let fetched = ctx.fetcher.fetch(&feed.url, &request).await;
+    let config = ctx.config.clone();
+    let store = ctx.store.clone();
+    let feed_id = feed.id;
+    tokio::task::spawn_blocking(move || settle(&config, &store, feed, fetched))
+        .await
+        .map_err(|e| RefreshError::Task(feed_id, e.to_string()))?
+}
+
+/// Parses what was fetched, decides the feed's new state and commits it with the items.
+fn settle(
+    config: &Config,
+    store: &Store,
+    mut feed: Feed,
+    fetched: Result<FetchOutcome, FetchError>,
+) -> Result<RefreshReport, RefreshError> {
+    let now = Utc::now();
+    feed.last_polled_at = Some(now.timestamp());
+    let mut hints = ServerHints::default();
+    let mut slow_down = false;
+    let mut parsed: Option<ParsedFeed> = None;
+
+    let failure: Option<(String, Option<u16>)> = match fetched {
+        Ok(FetchOutcome::Fetched(body)) => {
+            absorb_meta(&mut feed, &body.meta, &mut hints);
+            match parse_feed(&body.body, &body.meta.final_url) {
+                Ok(p) => {
+                    feed.etag = body.meta.etag.clone();
+                    feed.last_modified = body.meta.last_modified.clone();
+                    if p.meta.title.is_some() {
+                        feed.feed_title = p.meta.title.clone();
+                    }
+                    if p.meta.site_url.is_some() {
+                        feed.site_url = p.meta.site_url.clone();
+                    }
+                    hints.ttl = p
+                        .meta
+                        .ttl_minutes
+                        .map(|m| std::time::Duration::from_secs(u64::from(m) * 60));
+                    parsed = Some(p);
+                    feed.last_result = Some("ok".into());
+                    None
+                }
+                Err(e) => Some((e.to_string(), Some(body.meta.status))),
+            }
+        }
+        Ok(FetchOutcome::NotModified { meta }) => {
+            absorb_meta(&mut feed, &meta, &mut hints);
+            if meta.etag.is_some() {
+                feed.etag = meta.etag.clone();
+            }
+            if meta.last_modified.is_some() {
+                feed.last_modified = meta.last_modified.clone();
+            }
+            feed.last_result = Some("not-modified".into());
+            None
+        }
+        Ok(FetchOutcome::SlowDown { meta, .. }) => {
+            absorb_meta(&mut feed, &meta, &mut hints);
+            slow_down = true;
+            feed.last_result = Some("slow-down".into());
+            None
+        }
+        Ok(FetchOutcome::Gone { meta }) => {
+            absorb_meta(&mut feed, &meta, &mut hints);
+            feed.state = FeedState::Gone;
+            feed.last_result = Some("gone".into());
+            feed.last_error = Some(format!(
+                "{}: HTTP 410 Gone; polling stopped",
+                meta.final_url
+            ));
+            None
+        }
+        Err(e) => Some((
+            e.to_string(),
+            match &e {
+                FetchError::Status { status, .. } => Some(*status),
+                _ => None,
+            },
+        )),
+    };
+
+    match &failure {
+        Some((message, status)) => {
+            feed.consecutive_errors += 1;
+            feed.last_error = Some(message.clone());
+            feed.last_result = Some("error".into());
+            feed.last_status = *status;
+            tracing::warn!(feed_id = feed.id, url = %feed.url, errors = feed.consecutive_errors, error = %message, "feed refresh failed");
+        }
+        None if !slow_down => {
+            feed.consecutive_errors = 0;
+            if feed.state != FeedState::Gone {
+                feed.last_error = None;
+            }
+            feed.last_success_at = Some(now.timestamp());
+        }
+        None => {}
+    }
+
+    let schedule = feed_schedule(config, &feed);
+    feed.next_poll_at = next_poll_at(
+        now,
+        &PollPlan {
+            schedule: &schedule,
+            offset_key: &feed.origin_url,
+            hints,
+            max_hint: config.schedule.max_hint,
+            consecutive_errors: feed.consecutive_errors,
+            backoff_base: config.schedule.error_backoff_base,
+            backoff_max: config.schedule.error_backoff_max,
+            slow_down,
+        },
+    );
+
+    let (counts, new_item_ids) = match &parsed {
+        Some(p) => store.commit_refresh(&feed, &p.items, now.timestamp())?,
+        None => {
+            store.record_fetch_state(&feed)?;
+            (StoredCounts::default(), Vec::new())
+        }
+    };
+    let result = feed.last_result.clone().unwrap_or_default();
+    if failure.is_none() {
+        tracing::info!(
+            feed_id = feed.id,
+            url = %feed.url,
+            status = feed.last_status,
+            result = %result,
+            new = counts.new,
+            updated = counts.updated,
+            "feed refreshed"
+        );
+    }
+    Ok(RefreshReport {
+        feed_id: feed.id,
+        url: feed.url.clone(),
+        result,
+        status: feed.last_status,
+        counts,
+        error: failure.map(|(m, _)| m).or_else(|| {
+            (feed.state == FeedState::Gone)
+                .then(|| feed.last_error.clone())
+                .flatten()
+        }),
+        new_item_ids,
+    })
+}
+
+/// Takes the status, server hints and redirect news of any answer.
+fn absorb_meta(feed: &mut Feed, meta: &ResponseMeta, hints: &mut ServerHints) {
+    feed.last_status = Some(meta.status);
+    *hints = meta.hints;
+    learn_redirect(feed, meta.permanent_redirect.as_deref());
+}
+
+/// A permanent redirect moves the feed only after `REDIRECT_POLLS_TO_LEARN` polls in a row
+/// saw the same one; the old URL is kept as `previous_url`.
+pub fn learn_redirect(feed: &mut Feed, permanent: Option<&str>) {
+    match permanent {
+        Some(target) if target != feed.url => {
+            if feed.redirect_url.as_deref() == Some(target) {
+                feed.redirect_seen += 1;
+            } else {
+                feed.redirect_url = Some(target.to_string());
+                feed.redirect_seen = 1;
+            }
+            if feed.redirect_seen >= REDIRECT_POLLS_TO_LEARN {
+                tracing::info!(feed_id = feed.id, from = %feed.url, to = %target, "learned permanent redirect");
+                feed.previous_url = Some(std::mem::replace(&mut feed.url, target.to_string()));
+                feed.redirect_url = None;
+                feed.redirect_seen = 0;
+            }
+        }
+        _ => {
+            feed.redirect_url = None;
+            feed.redirect_seen = 0;
+        }
+    }
+}
+
+/// The feed's own schedule, else the global default. A schedule stored in the database that no
+/// longer parses falls back to the default (it was validated when added).
+pub fn feed_schedule(config: &Config, feed: &Feed) -> Schedule {
+    feed.settings
+        .schedule
+        .as_deref()
+        .and_then(|expr| Schedule::parse(expr, &config.schedule.timezone).ok())
+        .unwrap_or_else(|| config.schedule.default.clone())
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DiscoverError {
+    #[error(transparent)]
+    Fetch(#[from] FetchError),
+    #[error("{url} answered HTTP {status}, not a feed or a page")]
+    NoBody { url: String, status: u16 },
+    #[error(
+        "{url} is neither a feed nor a page that links to one (no <link rel=\"alternate\"> feed)"
+    )]
+    NoFeed { url: String },
+}
+
+/// For `feeds add`: returns `url` if it serves a feed, else the first feed the page at `url`
+/// links to with `<link rel="alternate">`.
+pub async fn resolve_feed_url(
+    fetcher: &Fetcher,
+    url: &url::Url,
+    headers: &[(String, String)],
+) -> Result<url::Url, DiscoverError> {
+    let request = FetchRequest {
+        headers,
+        ..FetchRequest::default()
+    };
+    let body = match fetcher.fetch(url.as_str(), &request).await? {
+        FetchOutcome::Fetched(body) => body,
+        FetchOutcome::NotModified { meta }
+        | FetchOutcome::SlowDown { meta, .. }
+        | FetchOutcome::Gone { meta } => {
+            return Err(DiscoverError::NoBody {
+                url: url.to_string(),
+                status: meta.status,
+            });
+        }
+    };
+    if crate::discover::looks_like_feed(&body.body, body.content_type.as_deref()) {
+        return Ok(url.clone());
+    }
+    let page_url = url::Url::parse(&body.meta.final_url).unwrap_or_else(|_| url.clone());
+    let html = String::from_utf8_lossy(&body.body);
+    crate::discover::discover_feeds(&html, &page_url)
+        .into_iter()
+        .next()
+        .map(|found| found.url)
+        .ok_or_else(|| DiscoverError::NoFeed {
+            url: url.to_string(),
+        })
+}

@@ -1,0 +1,130 @@
+//! The `items` aggregate: one transaction per feed refresh stores new items, updates edited
+//! ones in place, skips tombstoned keys, and writes the feed's fetch state.
+
+use rusqlite::{OptionalExtension, params};
+
+use super::{Store, StoreError, feeds::write_fetch_state};
+use crate::model::{Feed, ItemId, NewItem, StoredCounts, UnixTime};
+
+/// How far in the future a feed's date may be before it counts as "in the future" and the
+/// item is dated when first seen instead.
+const FUTURE_TOLERANCE_SECS: i64 = 10 * 60;
+
+impl Store {
+    /// Commits one refresh: the feed's new fetch state and its items, in one transaction.
+    /// Returns what was new, edited and unchanged, and the ids of the new items.
+    pub fn commit_refresh(
+        &self,
+        feed: &Feed,
+        items: &[NewItem],
+        now: UnixTime,
+    ) -> Result<(StoredCounts, Vec<ItemId>), StoreError> {
+        let mut conn = self.writer();
+        let tx = conn.transaction().map_err(|e| self.error(e))?;
+        let mut counts = StoredCounts::default();
+        let mut new_ids = Vec::new();
+        {
+            let mut tombstoned = tx
+                .prepare_cached(
+                    "SELECT 1 FROM item_tombstones WHERE feed_id = ?1 AND dedup_key = ?2",
+                )
+                .map_err(|e| self.error(e))?;
+            let mut existing = tx
+                .prepare_cached(
+                    "SELECT id, content_hash FROM items WHERE feed_id = ?1 AND dedup_key = ?2",
+                )
+                .map_err(|e| self.error(e))?;
+            let mut insert = tx
+                .prepare_cached(
+                    "INSERT INTO items (feed_id, dedup_key, guid, url, title, summary, content, author,
+                        published_at, published_original, first_seen_at, content_hash)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                )
+                .map_err(|e| self.error(e))?;
+            let mut update = tx
+                .prepare_cached(
+                    "UPDATE items SET guid = ?2, url = ?3, title = ?4, summary = ?5, content = ?6, author = ?7,
+                        published_original = ?8, content_hash = ?9, updated_at = ?10, edit_count = edit_count + 1
+                     WHERE id = ?1",
+                )
+                .map_err(|e| self.error(e))?;
+            for item in items {
+                let key = params![feed.id, item.dedup_key];
+                if tombstoned.exists(key).map_err(|e| self.error(e))? {
+                    counts.unchanged += 1;
+                    continue;
+                }
+                let found: Option<(ItemId, String)> = existing
+                    .query_row(key, |r| Ok((r.get(0)?, r.get(1)?)))
+                    .optional()
+                    .map_err(|e| self.error(e))?;
+                match found {
+                    None => {
+                        let published_at = match item.published_original {
+                            Some(t) if t <= now + FUTURE_TOLERANCE_SECS => t,
+                            _ => now,
+                        };
+                        insert
+                            .execute(params![
+                                feed.id,
+                                item.dedup_key,
+                                item.guid,
+                                item.url,
+                                item.title,
+                                item.summary,
+                                item.content,
+                                item.author,
+                                published_at,
+                                item.published_original,
+                                now,
+                                item.content_hash
+                            ])
+                            .map_err(|e| self.error(e))?;
+                        new_ids.push(tx.last_insert_rowid());
+                        counts.new += 1;
+                    }
+                    Some((_, hash)) if hash == item.content_hash => counts.unchanged += 1,
+                    Some((id, _)) => {
+                        update
+                            .execute(params![
+                                id,
+                                item.guid,
+                                item.url,
+                                item.title,
+                                item.summary,
+                                item.content,
+                                item.author,
+                                item.published_original,
+                                item.content_hash,
+                                now
+                            ])
+                            .map_err(|e| self.error(e))?;
+                        counts.updated += 1;
+                    }
+                }
+            }
+        }
+        write_fetch_state(&tx, feed).map_err(|e| self.error(e))?;
+        tx.commit().map_err(|e| self.error(e))?;
+        Ok((counts, new_ids))
+    }
+
+    /// Writes a feed's fetch state after a poll that stored no items (error, 304, 429, 410).
+    pub fn record_fetch_state(&self, feed: &Feed) -> Result<(), StoreError> {
+        let mut conn = self.writer();
+        let tx = conn.transaction().map_err(|e| self.error(e))?;
+        write_fetch_state(&tx, feed).map_err(|e| self.error(e))?;
+        tx.commit().map_err(|e| self.error(e))
+    }
+
+    /// Every stored (feed id, dedup key) pair; for consistency checks and tests.
+    pub fn item_keys(&self) -> Result<Vec<(i64, String)>, StoreError> {
+        let conn = self.reader()?;
+        let mut stmt = conn
+            .prepare("SELECT feed_id, dedup_key FROM items ORDER BY id")
+            .map_err(|e| self.error(e))?;
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .and_then(|rows| rows.collect())
+            .map_err(|e| self.error(e))
+    }
+}

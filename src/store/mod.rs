@@ -1,0 +1,301 @@
+//! SQLite storage: opening and checking the file, migrations from `migrations/`, WAL, one
+//! writer connection. The only module that writes SQL; one file per aggregate.
+
+mod feeds;
+mod items;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags};
+
+pub use feeds::FeedRow;
+
+/// `PRAGMA application_id` marking a file as tidings' own ("tdgs").
+pub const APPLICATION_ID: i32 = 0x7464_6773;
+
+/// Schema migrations, applied in order; the schema version is their count.
+const MIGRATIONS: &[(&str, &str)] = &[(
+    "0001_feeds_items.sql",
+    include_str!("../../migrations/0001_feeds_items.sql"),
+)];
+
+/// The schema version this binary writes.
+pub const SCHEMA_VERSION: i32 = MIGRATIONS.len() as i32;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database {path}: {source}")]
+    Sqlite {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
+    #[error(
+        "database {path} is not a tidings database (application_id {found:#x}); refusing to touch it"
+    )]
+    Foreign { path: PathBuf, found: i32 },
+    #[error("database {path} is not an SQLite file; refusing to touch it")]
+    NotADatabase { path: PathBuf },
+    #[error(
+        "database {path} has schema version {found}, newer than this tidings ({supported}); upgrade tidings"
+    )]
+    TooNew {
+        path: PathBuf,
+        found: i32,
+        supported: i32,
+    },
+    #[error("database {path}: migration {name} failed: {source}")]
+    Migration {
+        path: PathBuf,
+        name: String,
+        source: rusqlite::Error,
+    },
+    #[error("{0}")]
+    NotFound(String),
+}
+
+/// The database: one writer connection (callers run it off the async runtime), readers opened
+/// on demand.
+#[derive(Debug)]
+pub struct Store {
+    path: PathBuf,
+    writer: Mutex<Connection>,
+}
+
+impl Store {
+    /// Opens (creating if missing) and migrates the database at `path`. A file that is not
+    /// tidings' own, or whose schema is newer, is refused before anything is written.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        let err = |source| StoreError::Sqlite {
+            path: path.to_path_buf(),
+            source,
+        };
+        if path.exists()
+            && std::fs::metadata(path)
+                .map(|m| m.len() > 0)
+                .unwrap_or(false)
+        {
+            check_existing(path)?;
+        }
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            let _ = std::fs::create_dir_all(dir);
+        }
+        let conn = Connection::open(path).map_err(err)?;
+        configure(&conn).map_err(err)?;
+        conn.execute_batch("PRAGMA journal_mode = WAL;")
+            .map_err(err)?;
+        migrate(&conn, path)?;
+        Ok(Store {
+            path: path.to_path_buf(),
+            writer: Mutex::new(conn),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The writer connection. Hold it only for one short unit of work.
+    pub(crate) fn writer(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock leaves SQLite consistent (the transaction rolls back).
+        self.writer
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// A new read-only connection, for queries that must not wait on the writer.
+    pub fn reader(&self) -> Result<Connection, StoreError> {
+        let conn = Connection::open_with_flags(
+            &self.path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX
+                | OpenFlags::SQLITE_OPEN_URI,
+        )
+        .map_err(|e| self.error(e))?;
+        configure(&conn).map_err(|e| self.error(e))?;
+        Ok(conn)
+    }
+
+    pub(crate) fn error(&self, source: rusqlite::Error) -> StoreError {
+        StoreError::Sqlite {
+            path: self.path.clone(),
+            source,
+        }
+    }
+
+    /// `PRAGMA integrity_check` says ok.
+    pub fn integrity_ok(&self) -> Result<bool, StoreError> {
+        let conn = self.writer();
+        let result: String = conn
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .map_err(|e| self.error(e))?;
+        Ok(result == "ok")
+    }
+}
+
+fn configure(conn: &Connection) -> rusqlite::Result<()> {
+    conn.busy_timeout(Duration::from_secs(10))?;
+    conn.execute_batch(
+        "PRAGMA foreign_keys = ON;
+         PRAGMA synchronous = NORMAL;
+         PRAGMA cache_size = -16000;
+         PRAGMA temp_store = MEMORY;",
+    )
+}
+
+/// Refuses a file that is not SQLite, belongs to another program or has a newer schema,
+/// reading it without write access.
+fn check_existing(path: &Path) -> Result<(), StoreError> {
+    let conn =
+        Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(|source| {
+            StoreError::Sqlite {
+                path: path.to_path_buf(),
+                source,
+            }
+        })?;
+    conn.busy_timeout(Duration::from_secs(10)).ok();
+    let app_id: i32 = match conn.query_row("PRAGMA application_id", [], |r| r.get(0)) {
+        Ok(id) => id,
+        Err(rusqlite::Error::SqliteFailure(e, _))
+            if e.code == rusqlite::ErrorCode::NotADatabase =>
+        {
+            return Err(StoreError::NotADatabase {
+                path: path.to_path_buf(),
+            });
+        }
+        Err(source) => {
+            return Err(StoreError::Sqlite {
+                path: path.to_path_buf(),
+                source,
+            });
+        }
+    };
+    let tables: i64 = conn
+        .query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get(0))
+        .map_err(|source| StoreError::Sqlite {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    if app_id != APPLICATION_ID && (app_id != 0 || tables > 0) {
+        return Err(StoreError::Foreign {
+            path: path.to_path_buf(),
+            found: app_id,
+        });
+    }
+    let version: i32 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .map_err(|source| StoreError::Sqlite {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    if version > SCHEMA_VERSION {
+        return Err(StoreError::TooNew {
+            path: path.to_path_buf(),
+            found: version,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    Ok(())
+}
+
+/// Applies the migrations the file has not seen yet, each in its own transaction together
+/// with the version bump.
+fn migrate(conn: &Connection, path: &Path) -> Result<(), StoreError> {
+    let err = |source| StoreError::Sqlite {
+        path: path.to_path_buf(),
+        source,
+    };
+    let version: i32 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .map_err(err)?;
+    for (index, (name, sql)) in MIGRATIONS.iter().enumerate() {
+        let target = index as i32 + 1;
+        if target <= version {
+            continue;
+        }
+        let apply = || -> rusqlite::Result<()> {
+            conn.execute_batch("BEGIN IMMEDIATE")?;
+            let result = conn.execute_batch(sql).and_then(|_| {
+                conn.execute_batch(&format!(
+                    "PRAGMA application_id = {APPLICATION_ID}; PRAGMA user_version = {target};"
+                ))
+            });
+            match result {
+                Ok(()) => conn.execute_batch("COMMIT"),
+                Err(e) => {
+                    let _ = conn.execute_batch("ROLLBACK");
+                    Err(e)
+                }
+            }
+        };
+        apply().map_err(|source| StoreError::Migration {
+            path: path.to_path_buf(),
+            name: name.to_string(),
+            source,
+        })?;
+        tracing::info!(
+            migration = name,
+            version = target,
+            "applied database migration"
+        );
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn creates_and_reopens() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        drop(Store::open(&path).unwrap());
+        let store = Store::open(&path).unwrap();
+        let conn = store.writer();
+        let id: i32 = conn
+            .query_row("PRAGMA application_id", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(id, APPLICATION_ID);
+    }
+
+    #[test]
+    fn refuses_foreign_and_newer_files_without_writing() {
+        let dir = tempfile::tempdir().unwrap();
+        let foreign = dir.path().join("foreign.db");
+        Connection::open(&foreign)
+            .unwrap()
+            .execute_batch("CREATE TABLE x(a)")
+            .unwrap();
+        let before = std::fs::read(&foreign).unwrap();
+        assert!(matches!(
+            Store::open(&foreign),
+            Err(StoreError::Foreign { .. })
+        ));
+        assert_eq!(before, std::fs::read(&foreign).unwrap());
+
+        let text = dir.path().join("notes.txt");
+        std::fs::write(
+            &text,
+            "this is not a database, just some notes that are long enough",
+        )
+        .unwrap();
+        let err = Store::open(&text).unwrap_err();
+        assert!(matches!(err, StoreError::NotADatabase { .. }), "{err}");
+        assert!(
+            std::fs::read_to_string(&text)
+                .unwrap()
+                .starts_with("this is not")
+        );
+
+        let newer = dir.path().join("newer.db");
+        drop(Store::open(&newer).unwrap());
+        Connection::open(&newer)
+            .unwrap()
+            .execute_batch("PRAGMA user_version = 999")
+            .unwrap();
+        let err = Store::open(&newer).unwrap_err();
+        assert!(err.to_string().contains("999"), "{err}");
+    }
+}
