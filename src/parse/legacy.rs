@@ -76,6 +76,18 @@ pub fn prepare(body: &[u8]) -> Cow<'_, [u8]> {
     }
 }
 
+/// True when the document's root element is one a feed has (`rss`, `feed`, `rdf:RDF`).
+pub fn root_is_feed(body: &[u8]) -> bool {
+    root_tag(body).is_some_and(|(start, end)| {
+        let tag = &body[start + 1..end];
+        let name_end = tag
+            .iter()
+            .position(|b| b.is_ascii_whitespace() || *b == b'>' || *b == b'/')
+            .unwrap_or(tag.len());
+        matches!(&tag[..name_end], b"rss" | b"feed" | b"rdf:RDF" | b"RDF")
+    })
+}
+
 /// True when the XML declaration names UTF-8 or no encoding at all.
 pub fn declares_utf8(body: &[u8]) -> bool {
     let head = &body[..body.len().min(200)];

@@ -69,6 +69,13 @@ pub fn parse_feed(body: &[u8], url: &str) -> Result<ParsedFeed, ParseError> {
         }
         other => other,
     };
+    let feed = match feed {
+        // `<rss version="2.0"></rss>` and friends: a feed with nothing in it yet.
+        Err(e) if e.contains("no root element") && legacy::root_is_feed(&prepared) => {
+            return Ok(ParsedFeed::default());
+        }
+        other => other,
+    };
     let feed = feed.map_err(|e| {
         let looks_html = body.len() > 20 && {
             let head = String::from_utf8_lossy(&body[..body.len().min(512)]).to_ascii_lowercase();
@@ -143,13 +150,13 @@ fn new_item(entry: &Entry, base: Option<&Url>) -> NewItem {
     let summary = entry
         .summary
         .as_ref()
-        .map(|t| t.content.trim().to_string())
+        .map(|t| fix_c1_controls(t.content.trim()))
         .filter(|s| !s.is_empty());
     let content = entry
         .content
         .as_ref()
         .and_then(|c| c.body.as_deref())
-        .map(|b| b.trim().to_string())
+        .map(|b| fix_c1_controls(b.trim()))
         .filter(|s| !s.is_empty());
     let author = entry
         .authors
@@ -234,80 +241,42 @@ pub fn canonical_url(href: &str, base: Option<&Url>) -> Option<String> {
     Some(url.to_string())
 }
 
-/// A feed text field as plain text: HTML titles lose their tags and entities.
+/// A feed text field as plain text: tags dropped and every HTML entity decoded (feeds use
+/// HTML entities such as `&yen;` that XML leaves undefined).
 fn plain_text(text: &Text) -> String {
     let raw = text.content.trim();
-    if text.content_type.subty() == "html"
-        || text.content_type.subty() == "xhtml"
-        || raw.contains('<')
-    {
-        collapse_whitespace(&strip_tags(raw))
+    let text = if raw.contains('<') || raw.contains('&') {
+        dom_query::Document::fragment(raw).text().to_string()
     } else {
-        collapse_whitespace(raw)
-    }
+        raw.to_string()
+    };
+    collapse_whitespace(&fix_c1_controls(&text))
 }
 
 fn collapse_whitespace(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
+    s.split_ascii_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// Removes tags and decodes the common entities; enough for titles.
-fn strip_tags(html: &str) -> String {
-    let mut out = String::with_capacity(html.len());
-    let mut in_tag = false;
-    for c in html.chars() {
-        match c {
-            '<' => in_tag = true,
-            '>' if in_tag => in_tag = false,
-            c if !in_tag => out.push(c),
-            _ => {}
-        }
-    }
-    decode_entities(&out)
-}
-
-fn decode_entities(s: &str) -> String {
-    if !s.contains('&') {
+/// C1 control characters in feed text are windows-1252 bytes mislabelled as Latin-1
+/// (`don\u{92}t` was `don’t`); read them as windows-1252.
+fn fix_c1_controls(s: &str) -> String {
+    if !s.chars().any(|c| ('\u{80}'..='\u{9f}').contains(&c)) {
         return s.to_string();
     }
-    let mut out = String::with_capacity(s.len());
-    let mut rest = s;
-    while let Some(pos) = rest.find('&') {
-        out.push_str(&rest[..pos]);
-        rest = &rest[pos..];
-        let end = rest[..rest.len().min(12)].find(';');
-        let decoded = end.and_then(|end| {
-            let name = &rest[1..end];
-            let c = match name {
-                "amp" => Some('&'),
-                "lt" => Some('<'),
-                "gt" => Some('>'),
-                "quot" => Some('"'),
-                "apos" => Some('\''),
-                "nbsp" => Some('\u{a0}'),
-                _ if name.starts_with("#x") || name.starts_with("#X") => {
-                    u32::from_str_radix(&name[2..], 16)
-                        .ok()
-                        .and_then(char::from_u32)
-                }
-                _ if name.starts_with('#') => name[1..].parse().ok().and_then(char::from_u32),
-                _ => None,
-            };
-            c.map(|c| (c, end + 1))
-        });
-        match decoded {
-            Some((c, len)) => {
-                out.push(c);
-                rest = &rest[len..];
+    s.chars()
+        .map(|c| match c {
+            '\u{80}'..='\u{9f}' => {
+                let byte = [c as u32 as u8];
+                encoding_rs::WINDOWS_1252
+                    .decode_without_bom_handling(&byte)
+                    .0
+                    .chars()
+                    .next()
+                    .unwrap_or(c)
             }
-            None => {
-                out.push('&');
-                rest = &rest[1..];
-            }
-        }
-    }
-    out.push_str(rest);
-    out
+            c => c,
+        })
+        .collect()
 }
 
 #[cfg(test)]
