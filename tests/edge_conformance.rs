@@ -3,6 +3,8 @@
 //! onto what tidings stores (well-formedness, decoding, feed and entry titles, descriptions,
 //! ids, dates), it is checked, and the pass count may only rise.
 
+#![allow(clippy::type_complexity)]
+
 mod common;
 
 use std::collections::HashMap;

@@ -1,7 +1,7 @@
 //! Shared test helpers: a real HTTP/1.1 feed server on 127.0.0.1, temp configs, and running
 //! the `tidings` binary.
 
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 
 pub mod server;
 
