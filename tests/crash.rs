@@ -22,10 +22,10 @@ fn build_farm(server: &FeedServer) -> (Vec<String>, HashMap<String, BTreeSet<Str
             continue;
         }
         let body = std::fs::read(corpus.join(path)).unwrap();
-        if let Ok(parsed) = tidings::parse::parse_feed(&body, "http://127.0.0.1/x") {
-            if !parsed.items.is_empty() {
-                sources.push(body);
-            }
+        if tidings::parse::parse_feed(&body, "http://127.0.0.1/x")
+            .is_ok_and(|p| !p.items.is_empty())
+        {
+            sources.push(body);
         }
     }
     let mut urls = Vec::new();

@@ -62,8 +62,8 @@ fn add_finds_the_feed_of_a_page_and_remove_keeps_items() {
     let server = FeedServer::start();
     let feed = b"<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>Found</title><item><guid>1</guid><title>One</title></item></channel></rss>";
     server.set("/feed.xml", Route::feed(feed.to_vec()));
-    let page = format!(
-        "<!doctype html><html><head><title>Site</title><link rel=\"alternate\" type=\"application/rss+xml\" title=\"News\" href=\"/feed.xml\"></head><body>Hello</body></html>"
+    let page = String::from(
+        "<!doctype html><html><head><title>Site</title><link rel=\"alternate\" type=\"application/rss+xml\" title=\"News\" href=\"/feed.xml\"></head><body>Hello</body></html>",
     );
     server.set(
         "/",
