@@ -492,3 +492,36 @@ fn removed_config_feed_is_disabled_and_its_items_kept() {
     assert_eq!(feed_status(&status, &server.url("/b.xml"))["items"], 1);
     assert_eq!(server.requests_for("/b.xml").len(), 1);
 }
+
+#[test]
+fn no_config_uses_the_embedded_example() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tidings"))
+        .arg("check-config")
+        .current_dir(dir.path())
+        .env_remove("TIDINGS_CONFIG")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("embedded example") && text.contains("tidings.db"),
+        "{text}"
+    );
+    // `feeds list` on the embedded default creates the database in the working directory.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tidings"))
+        .args(["feeds", "list", "--json"])
+        .current_dir(dir.path())
+        .env_remove("TIDINGS_CONFIG")
+        .env_remove("STATE_DIRECTORY")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let feeds: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(feeds.as_array().unwrap().len() >= 10);
+    assert!(dir.path().join("tidings.db").exists());
+}

@@ -1,0 +1,278 @@
+//! A feed farm for benchmarks: serves N feeds built from `feeds-corpus/` (unique item ids per
+//! copy) over HTTP/1.1 keep-alive from listeners on many loopback addresses (127.0.x.y, so
+//! per-host limits act as on the internet), with ETag/304, optional latency, a share of
+//! errors and new items on demand. Runs on 127.0.0.0/8 only and stops when dropped.
+
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{TcpListener, TcpStream};
+
+/// How the farm behaves.
+#[derive(Clone, Debug)]
+pub struct FarmOptions {
+    pub feeds: usize,
+    pub hosts: usize,
+    /// Added to every answer.
+    pub latency: Duration,
+    /// Per mille of requests answered 500 (and another share 429 with Retry-After).
+    pub errors_per_mille: u32,
+}
+
+impl Default for FarmOptions {
+    fn default() -> Self {
+        FarmOptions {
+            feeds: 1000,
+            hosts: 500,
+            latency: Duration::ZERO,
+            errors_per_mille: 0,
+        }
+    }
+}
+
+struct Feed {
+    /// The body at each version; version 0 is the corpus copy, later ones add one new item.
+    body: RwLock<Arc<Vec<u8>>>,
+    version: AtomicU64,
+}
+
+struct Shared {
+    feeds: Vec<Feed>,
+    options: FarmOptions,
+    requests: AtomicUsize,
+    bytes: AtomicU64,
+    stop: AtomicBool,
+}
+
+pub struct Farm {
+    pub addrs: Vec<SocketAddr>,
+    shared: Arc<Shared>,
+    runtime: Option<tokio::runtime::Runtime>,
+}
+
+impl Farm {
+    /// Builds the feeds from the corpus and starts the listeners on their own runtime.
+    pub fn start(corpus: &Path, options: FarmOptions) -> Farm {
+        let sources = corpus_feeds(corpus);
+        assert!(
+            !sources.is_empty(),
+            "no corpus feeds under {}",
+            corpus.display()
+        );
+        let feeds = (0..options.feeds)
+            .map(|i| Feed {
+                body: RwLock::new(Arc::new(unique_ids(&sources[i % sources.len()], i))),
+                version: AtomicU64::new(0),
+            })
+            .collect();
+        let shared = Arc::new(Shared {
+            feeds,
+            options: options.clone(),
+            requests: AtomicUsize::new(0),
+            bytes: AtomicU64::new(0),
+            stop: AtomicBool::new(false),
+        });
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let mut addrs = Vec::new();
+        for h in 0..options.hosts.max(1) {
+            let ip = format!("127.0.{}.{}", 1 + h / 250, 1 + h % 250);
+            let listener = runtime
+                .block_on(TcpListener::bind(format!("{ip}:0")))
+                .unwrap();
+            addrs.push(listener.local_addr().unwrap());
+            let shared = shared.clone();
+            runtime.spawn(async move {
+                loop {
+                    let Ok((stream, _)) = listener.accept().await else {
+                        continue;
+                    };
+                    let _ = stream.set_nodelay(true);
+                    let shared = shared.clone();
+                    tokio::spawn(async move {
+                        let _ = serve(stream, shared).await;
+                    });
+                }
+            });
+        }
+        Farm {
+            addrs,
+            shared,
+            runtime: Some(runtime),
+        }
+    }
+
+    /// The URL of feed `i` (feeds are spread over the hosts round-robin).
+    pub fn url(&self, i: usize) -> String {
+        format!("http://{}/f/{i}.xml", self.addrs[i % self.addrs.len()])
+    }
+
+    pub fn urls(&self) -> Vec<String> {
+        (0..self.shared.feeds.len()).map(|i| self.url(i)).collect()
+    }
+
+    pub fn requests(&self) -> usize {
+        self.shared.requests.load(Ordering::Relaxed)
+    }
+
+    /// Gives `share` of the feeds (spread evenly) one new item each.
+    pub fn add_new_items(&self, share: f64) {
+        let every = (1.0 / share).round().max(1.0) as usize;
+        for (i, feed) in self
+            .shared
+            .feeds
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| i % every == 0)
+        {
+            let version = feed.version.fetch_add(1, Ordering::Relaxed) + 1;
+            let mut body = feed.body.write().unwrap();
+            *body = Arc::new(with_new_item(&body, i, version));
+        }
+    }
+}
+
+impl Drop for Farm {
+    fn drop(&mut self) {
+        self.shared.stop.store(true, Ordering::Relaxed);
+        if let Some(rt) = self.runtime.take() {
+            rt.shutdown_background();
+        }
+    }
+}
+
+/// Corpus feeds that are plain XML with at least one item.
+fn corpus_feeds(corpus: &Path) -> Vec<Vec<u8>> {
+    let manifest = std::fs::read_to_string(corpus.join("MANIFEST.tsv")).unwrap();
+    manifest
+        .lines()
+        .skip(1)
+        .filter_map(|line| {
+            let cols: Vec<&str> = line.split('\t').collect();
+            let (path, entries, bozo) = (
+                cols[0],
+                cols[3].parse::<usize>().unwrap_or(0),
+                cols[5] == "1",
+            );
+            (!path.ends_with(".gz")
+                && !path.ends_with(".opml")
+                && !path.ends_with(".json")
+                && entries > 0
+                && !bozo)
+                .then(|| std::fs::read(corpus.join(path)).ok())
+                .flatten()
+        })
+        .collect()
+}
+
+/// Makes guids and Atom ids unique to copy `i`.
+fn unique_ids(body: &[u8], i: usize) -> Vec<u8> {
+    let text = String::from_utf8_lossy(body);
+    text.replace("<guid>", &format!("<guid>c{i}-"))
+        .replace(
+            "<guid isPermaLink=\"false\">",
+            &format!("<guid isPermaLink=\"false\">c{i}-"),
+        )
+        .replace(
+            "<guid isPermaLink=\"true\">",
+            &format!("<guid isPermaLink=\"false\">c{i}-"),
+        )
+        .replace("<id>", &format!("<id>c{i}-"))
+        .into_bytes()
+}
+
+/// Inserts one new item at the top of an RSS channel or Atom feed.
+fn with_new_item(body: &[u8], i: usize, version: u64) -> Vec<u8> {
+    let text = String::from_utf8_lossy(body);
+    let rss_item = format!(
+        "<item><guid>new-{i}-{version}</guid><title>New item {version} of feed {i}</title><link>http://example.org/{i}/{version}</link><description>Fresh text</description></item>"
+    );
+    let atom_entry = format!(
+        "<entry><id>new-{i}-{version}</id><title>New entry {version} of feed {i}</title><link href=\"http://example.org/{i}/{version}\"/><updated>2026-01-01T00:00:00Z</updated></entry>"
+    );
+    if let Some(pos) = text.find("<item") {
+        format!("{}{}{}", &text[..pos], rss_item, &text[pos..]).into_bytes()
+    } else if let Some(pos) = text.find("<entry") {
+        format!("{}{}{}", &text[..pos], atom_entry, &text[pos..]).into_bytes()
+    } else {
+        body.to_vec()
+    }
+}
+
+async fn serve(stream: TcpStream, shared: Arc<Shared>) -> std::io::Result<()> {
+    let (read, mut write) = stream.into_split();
+    let mut reader = BufReader::new(read);
+    let mut line = String::new();
+    loop {
+        line.clear();
+        if reader.read_line(&mut line).await? == 0 || shared.stop.load(Ordering::Relaxed) {
+            return Ok(());
+        }
+        let path = line.split(' ').nth(1).unwrap_or("/").to_string();
+        let mut if_none_match = None;
+        loop {
+            line.clear();
+            if reader.read_line(&mut line).await? == 0 {
+                return Ok(());
+            }
+            let header = line.trim_end();
+            if header.is_empty() {
+                break;
+            }
+            if let Some((k, v)) = header.split_once(':') {
+                if k.eq_ignore_ascii_case("if-none-match") {
+                    if_none_match = Some(v.trim().to_string());
+                }
+            }
+        }
+        let n = shared.requests.fetch_add(1, Ordering::Relaxed);
+        if !shared.options.latency.is_zero() {
+            tokio::time::sleep(shared.options.latency).await;
+        }
+        let index: Option<usize> = path
+            .strip_prefix("/f/")
+            .and_then(|p| p.strip_suffix(".xml"))
+            .and_then(|p| p.parse().ok());
+        let Some(feed) = index.and_then(|i| shared.feeds.get(i)) else {
+            write
+                .write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n")
+                .await?;
+            continue;
+        };
+        let errors = shared.options.errors_per_mille as usize;
+        if errors > 0 && n % 1000 < errors {
+            write
+                .write_all(b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n\r\n")
+                .await?;
+            continue;
+        }
+        if errors > 0 && n % 1000 < 2 * errors {
+            write.write_all(b"HTTP/1.1 429 Too Many Requests\r\nRetry-After: 60\r\nContent-Length: 0\r\n\r\n").await?;
+            continue;
+        }
+        let etag = format!("\"v{}\"", feed.version.load(Ordering::Relaxed));
+        if if_none_match.as_deref() == Some(etag.as_str()) {
+            let head =
+                format!("HTTP/1.1 304 Not Modified\r\nETag: {etag}\r\nContent-Length: 0\r\n\r\n");
+            write.write_all(head.as_bytes()).await?;
+            continue;
+        }
+        let body = feed.body.read().unwrap().clone();
+        let head = format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: application/xml\r\nETag: {etag}\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        );
+        write.write_all(head.as_bytes()).await?;
+        write.write_all(&body).await?;
+        shared.bytes.fetch_add(body.len() as u64, Ordering::Relaxed);
+    }
+}
