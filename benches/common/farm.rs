@@ -228,10 +228,10 @@ async fn serve(stream: TcpStream, shared: Arc<Shared>) -> std::io::Result<()> {
             if header.is_empty() {
                 break;
             }
-            if let Some((k, v)) = header.split_once(':') {
-                if k.eq_ignore_ascii_case("if-none-match") {
-                    if_none_match = Some(v.trim().to_string());
-                }
+            if let Some((k, v)) = header.split_once(':')
+                && k.eq_ignore_ascii_case("if-none-match")
+            {
+                if_none_match = Some(v.trim().to_string());
             }
         }
         let n = shared.requests.fetch_add(1, Ordering::Relaxed);
