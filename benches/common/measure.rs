@@ -14,15 +14,16 @@ pub struct Cost {
     pub peak_rss_kib: u64,
 }
 
-/// Runs `cmd` to completion; panics with its stderr if it fails.
+/// Runs `cmd` to completion (its stderr passes through); panics if it fails.
 pub fn run_measured(cmd: &mut Command) -> Cost {
     let started = Instant::now();
-    let child = cmd
+    // The child is reaped by wait4 below (to read its rusage), not by std's wait.
+    #[allow(clippy::zombie_processes)]
+    let pid = cmd
         .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
         .spawn()
-        .unwrap();
-    let pid = child.id() as i32;
+        .unwrap()
+        .id() as i32;
     let mut status = 0i32;
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
     let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
