@@ -79,6 +79,67 @@ pub struct Config {
     pub schedule: ScheduleConfig,
     pub feeds: Vec<FeedConfig>,
     pub shutdown_grace: Duration,
+    pub extract: ExtractConfig,
+    pub topics: TopicsConfig,
+}
+
+/// Article extraction: how pages are fetched and bounded.
+#[derive(Debug, Clone)]
+pub struct ExtractConfig {
+    /// Pages fetched at once, across all hosts.
+    pub concurrency: usize,
+    /// Pages fetched at once from one host.
+    pub per_host: usize,
+    /// Cap on a page body, in bytes (after decompression).
+    pub max_page_bytes: u64,
+    /// Time bound for extracting one page (CPU), separate from the fetch timeout.
+    pub time_limit: Duration,
+    /// Attempts for transient failures (timeouts, 5xx, network) before giving up.
+    pub max_attempts: u32,
+    pub retry_base: Duration,
+}
+
+/// The topics and the alias sets they share, parsed and validated.
+#[derive(Debug, Clone)]
+pub struct TopicsConfig {
+    pub defs: Vec<TopicConfig>,
+    pub aliases: Vec<(String, String)>,
+    pub compiled: Vec<crate::matcher::Topic>,
+    /// How far back a changed topic re-evaluates stored items.
+    pub backfill_window: Duration,
+}
+
+/// One `[[topic]]`.
+#[derive(Debug, Clone)]
+pub struct TopicConfig {
+    pub name: String,
+    pub title: String,
+    pub query: String,
+    pub min_score: f64,
+}
+
+impl TopicsConfig {
+    /// A fingerprint of a topic's definition (query, threshold and every alias), so a change
+    /// is noticed at start or reload.
+    pub fn fingerprint(&self, name: &str) -> Option<String> {
+        let def = self.defs.iter().find(|d| d.name == name)?;
+        let mut text = format!("{}\u{0}{}\u{0}", def.query, def.min_score);
+        for (alias, expr) in &self.aliases {
+            text.push_str(&format!("{alias}={expr}\u{0}"));
+        }
+        Some(format!(
+            "{:016x}",
+            xxhash_rust::xxh3::xxh3_64(text.as_bytes())
+        ))
+    }
+
+    pub fn title_of(&self, name: &str) -> String {
+        self.defs
+            .iter()
+            .find(|d| d.name == name)
+            .map(|d| d.title.clone())
+            .unwrap_or_else(|| name.to_string())
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -93,6 +154,40 @@ struct RawConfig {
     schedule: RawSchedule,
     #[serde(default)]
     feed: Vec<RawFeed>,
+    #[serde(default)]
+    extract: RawExtract,
+    #[serde(default)]
+    aliases: toml::Table,
+    #[serde(default)]
+    topic: Vec<RawTopic>,
+    #[serde(default)]
+    matching: RawMatching,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawExtract {
+    concurrency: Option<usize>,
+    per_host: Option<usize>,
+    max_page_bytes: Option<u64>,
+    time_limit: Option<String>,
+    max_attempts: Option<u32>,
+    retry_base: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTopic {
+    name: String,
+    title: Option<String>,
+    query: String,
+    min_score: Option<f64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMatching {
+    backfill_window: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -285,6 +380,27 @@ impl Validator {
             });
         }
 
+        let extract = ExtractConfig {
+            concurrency: positive("extract.concurrency", raw.extract.concurrency, 8)?,
+            per_host: positive("extract.per_host", raw.extract.per_host, 1)?,
+            max_page_bytes: raw
+                .extract
+                .max_page_bytes
+                .unwrap_or(15 * 1024 * 1024)
+                .max(1),
+            time_limit: self.duration(
+                "extract.time_limit",
+                raw.extract.time_limit.as_deref(),
+                "10s",
+            )?,
+            max_attempts: raw.extract.max_attempts.unwrap_or(4).max(1),
+            retry_base: self.duration(
+                "extract.retry_base",
+                raw.extract.retry_base.as_deref(),
+                "10m",
+            )?,
+        };
+        let topics = self.topics(raw.aliases, raw.topic, raw.matching)?;
         Ok(Config {
             path,
             database,
@@ -295,6 +411,69 @@ impl Validator {
                 "shutdown_grace",
                 raw.shutdown_grace.as_deref(),
                 "20s",
+            )?,
+            extract,
+            topics,
+        })
+    }
+
+    fn topics(
+        &self,
+        raw_aliases: toml::Table,
+        raw: Vec<RawTopic>,
+        matching: RawMatching,
+    ) -> Result<TopicsConfig, ConfigError> {
+        let mut aliases = Vec::with_capacity(raw_aliases.len());
+        for (name, value) in raw_aliases {
+            match value {
+                toml::Value::String(expr) => aliases.push((name, expr)),
+                other => {
+                    return Err(self.invalid(
+                        &format!("aliases.{name}"),
+                        format!("must be a query string, not {}", other.type_str()),
+                    ));
+                }
+            }
+        }
+        let parsed_aliases = crate::matcher::Aliases::parse(&aliases)
+            .map_err(|e| self.invalid("aliases", e.to_string()))?;
+        let mut defs: Vec<TopicConfig> = Vec::with_capacity(raw.len());
+        let mut compiled = Vec::with_capacity(raw.len());
+        for (i, topic) in raw.into_iter().enumerate() {
+            let key = |field: &str| format!("topic[{i}].{field}");
+            if topic.name.trim().is_empty() || topic.name.contains(char::is_whitespace) {
+                return Err(self.invalid(&key("name"), "must be a non-empty name without spaces"));
+            }
+            if defs.iter().any(|d| d.name == topic.name) {
+                return Err(self.invalid(
+                    &key("name"),
+                    format!("topic `{}` is defined twice", topic.name),
+                ));
+            }
+            let min_score = topic.min_score.unwrap_or(1.0);
+            let query = crate::matcher::Topic::new(
+                &topic.name,
+                &topic.query,
+                min_score,
+                &parsed_aliases,
+            )
+            .map_err(|e| self.invalid(&key("query"), format!("topic `{}`: {e}", topic.name)))?;
+            compiled.push(query);
+            defs.push(TopicConfig {
+                title: topic.title.unwrap_or_else(|| topic.name.clone()),
+                name: topic.name,
+                query: topic.query,
+                min_score,
+            });
+        }
+        Ok(TopicsConfig {
+            defs,
+            aliases,
+            compiled,
+            backfill_window: self.duration(
+                "matching.backfill_window",
+                matching.backfill_window.as_deref(),
+                "7d",
             )?,
         })
     }

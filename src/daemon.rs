@@ -28,10 +28,17 @@ pub fn open_context(config: Config) -> anyhow::Result<Context> {
         tracing::info!(added, disabled, "synced feeds from the config");
     }
     let fetcher = Fetcher::new(&config.fetch)?;
+    let page_fetcher = Fetcher::new(&crate::config::FetchConfig {
+        max_body_bytes: config.extract.max_page_bytes,
+        per_host: config.extract.per_host,
+        ..config.fetch.clone()
+    })?;
+    crate::pipeline::matching::apply_topic_changes(&config, &store)?;
     Ok(Context {
         config: Arc::new(config),
         store: Arc::new(store),
         fetcher,
+        page_fetcher,
     })
 }
 
@@ -173,6 +180,8 @@ pub async fn poll_once(
 pub async fn run(ctx: Arc<Context>, cancel: CancellationToken) -> anyhow::Result<()> {
     let mut dispatcher = Dispatcher::new(ctx.clone());
     tracing::info!(database = %ctx.store.path().display(), "tidings running");
+    let stages_wake = Arc::new(tokio::sync::Notify::new());
+    let stages = tokio::spawn(run_stages(ctx.clone(), stages_wake.clone(), cancel.clone()));
     loop {
         if dispatcher.has_room() {
             let store = ctx.store.clone();
@@ -201,14 +210,67 @@ pub async fn run(ctx: Arc<Context>, cancel: CancellationToken) -> anyhow::Result
             IDLE_TICK
         };
         tokio::select! {
-            Some((id, host, _report)) = dispatcher.done_rx.recv() => dispatcher.finish(id, &host),
+            Some((id, host, report)) = dispatcher.done_rx.recv() => {
+                dispatcher.finish(id, &host);
+                if report.is_some_and(|r| r.counts.new + r.counts.updated > 0) {
+                    stages_wake.notify_one();
+                }
+            }
             _ = tokio::time::sleep(sleep_for) => {}
             _ = cancel.cancelled() => break,
         }
     }
     tracing::info!(in_flight = dispatcher.in_flight.len(), "shutting down");
-    dispatcher.drain(ctx.config.shutdown_grace).await;
+    let grace = ctx.config.shutdown_grace;
+    dispatcher.drain(grace).await;
+    if tokio::time::timeout(grace, stages).await.is_err() {
+        tracing::warn!(
+            "article extraction did not stop within the shutdown grace; pending pages stay queued"
+        );
+    }
     Ok(())
+}
+
+/// How often the stages look for work even when nothing woke them (retries come due).
+const STAGES_TICK: Duration = Duration::from_secs(30);
+
+/// The stages after a refresh, in order: match new items on their feed text, extract their
+/// articles, match again on the article text. Woken by new items; the database is the queue.
+async fn run_stages(ctx: Arc<Context>, wake: Arc<tokio::sync::Notify>, cancel: CancellationToken) {
+    loop {
+        if let Err(e) = process_items(&ctx, &cancel, true).await {
+            tracing::error!(error = %e, "processing new items failed; will retry");
+        }
+        tokio::select! {
+            _ = wake.notified() => {}
+            _ = tokio::time::sleep(STAGES_TICK) => {}
+            _ = cancel.cancelled() => return,
+        }
+    }
+}
+
+/// Matches, extracts and matches again whatever is waiting. Returns (pages, new matches).
+pub async fn process_items(
+    ctx: &Arc<Context>,
+    cancel: &CancellationToken,
+    extract: bool,
+) -> anyhow::Result<(usize, usize)> {
+    let match_now = |ctx: Arc<Context>| async move {
+        let matched = tokio::task::spawn_blocking(move || {
+            crate::pipeline::matching::match_pending(&ctx.config, &ctx.store)
+        })
+        .await?;
+        anyhow::Ok(matched?)
+    };
+    let mut new_matches = match_now(ctx.clone()).await?.len();
+    let mut pages = 0;
+    if extract {
+        pages = crate::pipeline::articles::extract_pending(ctx, cancel).await?;
+        if pages > 0 {
+            new_matches += match_now(ctx.clone()).await?.len();
+        }
+    }
+    Ok((pages, new_matches))
 }
 
 /// Cancels `token` on SIGTERM or SIGINT.

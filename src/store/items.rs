@@ -17,6 +17,7 @@ impl Store {
         &self,
         feed: &Feed,
         items: &[NewItem],
+        first_poll: bool,
         now: UnixTime,
     ) -> Result<(StoredCounts, Vec<ItemId>), StoreError> {
         let mut conn = self.writer();
@@ -37,14 +38,15 @@ impl Store {
             let mut insert = tx
                 .prepare_cached(
                     "INSERT INTO items (feed_id, dedup_key, guid, url, title, summary, content, author,
-                        published_at, published_original, first_seen_at, content_hash)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                        published_at, published_original, first_seen_at, content_hash, first_poll)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
                 )
                 .map_err(|e| self.error(e))?;
             let mut update = tx
                 .prepare_cached(
                     "UPDATE items SET guid = ?2, url = ?3, title = ?4, summary = ?5, content = ?6, author = ?7,
-                        published_original = ?8, content_hash = ?9, updated_at = ?10, edit_count = edit_count + 1
+                        published_original = ?8, content_hash = ?9, updated_at = ?10, edit_count = edit_count + 1,
+                        match_state = 0
                      WHERE id = ?1",
                 )
                 .map_err(|e| self.error(e))?;
@@ -77,10 +79,13 @@ impl Store {
                                 published_at,
                                 item.published_original,
                                 now,
-                                item.content_hash
+                                item.content_hash,
+                                first_poll
                             ])
                             .map_err(|e| self.error(e))?;
-                        new_ids.push(tx.last_insert_rowid());
+                        let id = tx.last_insert_rowid();
+                        index_item(&tx, id, item, false).map_err(|e| self.error(e))?;
+                        new_ids.push(id);
                         counts.new += 1;
                     }
                     Some((_, hash)) if hash == item.content_hash => counts.unchanged += 1,
@@ -99,6 +104,7 @@ impl Store {
                                 now
                             ])
                             .map_err(|e| self.error(e))?;
+                        index_item(&tx, id, item, true).map_err(|e| self.error(e))?;
                         counts.updated += 1;
                     }
                 }
@@ -127,4 +133,47 @@ impl Store {
             .and_then(|rows| rows.collect())
             .map_err(|e| self.error(e))
     }
+}
+
+/// Keeps the full-text index in step with an item, in the caller's transaction. An edited item
+/// keeps its article text in the index if it has one.
+fn index_item(
+    tx: &rusqlite::Transaction,
+    id: ItemId,
+    item: &NewItem,
+    replace: bool,
+) -> rusqlite::Result<()> {
+    let title = item.title.as_deref().unwrap_or("");
+    let summary = item
+        .summary
+        .as_deref()
+        .map(crate::plaintext::html_to_text)
+        .unwrap_or_default();
+    if replace {
+        let article: Option<String> = tx
+            .prepare_cached("SELECT text FROM articles WHERE item_id = ?1 AND text IS NOT NULL")?
+            .query_row([id], |r| r.get(0))
+            .optional()?;
+        let text = article.unwrap_or_else(|| {
+            item.content
+                .as_deref()
+                .map(crate::plaintext::html_to_text)
+                .unwrap_or_default()
+        });
+        tx.prepare_cached(
+            "UPDATE items_fts SET title = ?2, summary = ?3, text = ?4 WHERE rowid = ?1",
+        )?
+        .execute(params![id, title, summary, text])?;
+    } else {
+        let text = item
+            .content
+            .as_deref()
+            .map(crate::plaintext::html_to_text)
+            .unwrap_or_default();
+        tx.prepare_cached(
+            "INSERT INTO items_fts (rowid, title, summary, text) VALUES (?1, ?2, ?3, ?4)",
+        )?
+        .execute(params![id, title, summary, text])?;
+    }
+    Ok(())
 }

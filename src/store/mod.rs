@@ -1,8 +1,10 @@
 //! SQLite storage: opening and checking the file, migrations from `migrations/`, WAL, one
 //! writer connection. The only module that writes SQL; one file per aggregate.
 
+mod articles;
 mod feeds;
 mod items;
+mod matches;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
@@ -10,16 +12,24 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
 
+pub use articles::{ArticleRecord, PendingPage};
 pub use feeds::FeedRow;
+pub use matches::{MatchInput, MatchRecord, StoredMatch};
 
 /// `PRAGMA application_id` marking a file as tidings' own ("tdgs").
 pub const APPLICATION_ID: i32 = 0x7464_6773;
 
 /// Schema migrations, applied in order; the schema version is their count.
-const MIGRATIONS: &[(&str, &str)] = &[(
-    "0001_feeds_items.sql",
-    include_str!("../../migrations/0001_feeds_items.sql"),
-)];
+const MIGRATIONS: &[(&str, &str)] = &[
+    (
+        "0001_feeds_items.sql",
+        include_str!("../../migrations/0001_feeds_items.sql"),
+    ),
+    (
+        "0002_articles_matches_search.sql",
+        include_str!("../../migrations/0002_articles_matches_search.sql"),
+    ),
+];
 
 /// The schema version this binary writes.
 pub const SCHEMA_VERSION: i32 = MIGRATIONS.len() as i32;
@@ -136,6 +146,17 @@ impl Store {
 
 fn configure(conn: &Connection) -> rusqlite::Result<()> {
     conn.busy_timeout(Duration::from_secs(10))?;
+    // Used by migrations that index stored HTML.
+    conn.create_scalar_function(
+        "tidings_plain_text",
+        1,
+        rusqlite::functions::FunctionFlags::SQLITE_UTF8
+            | rusqlite::functions::FunctionFlags::SQLITE_DETERMINISTIC,
+        |ctx| {
+            let html: Option<String> = ctx.get(0)?;
+            Ok(html.map(|h| crate::plaintext::html_to_text(&h)))
+        },
+    )?;
     conn.execute_batch(
         "PRAGMA foreign_keys = ON;
          PRAGMA synchronous = NORMAL;

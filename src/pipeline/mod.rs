@@ -12,6 +12,9 @@ use crate::parse::{ParsedFeed, parse_feed};
 use crate::scheduler::{PollPlan, Schedule, ServerHints, next_poll_at};
 use crate::store::{Store, StoreError};
 
+pub mod articles;
+pub mod matching;
+
 /// Polls after which a permanent redirect is believed and the feed's URL updated.
 pub const REDIRECT_POLLS_TO_LEARN: u32 = 3;
 
@@ -19,7 +22,10 @@ pub const REDIRECT_POLLS_TO_LEARN: u32 = 3;
 pub struct Context {
     pub config: Arc<Config>,
     pub store: Arc<Store>,
+    /// The client for feeds.
     pub fetcher: Fetcher,
+    /// The same client with the page body cap, for article pages.
+    pub page_fetcher: Fetcher,
 }
 
 /// The result of one feed refresh, for logs and `tidings poll`.
@@ -69,6 +75,8 @@ fn settle(
     fetched: Result<FetchOutcome, FetchError>,
 ) -> Result<RefreshReport, RefreshError> {
     let now = Utc::now();
+    // Items of a feed's first successful poll are old news: stored, matched, not delivered.
+    let first_poll = feed.last_success_at.is_none() && feed.item_count == 0;
     feed.last_polled_at = Some(now.timestamp());
     let mut hints = ServerHints::default();
     let mut slow_down = false;
@@ -168,7 +176,7 @@ fn settle(
     );
 
     let (counts, new_item_ids) = match &parsed {
-        Some(p) => store.commit_refresh(&feed, &p.items, now.timestamp())?,
+        Some(p) => store.commit_refresh(&feed, &p.items, first_poll, now.timestamp())?,
         None => {
             store.record_fetch_state(&feed)?;
             (StoredCounts::default(), Vec::new())

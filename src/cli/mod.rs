@@ -14,6 +14,9 @@ use crate::model::{Feed, FeedSettings, FeedSource};
 use crate::pipeline::RefreshReport;
 use crate::scheduler::to_datetime;
 
+mod extract;
+mod topics;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "tidings",
@@ -48,6 +51,9 @@ pub enum Command {
         /// Poll every active feed now, due or not.
         #[arg(long)]
         all: bool,
+        /// Do not fetch article pages of new items (matching still runs).
+        #[arg(long)]
+        no_extract: bool,
         #[arg(long)]
         json: bool,
     },
@@ -61,6 +67,58 @@ pub enum Command {
     },
     /// Validate the config and exit (the same checks as at start-up).
     CheckConfig,
+    /// Backtest and score topics.
+    #[command(subcommand)]
+    Topics(TopicsCommand),
+    /// List topic matches.
+    #[command(subcommand)]
+    Matches(MatchesCommand),
+    /// Show what the extractor keeps from one page (a URL, or an HTML file, .gz allowed).
+    Extract {
+        target: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TopicsCommand {
+    /// List the configured topics.
+    List,
+    /// Run a topic over stored items and show each hit with its score and matched terms.
+    Test {
+        name: String,
+        /// How far back: a duration (30d, 12h) or a date (2026-01-31).
+        #[arg(long, default_value = "30d")]
+        since: String,
+        /// Show the full scoring explanation of each hit.
+        #[arg(long)]
+        explain: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Score a topic against labelled items (JSON lines with id, title, summary, text, label).
+    Eval {
+        name: String,
+        file: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MatchesCommand {
+    /// Matches, newest first.
+    List {
+        #[arg(long)]
+        topic: Option<String>,
+        #[arg(long, default_value = "30d")]
+        since: String,
+        #[arg(long, default_value_t = 100)]
+        limit: usize,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -123,7 +181,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             daemon::run(ctx, cancel).await?;
             Ok(0)
         }
-        Command::Poll { feeds, all, json } => poll(config, feeds, all, json).await,
+        Command::Poll {
+            feeds,
+            all,
+            no_extract,
+            json,
+        } => poll(config, feeds, all, !no_extract, json).await,
         Command::Status { json } => {
             let ctx = daemon::open_context(config)?;
             let feeds = ctx.store.list_feeds()?;
@@ -131,10 +194,58 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             Ok(0)
         }
         Command::Feeds(cmd) => feeds(config, cmd).await,
+        Command::Extract { target, json } => {
+            extract::run(&config, &target, json).await?;
+            Ok(0)
+        }
+        Command::Topics(TopicsCommand::Eval { name, file, json }) => {
+            topics::eval(&config, &name, &file, json)?;
+            Ok(0)
+        }
+        Command::Topics(TopicsCommand::List) => {
+            let rows: Vec<Vec<String>> = config
+                .topics
+                .defs
+                .iter()
+                .map(|d| vec![d.name.clone(), format!("{}", d.min_score), d.title.clone()])
+                .collect();
+            write_table(
+                &mut std::io::stdout().lock(),
+                &["NAME", "MIN SCORE", "TITLE"],
+                &rows,
+            )?;
+            Ok(0)
+        }
+        Command::Topics(TopicsCommand::Test {
+            name,
+            since,
+            explain,
+            json,
+        }) => {
+            let ctx = daemon::open_context(config)?;
+            topics::test(&ctx.config, &ctx.store, &name, &since, explain, json)?;
+            Ok(0)
+        }
+        Command::Matches(MatchesCommand::List {
+            topic,
+            since,
+            limit,
+            json,
+        }) => {
+            let ctx = daemon::open_context(config)?;
+            topics::list(&ctx.store, topic.as_deref(), &since, limit, json)?;
+            Ok(0)
+        }
     }
 }
 
-async fn poll(config: Config, urls: Vec<String>, all: bool, json: bool) -> anyhow::Result<i32> {
+async fn poll(
+    config: Config,
+    urls: Vec<String>,
+    all: bool,
+    extract: bool,
+    json: bool,
+) -> anyhow::Result<i32> {
     let ctx = Arc::new(daemon::open_context(config)?);
     let now = chrono::Utc::now().timestamp();
     let feeds: Vec<Feed> = if !urls.is_empty() {
@@ -157,8 +268,12 @@ async fn poll(config: Config, urls: Vec<String>, all: bool, json: bool) -> anyho
     };
     let cancel = CancellationToken::new();
     daemon::cancel_on_signals(cancel.clone())?;
-    let reports = daemon::poll_once(ctx, feeds, cancel).await;
+    let reports = daemon::poll_once(ctx.clone(), feeds, cancel.clone()).await;
+    let (pages, matches) = daemon::process_items(&ctx, &cancel, extract).await?;
     print_poll(&reports, json)?;
+    if !json {
+        println!("{pages} article pages extracted, {matches} new topic matches");
+    }
     Ok(0)
 }
 

@@ -1,0 +1,183 @@
+//! schema.org `articleBody` from `<script type="application/ld+json">`, and how it is
+//! weighed against the readability text.
+
+use std::collections::HashSet;
+
+use dom_query::Document;
+
+use super::metric;
+use super::text::{self, Para};
+
+/// Longest `articleBody` string in the page's ld+json blocks, as plain-text paragraphs.
+/// Bodies holding markup or entities are parsed as HTML fragments.
+pub fn article_body(doc: &Document, html: &str) -> Option<Vec<String>> {
+    if !html.contains("articleBody") {
+        return None;
+    }
+    let mut best: Option<String> = None;
+    for script in doc.select(r#"script[type="application/ld+json"]"#).nodes() {
+        let raw = script.text();
+        let raw = raw
+            .trim()
+            .trim_start_matches("<![CDATA[")
+            .trim_end_matches("]]>");
+        let Ok(value) = serde_json::from_str::<serde_json::Value>(raw) else {
+            continue;
+        };
+        let mut stack = vec![&value];
+        while let Some(v) = stack.pop() {
+            match v {
+                serde_json::Value::Object(map) => {
+                    if let Some(serde_json::Value::String(body)) = map.get("articleBody")
+                        && best.as_ref().is_none_or(|b| body.len() > b.len())
+                    {
+                        best = Some(body.clone());
+                    }
+                    stack.extend(map.values());
+                }
+                serde_json::Value::Array(items) => stack.extend(items),
+                _ => {}
+            }
+        }
+    }
+    let body = best?;
+    let paras: Vec<String> = if body.contains('<') || body.contains('&') {
+        let frag = Document::fragment(body);
+        frag.root()
+            .first_child()
+            .map(|root| {
+                text::paragraphs(&root)
+                    .into_iter()
+                    .map(|p| p.text)
+                    .collect()
+            })
+            .unwrap_or_default()
+    } else {
+        body.split('\n')
+            .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+            .filter(|l| !l.is_empty())
+            .collect()
+    };
+    (!paras.is_empty()).then_some(paras)
+}
+
+fn shingle_set(text: &str) -> HashSet<Vec<String>> {
+    let toks = metric::tokens(text);
+    if toks.len() < metric::SHINGLE {
+        return std::iter::once(toks.iter().map(|t| t.to_string()).collect()).collect();
+    }
+    toks.windows(metric::SHINGLE)
+        .map(|w| w.iter().map(|t| t.to_string()).collect())
+        .collect()
+}
+
+/// What to do with an `articleBody` next to the readability paragraphs.
+#[derive(Debug, PartialEq)]
+pub enum Decision {
+    /// Nothing to learn from it.
+    Ignore,
+    /// It is the whole article and readability kept extra blocks: keep only the
+    /// readability paragraphs found in it.
+    Filter,
+    /// Readability missed much of it: use it instead.
+    Replace,
+}
+
+/// Least number of words for an `articleBody` to count (shorter ones are teasers).
+const MIN_WORDS: usize = 60;
+
+pub fn decide(ld: &[String], paras: &[Para]) -> Decision {
+    let ld_text = ld.join("\n\n");
+    let ld_words = metric::tokens(&ld_text).len();
+    if ld_words < MIN_WORDS {
+        return Decision::Ignore;
+    }
+    let ours = text::join(paras);
+    let our_words = metric::tokens(&ours).len();
+    if our_words == 0 {
+        return Decision::Replace;
+    }
+    let (l, r) = (shingle_set(&ld_text), shingle_set(&ours));
+    let shared = l.intersection(&r).count() as f64;
+    let ld_in_ours = shared / l.len().max(1) as f64;
+    let ours_in_ld = shared / r.len().max(1) as f64;
+    if ld_in_ours >= 0.95 && (0.85..0.98).contains(&ours_in_ld) {
+        Decision::Filter
+    } else if ours_in_ld >= 0.8 && ld_words as f64 >= 1.3 * our_words as f64 {
+        Decision::Replace
+    } else {
+        Decision::Ignore
+    }
+}
+
+/// Drop the short readability paragraphs (captions, credits, promos) that the
+/// `articleBody` lacks; long ones stay, as bodies are sometimes abridged, and so do
+/// quotes (embedded posts are left out of bodies).
+pub fn filter(ld: &[String], paras: Vec<Para>) -> Vec<Para> {
+    const SHORT_WORDS: usize = 40;
+    let l = shingle_set(&ld.join("\n\n"));
+    paras
+        .into_iter()
+        .filter(|p| {
+            if p.quoted || p.text.split_whitespace().count() > SHORT_WORDS {
+                return true;
+            }
+            let s = shingle_set(&p.text);
+            let hit = s.iter().filter(|x| l.contains(*x)).count();
+            2 * hit >= s.len()
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn para(t: &str) -> Para {
+        Para {
+            text: t.into(),
+            ..Default::default()
+        }
+    }
+
+    const BODY: &str = "The river rose two metres overnight and the old bridge was closed to traffic. \
+        Engineers said the pillars were sound but the approach road had been undermined. \
+        The council will meet on Friday to decide how the repairs are paid for, and residents \
+        were told to use the ferry until then. Shops near the bridge said trade had halved since \
+        the closure, and some owners asked for help with rent while the work goes on. The mayor \
+        promised an answer within a week.";
+
+    #[test]
+    fn reads_article_body_from_graph_and_markup() {
+        let html = format!(
+            r#"<html><head><script type="application/ld+json">{{"@graph":[{{"@type":"WebPage"}},
+            {{"@type":"NewsArticle","articleBody":"<p>{BODY}</p><p>Second &amp; last.</p>"}}]}}</script></head><body></body></html>"#
+        );
+        let doc = Document::from(html.as_str());
+        let paras = article_body(&doc, &html).expect("body");
+        assert_eq!(paras.len(), 2);
+        assert_eq!(paras[1], "Second & last.");
+    }
+
+    #[test]
+    fn filters_extra_paragraphs_and_replaces_short_extractions() {
+        let ld = vec![BODY.to_string()];
+        let ours = vec![
+            para(BODY),
+            para("Sign up for the morning briefing and get the best stories every day."),
+        ];
+        assert_eq!(decide(&ld, &ours), Decision::Filter);
+        assert_eq!(filter(&ld, ours).len(), 1);
+        let half: String = BODY.split(". ").take(2).collect::<Vec<_>>().join(". ");
+        assert_eq!(decide(&ld, &[para(&half)]), Decision::Replace);
+        assert_eq!(
+            decide(
+                &ld,
+                &[para(
+                    "Something else entirely, about football and the weather this week."
+                )]
+            ),
+            Decision::Ignore
+        );
+    }
+}

@@ -1,0 +1,131 @@
+//! The matching stage: evaluates every topic on items waiting for it (their title and summary
+//! when stored, their article text when it arrives) and records what matched; re-evaluates
+//! recent items when a topic changed (backfill).
+
+use crate::config::Config;
+use crate::matcher::{Document, PreparedDocument, Topic, prepare};
+use crate::plaintext::html_to_text;
+use crate::store::{MatchInput, MatchRecord, Store, StoreError};
+
+/// Items evaluated per transaction.
+const BATCH: usize = 500;
+
+/// Normalizes one stored item for the matcher (once for all topics).
+pub fn prepare_input(input: &MatchInput) -> PreparedDocument {
+    let summary = html_to_text(&input.summary);
+    let text = match &input.article_text {
+        Some(text) => text.clone(),
+        None => html_to_text(&input.content),
+    };
+    prepare(&Document {
+        title: &input.title,
+        summary: &summary,
+        text: &text,
+        feed: &input.feed_title,
+        url: &input.url,
+        author: &input.author,
+    })
+}
+
+/// The topics among `topics` that match `doc`, as records to store.
+pub fn evaluate(topics: &[&Topic], doc: &PreparedDocument) -> Vec<MatchRecord> {
+    topics
+        .iter()
+        .filter_map(|topic| {
+            let result = topic.matches(doc)?;
+            let terms: Vec<serde_json::Value> = result
+                .terms
+                .iter()
+                .map(|t| serde_json::json!({"term": t.term, "field": t.field.name(), "count": t.count, "context": t.snippet}))
+                .collect();
+            Some(MatchRecord {
+                topic: topic.name.clone(),
+                score: (result.score * 100.0).round() / 100.0,
+                terms: serde_json::Value::Array(terms).to_string(),
+            })
+        })
+        .collect()
+}
+
+/// Matches every waiting item; returns the ids of new matches.
+pub fn match_pending(config: &Config, store: &Store) -> Result<Vec<i64>, StoreError> {
+    let topics: Vec<&Topic> = config.topics.compiled.iter().collect();
+    let mut new_matches = Vec::new();
+    loop {
+        let batch = store.pending_matches(BATCH)?;
+        if batch.is_empty() {
+            return Ok(new_matches);
+        }
+        let results: Vec<_> = batch
+            .iter()
+            .map(|input| {
+                (
+                    input.item_id,
+                    input.target_state,
+                    evaluate(&topics, &prepare_input(input)),
+                )
+            })
+            .collect();
+        new_matches.extend(store.record_matches(
+            &results,
+            false,
+            chrono::Utc::now().timestamp(),
+        )?);
+    }
+}
+
+/// Re-evaluates items of the backfill window for topics that are new or changed since the
+/// database last saw them; matches found that way are marked as backfill. Returns the names
+/// of the topics re-evaluated and the number of matches found.
+pub fn apply_topic_changes(
+    config: &Config,
+    store: &Store,
+) -> Result<(Vec<String>, usize), StoreError> {
+    let stored = store.topic_fingerprints()?;
+    let now = chrono::Utc::now().timestamp();
+    let changed: Vec<&Topic> = config
+        .topics
+        .compiled
+        .iter()
+        .filter(|t| {
+            let current = config.topics.fingerprint(&t.name);
+            stored
+                .iter()
+                .find(|(name, _)| *name == t.name)
+                .map(|(_, f)| Some(f.clone()))
+                != Some(current)
+        })
+        .collect();
+    if changed.is_empty() {
+        return Ok((Vec::new(), 0));
+    }
+    let since = now - config.topics.backfill_window.as_secs() as i64;
+    let mut after = 0;
+    let mut found = 0;
+    loop {
+        let batch = store.items_for_backfill(since, after, BATCH)?;
+        let Some(last) = batch.last() else { break };
+        after = last.item_id;
+        let results: Vec<_> = batch
+            .iter()
+            .map(|input| {
+                (
+                    input.item_id,
+                    input.target_state,
+                    evaluate(&changed, &prepare_input(input)),
+                )
+            })
+            .collect();
+        found += store.record_matches(&results, true, now)?.len();
+    }
+    let names: Vec<String> = changed.iter().map(|t| t.name.clone()).collect();
+    for name in &names {
+        if let Some(fingerprint) = config.topics.fingerprint(name) {
+            store.set_topic_fingerprint(name, &fingerprint, now)?;
+        }
+    }
+    if found > 0 || !names.is_empty() {
+        tracing::info!(topics = ?names, matches = found, "re-evaluated recent items for changed topics");
+    }
+    Ok((names, found))
+}

@@ -1,0 +1,150 @@
+//! The `articles` aggregate: which items still need their page extracted, and the outcome of
+//! each extraction (kept in the search index too).
+
+use rusqlite::{OptionalExtension, params};
+
+use super::{Store, StoreError};
+use crate::model::{ItemId, UnixTime};
+
+/// An item whose article page is to be fetched.
+#[derive(Debug, Clone)]
+pub struct PendingPage {
+    pub item_id: ItemId,
+    pub feed_id: i64,
+    pub url: String,
+    /// The feed's own content or summary (HTML), kept when the page gives less.
+    pub feed_html: Option<String>,
+    pub attempts: u32,
+}
+
+/// What an extraction attempt produced.
+#[derive(Debug, Clone, Default)]
+pub struct ArticleRecord {
+    /// ok | failed | retry | skipped | not-html | feed-content
+    pub status: String,
+    pub method: Option<String>,
+    pub text: Option<String>,
+    pub title: Option<String>,
+    pub byline: Option<String>,
+    pub published: Option<String>,
+    pub language: Option<String>,
+    pub lead_image_url: Option<String>,
+    pub http_status: Option<u16>,
+    pub error: Option<String>,
+    pub next_attempt_at: Option<UnixTime>,
+}
+
+impl Store {
+    /// Items of feeds with extraction on that have no article yet, or whose retry is due;
+    /// newest first.
+    pub fn pending_pages(
+        &self,
+        now: UnixTime,
+        limit: usize,
+        exclude: &[ItemId],
+    ) -> Result<Vec<PendingPage>, StoreError> {
+        let conn = self.writer();
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT i.id, i.feed_id, i.url, coalesce(i.content, i.summary), coalesce(a.attempts, 0)
+                 FROM items i
+                 JOIN feeds f ON f.id = i.feed_id
+                 LEFT JOIN articles a ON a.item_id = i.id
+                 WHERE f.extract = 1 AND i.url IS NOT NULL
+                   AND (a.item_id IS NULL OR (a.status = 'retry' AND a.next_attempt_at <= ?1))
+                 ORDER BY i.id DESC LIMIT ?2",
+            )
+            .map_err(|e| self.error(e))?;
+        let rows: Vec<PendingPage> = stmt
+            .query_map(params![now, (limit + exclude.len()) as i64], |r| {
+                Ok(PendingPage {
+                    item_id: r.get(0)?,
+                    feed_id: r.get(1)?,
+                    url: r.get(2)?,
+                    feed_html: r.get(3)?,
+                    attempts: r.get(4)?,
+                })
+            })
+            .and_then(|rows| rows.collect())
+            .map_err(|e| self.error(e))?;
+        Ok(rows
+            .into_iter()
+            .filter(|p| !exclude.contains(&p.item_id))
+            .take(limit)
+            .collect())
+    }
+
+    /// Stores an extraction outcome; text that arrives is indexed and queues the item for
+    /// matching on it.
+    pub fn record_article(
+        &self,
+        item_id: ItemId,
+        article: &ArticleRecord,
+        now: UnixTime,
+    ) -> Result<(), StoreError> {
+        let mut conn = self.writer();
+        let tx = conn.transaction().map_err(|e| self.error(e))?;
+        tx.execute(
+            "INSERT INTO articles (item_id, status, method, text, title, byline, published, language,
+                lead_image_url, http_status, error, attempts, next_attempt_at, extracted_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 1, ?12, ?13)
+             ON CONFLICT (item_id) DO UPDATE SET status = excluded.status, method = excluded.method,
+                text = excluded.text, title = excluded.title, byline = excluded.byline,
+                published = excluded.published, language = excluded.language,
+                lead_image_url = excluded.lead_image_url, http_status = excluded.http_status,
+                error = excluded.error, attempts = articles.attempts + 1,
+                next_attempt_at = excluded.next_attempt_at, extracted_at = excluded.extracted_at",
+            params![
+                item_id,
+                article.status,
+                article.method,
+                article.text,
+                article.title,
+                article.byline,
+                article.published,
+                article.language,
+                article.lead_image_url,
+                article.http_status,
+                article.error,
+                article.next_attempt_at,
+                now
+            ],
+        )
+        .map_err(|e| self.error(e))?;
+        if let Some(text) = article.text.as_deref().filter(|t| !t.is_empty()) {
+            tx.execute(
+                "UPDATE items_fts SET text = ?2 WHERE rowid = ?1",
+                params![item_id, text],
+            )
+            .map_err(|e| self.error(e))?;
+            tx.execute(
+                "UPDATE items SET match_state = min(match_state, 1) WHERE id = ?1",
+                [item_id],
+            )
+            .map_err(|e| self.error(e))?;
+        }
+        tx.commit().map_err(|e| self.error(e))
+    }
+
+    /// The stored article of an item, if any (status, method, text, error, attempts).
+    pub fn article(&self, item_id: ItemId) -> Result<Option<ArticleRecord>, StoreError> {
+        let conn = self.reader()?;
+        conn.query_row(
+            "SELECT status, method, text, error, http_status, next_attempt_at FROM articles WHERE item_id = ?1",
+            [item_id],
+            |r| {
+                Ok(ArticleRecord {
+                    status: r.get(0)?,
+                    method: r.get(1)?,
+                    text: r.get(2)?,
+                    error: r.get(3)?,
+                    http_status: r.get(4)?,
+                    next_attempt_at: r.get(5)?,
+                    ..ArticleRecord::default()
+                })
+            },
+        )
+        .optional()
+        .map_err(|e| self.error(e))
+    }
+}
