@@ -13,6 +13,13 @@ if [ ! -d ../shared/feeds-corpus ]; then
     exit 1
 fi
 
+# A real SMTP server for the digest tests: aiosmtpd from PyPI in a venv (tests start it).
+if [ ! -x .ci/.venv-smtp/bin/python ] || ! .ci/.venv-smtp/bin/python -c 'import aiosmtpd' 2>/dev/null; then
+    python3 -m venv .ci/.venv-smtp
+    .ci/.venv-smtp/bin/pip install -q --disable-pip-version-check 'aiosmtpd==1.4.6'
+fi
+export TIDINGS_TEST_PYTHON="$PWD/.ci/.venv-smtp/bin/python"
+
 if cargo nextest --version >/dev/null 2>&1; then
     cargo nextest run --locked --no-fail-fast "$@"
 else

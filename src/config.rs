@@ -81,6 +81,106 @@ pub struct Config {
     pub shutdown_grace: Duration,
     pub extract: ExtractConfig,
     pub topics: TopicsConfig,
+    pub delivery: DeliveryConfig,
+    pub webhooks: Vec<WebhookConfig>,
+    pub smtp: Option<SmtpConfig>,
+    pub digests: Vec<DigestConfig>,
+}
+
+/// When matches are delivered.
+#[derive(Debug, Clone)]
+pub struct DeliveryConfig {
+    /// Nothing published longer ago than this is delivered.
+    pub max_age: Duration,
+    /// How long a webhook delivery waits for copies of the same story from other feeds.
+    pub story_window: Duration,
+    /// Waits between attempts; after the last one a delivery is dead.
+    pub retry_schedule: Vec<Duration>,
+}
+
+/// How a webhook sends matches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WebhookMode {
+    /// One POST per story.
+    PerMatch,
+    /// One POST with every story due at once.
+    Batch,
+}
+
+/// One `[[webhook]]`.
+#[derive(Clone)]
+pub struct WebhookConfig {
+    pub name: String,
+    pub url: url::Url,
+    /// Signing secrets, primary first (a second one while rotating).
+    pub secrets: Vec<String>,
+    pub topics: Vec<String>,
+    pub mode: WebhookMode,
+    pub timeout: Duration,
+}
+
+impl std::fmt::Debug for WebhookConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebhookConfig")
+            .field("name", &self.name)
+            .field("url", &self.url.as_str())
+            .field(
+                "secrets",
+                &format_args!("[{} redacted]", self.secrets.len()),
+            )
+            .field("topics", &self.topics)
+            .field("mode", &self.mode)
+            .finish()
+    }
+}
+
+/// How the SMTP connection is secured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmtpTls {
+    /// TLS from the first byte (port 465).
+    Implicit,
+    /// Plain, then STARTTLS (port 587).
+    StartTls,
+    /// No TLS: only for a relay on this machine.
+    None,
+}
+
+/// `[smtp]`.
+#[derive(Clone)]
+pub struct SmtpConfig {
+    pub host: String,
+    pub port: u16,
+    pub tls: SmtpTls,
+    pub user: Option<String>,
+    pub password: Option<String>,
+    pub from: String,
+    pub timeout: Duration,
+}
+
+impl std::fmt::Debug for SmtpConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SmtpConfig")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("tls", &self.tls)
+            .field("user", &self.user)
+            .field("password", &self.password.as_ref().map(|_| "[redacted]"))
+            .field("from", &self.from)
+            .finish()
+    }
+}
+
+/// One `[[digest]]`.
+#[derive(Debug, Clone)]
+pub struct DigestConfig {
+    pub name: String,
+    pub schedule: Schedule,
+    pub topics: Vec<String>,
+    pub to: Vec<String>,
+    pub subject: String,
+    pub max_items: usize,
+    pub skip_empty: bool,
+    pub timezone: chrono_tz::Tz,
 }
 
 /// Article extraction: how pages are fetched and bounded.
@@ -162,8 +262,59 @@ struct RawConfig {
     topic: Vec<RawTopic>,
     #[serde(default)]
     matching: RawMatching,
+    #[serde(default)]
+    delivery: RawDelivery,
+    #[serde(default)]
+    webhook: Vec<RawWebhook>,
+    smtp: Option<RawSmtp>,
+    #[serde(default)]
+    digest: Vec<RawDigest>,
 }
 
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDelivery {
+    max_age: Option<String>,
+    story_window: Option<String>,
+    retry_schedule: Option<Vec<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawWebhook {
+    name: String,
+    url: String,
+    secret: String,
+    previous_secret: Option<String>,
+    topics: Vec<String>,
+    mode: Option<String>,
+    timeout: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSmtp {
+    host: String,
+    port: Option<u16>,
+    tls: Option<String>,
+    user: Option<String>,
+    password: Option<String>,
+    from: String,
+    timeout: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDigest {
+    name: String,
+    schedule: String,
+    timezone: Option<String>,
+    topics: Vec<String>,
+    to: Vec<String>,
+    subject: Option<String>,
+    max_items: Option<usize>,
+    skip_empty: Option<bool>,
+}
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawExtract {
@@ -401,7 +552,42 @@ impl Validator {
             )?,
         };
         let topics = self.topics(raw.aliases, raw.topic, raw.matching)?;
+        let delivery = DeliveryConfig {
+            max_age: self.duration("delivery.max_age", raw.delivery.max_age.as_deref(), "2d")?,
+            story_window: self.duration(
+                "delivery.story_window",
+                raw.delivery.story_window.as_deref(),
+                "5m",
+            )?,
+            retry_schedule: match raw.delivery.retry_schedule {
+                None => ["5s", "5m", "30m", "2h", "5h", "10h", "24h"]
+                    .iter()
+                    .map(|d| humantime::parse_duration(d).unwrap_or_default())
+                    .collect(),
+                Some(list) if list.is_empty() => {
+                    return Err(self.invalid("delivery.retry_schedule", "needs at least one wait"));
+                }
+                Some(list) => list
+                    .iter()
+                    .enumerate()
+                    .map(|(i, d)| {
+                        self.duration(&format!("delivery.retry_schedule[{i}]"), Some(d), "")
+                    })
+                    .collect::<Result<_, _>>()?,
+            },
+        };
+        let topic_names: Vec<String> = topics.defs.iter().map(|d| d.name.clone()).collect();
+        let webhooks = self.webhooks(raw.webhook, &topic_names)?;
+        let smtp = raw.smtp.map(|s| self.smtp(s)).transpose()?;
+        let digests = self.digests(raw.digest, &topic_names, timezone)?;
+        if !digests.is_empty() && smtp.is_none() {
+            return Err(self.invalid("smtp", "digests are configured but [smtp] is missing"));
+        }
         Ok(Config {
+            delivery,
+            webhooks,
+            smtp,
+            digests,
             path,
             database,
             fetch,
@@ -415,6 +601,168 @@ impl Validator {
             extract,
             topics,
         })
+    }
+
+    fn check_topics(
+        &self,
+        key: &str,
+        topics: &[String],
+        known: &[String],
+    ) -> Result<(), ConfigError> {
+        if topics.is_empty() {
+            return Err(self.invalid(key, "names no topic"));
+        }
+        for topic in topics {
+            if !known.contains(topic) {
+                return Err(self.invalid(
+                    key,
+                    format!("no topic named `{topic}` (topics: {})", known.join(", ")),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// A secret must come from the environment or a file, never inline.
+    fn secret(&self, key: &str, value: &str) -> Result<String, ConfigError> {
+        if !(value.starts_with("env:") || value.starts_with("file:")) {
+            return Err(self.invalid(
+                key,
+                "secrets are never written inline: use \"env:NAME\" or \"file:PATH\"",
+            ));
+        }
+        let secret = resolve_secret(value).map_err(|m| self.invalid(key, m))?;
+        if secret.is_empty() {
+            return Err(self.invalid(key, "the secret is empty"));
+        }
+        Ok(secret)
+    }
+
+    fn webhooks(
+        &self,
+        raw: Vec<RawWebhook>,
+        topics: &[String],
+    ) -> Result<Vec<WebhookConfig>, ConfigError> {
+        let mut out: Vec<WebhookConfig> = Vec::new();
+        for (i, hook) in raw.into_iter().enumerate() {
+            let key = |field: &str| format!("webhook[{i}].{field}");
+            if hook.name.is_empty() || out.iter().any(|w| w.name == hook.name) {
+                return Err(self.invalid(
+                    &key("name"),
+                    format!("`{}` is empty or used twice", hook.name),
+                ));
+            }
+            let url = parse_feed_url(&hook.url).map_err(|m| self.invalid(&key("url"), m))?;
+            let mut secrets = vec![self.secret(&key("secret"), &hook.secret)?];
+            if let Some(previous) = &hook.previous_secret {
+                secrets.push(self.secret(&key("previous_secret"), previous)?);
+            }
+            self.check_topics(&key("topics"), &hook.topics, topics)?;
+            let mode = match hook.mode.as_deref().unwrap_or("match") {
+                "match" => WebhookMode::PerMatch,
+                "batch" => WebhookMode::Batch,
+                other => {
+                    return Err(self.invalid(
+                        &key("mode"),
+                        format!("`{other}` is not \"match\" or \"batch\""),
+                    ));
+                }
+            };
+            out.push(WebhookConfig {
+                name: hook.name,
+                url,
+                secrets,
+                topics: hook.topics,
+                mode,
+                timeout: self.duration(&key("timeout"), hook.timeout.as_deref(), "15s")?,
+            });
+        }
+        Ok(out)
+    }
+
+    fn smtp(&self, raw: RawSmtp) -> Result<SmtpConfig, ConfigError> {
+        let tls = match raw.tls.as_deref().unwrap_or("starttls") {
+            "tls" | "implicit" => SmtpTls::Implicit,
+            "starttls" => SmtpTls::StartTls,
+            "none" => SmtpTls::None,
+            other => {
+                return Err(self.invalid(
+                    "smtp.tls",
+                    format!("`{other}` is not \"tls\", \"starttls\" or \"none\""),
+                ));
+            }
+        };
+        let port = raw.port.unwrap_or(match tls {
+            SmtpTls::Implicit => 465,
+            SmtpTls::StartTls => 587,
+            SmtpTls::None => 25,
+        });
+        if raw.from.parse::<lettre::message::Mailbox>().is_err() {
+            return Err(self.invalid("smtp.from", format!("`{}` is not a mail address", raw.from)));
+        }
+        let password = raw
+            .password
+            .as_deref()
+            .map(|p| self.secret("smtp.password", p))
+            .transpose()?;
+        Ok(SmtpConfig {
+            host: raw.host,
+            port,
+            tls,
+            user: raw.user,
+            password,
+            from: raw.from,
+            timeout: self.duration("smtp.timeout", raw.timeout.as_deref(), "30s")?,
+        })
+    }
+
+    fn digests(
+        &self,
+        raw: Vec<RawDigest>,
+        topics: &[String],
+        default_tz: &str,
+    ) -> Result<Vec<DigestConfig>, ConfigError> {
+        let mut out: Vec<DigestConfig> = Vec::new();
+        for (i, digest) in raw.into_iter().enumerate() {
+            let key = |field: &str| format!("digest[{i}].{field}");
+            if digest.name.is_empty() || out.iter().any(|d| d.name == digest.name) {
+                return Err(self.invalid(
+                    &key("name"),
+                    format!("`{}` is empty or used twice", digest.name),
+                ));
+            }
+            let tz_name = digest.timezone.as_deref().unwrap_or(default_tz);
+            let timezone: chrono_tz::Tz = tz_name.parse().map_err(|_| {
+                self.invalid(
+                    &key("timezone"),
+                    format!("`{tz_name}` is not an IANA time zone"),
+                )
+            })?;
+            let schedule = Schedule::parse(&digest.schedule, tz_name)
+                .map_err(|e| self.invalid(&key("schedule"), e.to_string()))?;
+            self.check_topics(&key("topics"), &digest.topics, topics)?;
+            if digest.to.is_empty() {
+                return Err(self.invalid(&key("to"), "names no recipient"));
+            }
+            for to in &digest.to {
+                if to.parse::<lettre::message::Mailbox>().is_err() {
+                    return Err(self.invalid(&key("to"), format!("`{to}` is not a mail address")));
+                }
+            }
+            out.push(DigestConfig {
+                name: digest.name,
+                schedule,
+                topics: digest.topics,
+                to: digest.to,
+                subject: digest
+                    .subject
+                    .unwrap_or_else(|| "tidings {name}: {count} stories on {topics}".into()),
+                max_items: digest.max_items.unwrap_or(50).max(1),
+                skip_empty: digest.skip_empty.unwrap_or(true),
+                timezone,
+            });
+        }
+        Ok(out)
     }
 
     fn topics(

@@ -182,6 +182,7 @@ pub async fn run(ctx: Arc<Context>, cancel: CancellationToken) -> anyhow::Result
     tracing::info!(database = %ctx.store.path().display(), "tidings running");
     let stages_wake = Arc::new(tokio::sync::Notify::new());
     let stages = tokio::spawn(run_stages(ctx.clone(), stages_wake.clone(), cancel.clone()));
+    let notify = tokio::spawn(crate::notify::dispatch::run(ctx.clone(), cancel.clone()));
     loop {
         if dispatcher.has_room() {
             let store = ctx.store.clone();
@@ -223,6 +224,11 @@ pub async fn run(ctx: Arc<Context>, cancel: CancellationToken) -> anyhow::Result
     tracing::info!(in_flight = dispatcher.in_flight.len(), "shutting down");
     let grace = ctx.config.shutdown_grace;
     dispatcher.drain(grace).await;
+    if tokio::time::timeout(grace, notify).await.is_err() {
+        tracing::warn!(
+            "a delivery in flight did not finish within the shutdown grace; it stays pending"
+        );
+    }
     if tokio::time::timeout(grace, stages).await.is_err() {
         tracing::warn!(
             "article extraction did not stop within the shutdown grace; pending pages stay queued"

@@ -21,6 +21,7 @@ pub mod extract;
 pub mod fetch;
 pub mod matcher;
 pub mod model;
+pub mod notify;
 pub mod opml;
 pub mod parse;
 pub mod pipeline;

@@ -158,3 +158,43 @@ pub struct StoredCounts {
     pub updated: usize,
     pub unchanged: usize,
 }
+
+/// What identifies a story across feeds: its canonical URL, and SimHashes of its title and of
+/// title plus text (see `notify::story`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoryKey {
+    /// Canonical URL, if any.
+    pub url: Option<String>,
+    /// SimHash of the normalized title's words and word pairs.
+    pub title_hash: u64,
+    /// SimHash of title + text word 3-shingles.
+    pub simhash: u64,
+    /// Number of normalized words in title + text.
+    pub words: usize,
+}
+
+/// Where matches of a topic are delivered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Route {
+    /// `webhook:NAME` or `digest:NAME`.
+    pub channel: String,
+    pub topic: String,
+    pub kind: ChannelKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChannelKind {
+    Webhook,
+    Digest,
+}
+
+/// The rules that decide a new delivery's status.
+#[derive(Debug, Clone, Copy)]
+pub struct DeliveryPolicy {
+    /// Items published before this are not delivered (status `expired`).
+    pub oldest_published: UnixTime,
+    /// Webhook deliveries wait until now + this for other copies of the story.
+    pub story_window_secs: i64,
+    /// How far back a new item looks for a story to join.
+    pub story_lookback_secs: i64,
+}

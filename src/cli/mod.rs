@@ -14,6 +14,7 @@ use crate::model::{Feed, FeedSettings, FeedSource};
 use crate::pipeline::RefreshReport;
 use crate::scheduler::to_datetime;
 
+mod deliveries;
 mod extract;
 mod topics;
 
@@ -73,6 +74,12 @@ pub enum Command {
     /// List topic matches.
     #[command(subcommand)]
     Matches(MatchesCommand),
+    /// The delivery outbox: list, retry, release old news.
+    #[command(subcommand)]
+    Deliveries(DeliveriesCommand),
+    /// Email digests: preview or send now.
+    #[command(subcommand)]
+    Digest(DigestCommand),
     /// Show what the extractor keeps from one page (a URL, or an HTML file, .gz allowed).
     Extract {
         target: String,
@@ -104,6 +111,47 @@ pub enum TopicsCommand {
         #[arg(long)]
         json: bool,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DeliveriesCommand {
+    /// Deliveries, newest first (held, pending, sent, dead, backfill, expired).
+    List {
+        #[arg(long)]
+        status: Option<String>,
+        #[arg(long, default_value_t = 100)]
+        limit: usize,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Send a delivery again (by ID), or every dead one.
+    Retry {
+        id: Option<i64>,
+        #[arg(long)]
+        dead: bool,
+    },
+    /// Release old news held back: matches from a feed's first poll, backfills, and items
+    /// older than delivery.max_age.
+    Backfill {
+        #[arg(long)]
+        topic: Option<String>,
+        /// A channel, e.g. `webhook:ops` or `digest:morning`.
+        #[arg(long)]
+        channel: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DigestCommand {
+    /// Render the next digest without sending or marking anything.
+    Preview {
+        name: String,
+        /// Also write the HTML part to this file.
+        #[arg(long)]
+        html: Option<PathBuf>,
+    },
+    /// Build the digest now and send it.
+    Send { name: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -190,10 +238,36 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Status { json } => {
             let ctx = daemon::open_context(config)?;
             let feeds = ctx.store.list_feeds()?;
-            print_status(&feeds, json)?;
+            let deliveries = ctx.store.delivery_counts()?;
+            print_status(&feeds, &deliveries, json)?;
             Ok(0)
         }
         Command::Feeds(cmd) => feeds(config, cmd).await,
+        Command::Deliveries(cmd) => {
+            let ctx = daemon::open_context(config)?;
+            match cmd {
+                DeliveriesCommand::List {
+                    status,
+                    limit,
+                    json,
+                } => deliveries::list(&ctx, status.as_deref(), limit, json)?,
+                DeliveriesCommand::Retry { id, dead } => deliveries::retry(&ctx, id, dead)?,
+                DeliveriesCommand::Backfill { topic, channel } => {
+                    deliveries::backfill(&ctx, topic.as_deref(), channel.as_deref())?
+                }
+            }
+            Ok(0)
+        }
+        Command::Digest(cmd) => {
+            let ctx = daemon::open_context(config)?;
+            match cmd {
+                DigestCommand::Preview { name, html } => {
+                    deliveries::preview(&ctx, &name, html.as_deref())?
+                }
+                DigestCommand::Send { name } => deliveries::send(&ctx, &name).await?,
+            }
+            Ok(0)
+        }
         Command::Extract { target, json } => {
             extract::run(&config, &target, json).await?;
             Ok(0)
@@ -468,11 +542,17 @@ fn status_json(f: &Feed) -> serde_json::Value {
     })
 }
 
-fn print_status(feeds: &[Feed], json: bool) -> anyhow::Result<()> {
+fn print_status(feeds: &[Feed], deliveries: &[(String, i64)], json: bool) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     if json {
-        let value =
-            serde_json::json!({ "feeds": feeds.iter().map(status_json).collect::<Vec<_>>() });
+        let counts: serde_json::Map<String, serde_json::Value> = deliveries
+            .iter()
+            .map(|(s, n)| (s.clone(), (*n).into()))
+            .collect();
+        let value = serde_json::json!({
+            "feeds": feeds.iter().map(status_json).collect::<Vec<_>>(),
+            "deliveries": counts,
+        });
         serde_json::to_writer_pretty(&mut out, &value)?;
         writeln!(out)?;
         return Ok(());
@@ -516,6 +596,16 @@ fn print_status(feeds: &[Feed], json: bool) -> anyhow::Result<()> {
         ],
         &rows,
     )?;
+    if !deliveries.is_empty() {
+        let counts: Vec<String> = deliveries.iter().map(|(s, n)| format!("{n} {s}")).collect();
+        writeln!(out, "deliveries: {}", counts.join(", "))?;
+        if deliveries.iter().any(|(s, n)| s == "dead" && *n > 0) {
+            writeln!(
+                out,
+                "dead deliveries need you: `tidings deliveries list --status dead`, then `tidings deliveries retry --dead`"
+            )?;
+        }
+    }
     Ok(())
 }
 

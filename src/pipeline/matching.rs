@@ -4,8 +4,70 @@
 
 use crate::config::Config;
 use crate::matcher::{Document, PreparedDocument, Topic, prepare};
+use crate::model::{ChannelKind, DeliveryPolicy, Route};
+use crate::notify::story::{same_story, story_key};
 use crate::plaintext::html_to_text;
-use crate::store::{MatchInput, MatchRecord, Store, StoreError};
+use crate::store::{DeliveryPlan, MatchInput, MatchRecord, MatchedItem, Store, StoreError};
+
+/// How far back a new item looks for a story to join (copies arrive within hours).
+const STORY_LOOKBACK_SECS: i64 = 3 * 24 * 3600;
+
+/// Every (channel, topic) route of the config's webhooks and digests.
+pub fn routes(config: &Config) -> Vec<Route> {
+    let mut routes = Vec::new();
+    for hook in &config.webhooks {
+        for topic in &hook.topics {
+            routes.push(Route {
+                channel: format!("webhook:{}", hook.name),
+                topic: topic.clone(),
+                kind: ChannelKind::Webhook,
+            });
+        }
+    }
+    for digest in &config.digests {
+        for topic in &digest.topics {
+            routes.push(Route {
+                channel: format!("digest:{}", digest.name),
+                topic: topic.clone(),
+                kind: ChannelKind::Digest,
+            });
+        }
+    }
+    routes
+}
+
+fn policy(config: &Config, now: i64) -> DeliveryPolicy {
+    DeliveryPolicy {
+        oldest_published: now - config.delivery.max_age.as_secs() as i64,
+        story_window_secs: config.delivery.story_window.as_secs() as i64,
+        story_lookback_secs: STORY_LOOKBACK_SECS,
+    }
+}
+
+/// Evaluates one item against `topics`: what it reaches, what matched, its story identity.
+fn evaluate_item(topics: &[&Topic], input: &MatchInput) -> MatchedItem {
+    let doc = prepare_input(input);
+    let story_text = match &input.article_text {
+        Some(text) => text.clone(),
+        None => html_to_text(if input.content.is_empty() {
+            &input.summary
+        } else {
+            &input.content
+        }),
+    };
+    MatchedItem {
+        item_id: input.item_id,
+        target_state: input.target_state,
+        records: evaluate(topics, &doc),
+        story: story_key(
+            Some(&input.url)
+                .filter(|u| !u.is_empty())
+                .map(String::as_str),
+            &input.title,
+            &story_text,
+        ),
+    }
+}
 
 /// Items evaluated per transaction.
 const BATCH: usize = 500;
@@ -47,36 +109,35 @@ pub fn evaluate(topics: &[&Topic], doc: &PreparedDocument) -> Vec<MatchRecord> {
         .collect()
 }
 
-/// Matches every waiting item; returns the ids of new matches.
+/// Matches every waiting item and enqueues the deliveries of new matches; returns the ids of
+/// new matches.
 pub fn match_pending(config: &Config, store: &Store) -> Result<Vec<i64>, StoreError> {
     let topics: Vec<&Topic> = config.topics.compiled.iter().collect();
+    let routes = routes(config);
     let mut new_matches = Vec::new();
     loop {
         let batch = store.pending_matches(BATCH)?;
         if batch.is_empty() {
             return Ok(new_matches);
         }
-        let results: Vec<_> = batch
+        let results: Vec<MatchedItem> = batch
             .iter()
-            .map(|input| {
-                (
-                    input.item_id,
-                    input.target_state,
-                    evaluate(&topics, &prepare_input(input)),
-                )
-            })
+            .map(|input| evaluate_item(&topics, input))
             .collect();
-        new_matches.extend(store.record_matches(
-            &results,
-            false,
-            chrono::Utc::now().timestamp(),
-        )?);
+        let now = chrono::Utc::now().timestamp();
+        let plan = DeliveryPlan {
+            routes: &routes,
+            policy: policy(config, now),
+            same_story: &same_story,
+        };
+        new_matches.extend(store.record_matches(&results, false, Some(&plan), now)?);
     }
 }
 
 /// Re-evaluates items of the backfill window for topics that are new or changed since the
-/// database last saw them; matches found that way are marked as backfill. Returns the names
-/// of the topics re-evaluated and the number of matches found.
+/// database last saw them; matches found that way are marked as backfill (their deliveries
+/// wait for the owner). Returns the names of the topics re-evaluated and the number of
+/// matches found.
 pub fn apply_topic_changes(
     config: &Config,
     store: &Store,
@@ -100,23 +161,25 @@ pub fn apply_topic_changes(
         return Ok((Vec::new(), 0));
     }
     let since = now - config.topics.backfill_window.as_secs() as i64;
+    let routes = routes(config);
+    let plan = DeliveryPlan {
+        routes: &routes,
+        policy: policy(config, now),
+        same_story: &same_story,
+    };
     let mut after = 0;
     let mut found = 0;
     loop {
         let batch = store.items_for_backfill(since, after, BATCH)?;
         let Some(last) = batch.last() else { break };
         after = last.item_id;
-        let results: Vec<_> = batch
+        let results: Vec<MatchedItem> = batch
             .iter()
-            .map(|input| {
-                (
-                    input.item_id,
-                    input.target_state,
-                    evaluate(&changed, &prepare_input(input)),
-                )
-            })
+            .map(|input| evaluate_item(&changed, input))
             .collect();
-        found += store.record_matches(&results, true, now)?.len();
+        found += store
+            .record_matches(&results, true, Some(&plan), now)?
+            .len();
     }
     let names: Vec<String> = changed.iter().map(|t| t.name.clone()).collect();
     for name in &names {
@@ -124,8 +187,6 @@ pub fn apply_topic_changes(
             store.set_topic_fingerprint(name, &fingerprint, now)?;
         }
     }
-    if found > 0 || !names.is_empty() {
-        tracing::info!(topics = ?names, matches = found, "re-evaluated recent items for changed topics");
-    }
+    tracing::info!(topics = ?names, matches = found, "re-evaluated recent items for changed topics");
     Ok((names, found))
 }

@@ -267,7 +267,8 @@ pub(super) fn write_fetch_state(tx: &rusqlite::Transaction, feed: &Feed) -> rusq
         "UPDATE feeds SET url = ?2, previous_url = ?3, state = ?4, feed_title = ?5, site_url = ?6,
             etag = ?7, last_modified = ?8, next_poll_at = ?9, last_polled_at = ?10, last_success_at = ?11,
             last_status = ?12, last_result = ?13, consecutive_errors = ?14, last_error = ?15,
-            redirect_url = ?16, redirect_seen = ?17
+            redirect_url = ?16, redirect_seen = ?17,
+            url_changed_at = CASE WHEN url != ?2 THEN ?10 ELSE url_changed_at END
          WHERE id = ?1",
     )?;
     stmt.execute(params![
@@ -290,4 +291,87 @@ pub(super) fn write_fetch_state(tx: &rusqlite::Transaction, feed: &Feed) -> rusq
         feed.redirect_seen,
     ])?;
     Ok(())
+}
+
+/// Something about a feed the owner should hear of in a digest.
+#[derive(Debug, Clone)]
+pub struct FeedProblem {
+    pub title: String,
+    pub url: String,
+    pub problem: String,
+}
+
+impl Store {
+    /// Feeds that need the owner: failing for more than a day, gone (410) this week, moved (a
+    /// learned 301) this week, or silent for far longer than their usual gap between items.
+    pub fn feed_problems(&self, now: UnixTime) -> Result<Vec<FeedProblem>, StoreError> {
+        let conn = self.reader()?;
+        let mut stmt = conn
+            .prepare(
+                "SELECT coalesce(f.title, f.feed_title, f.url), f.url, f.state, f.consecutive_errors, f.last_error,
+                        coalesce(f.last_success_at, f.created_at), f.last_polled_at, f.url_changed_at, f.previous_url,
+                        (SELECT count(*) FROM items i WHERE i.feed_id = f.id),
+                        (SELECT min(first_seen_at) FROM items i WHERE i.feed_id = f.id),
+                        (SELECT max(first_seen_at) FROM items i WHERE i.feed_id = f.id)
+                 FROM feeds f WHERE f.state != 'disabled' ORDER BY f.id",
+            )
+            .map_err(|e| self.error(e))?;
+        let day = 86_400;
+        let rows = stmt
+            .query_map([], |r| {
+                let (title, url, state): (String, String, String) =
+                    (r.get(0)?, r.get(1)?, r.get(2)?);
+                let errors: i64 = r.get(3)?;
+                let last_error: Option<String> = r.get(4)?;
+                let last_ok: i64 = r.get(5)?;
+                let polled: Option<i64> = r.get(6)?;
+                let moved_at: Option<i64> = r.get(7)?;
+                let previous: Option<String> = r.get(8)?;
+                let (count, first, last): (i64, Option<i64>, Option<i64>) =
+                    (r.get(9)?, r.get(10)?, r.get(11)?);
+                let problem = if state == "gone" && polled.is_some_and(|t| t > now - 7 * day) {
+                    Some("gone: the server answered 410; polling stopped".to_string())
+                } else if errors > 0 && last_ok < now - day {
+                    Some(format!(
+                        "failing for {} days: {}",
+                        (now - last_ok) / day,
+                        last_error.unwrap_or_default()
+                    ))
+                } else if let (Some(at), Some(previous)) = (moved_at, previous).clone() {
+                    (at > now - 7 * day).then(|| format!("moved permanently from {previous}"))
+                } else if let (Some(first), Some(last)) = (first, last) {
+                    let usual = if count > 1 {
+                        (last - first) / (count - 1)
+                    } else {
+                        0
+                    };
+                    let silent = now - last;
+                    (count >= 5 && silent > (10 * usual).max(7 * day)).then(|| {
+                        format!(
+                            "silent for {} days (usually an item every {})",
+                            silent / day,
+                            human_gap(usual)
+                        )
+                    })
+                } else {
+                    None
+                };
+                Ok(problem.map(|problem| FeedProblem {
+                    title,
+                    url,
+                    problem,
+                }))
+            })
+            .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
+            .map_err(|e| self.error(e))?;
+        Ok(rows.into_iter().flatten().collect())
+    }
+}
+
+fn human_gap(secs: i64) -> String {
+    match secs {
+        s if s < 3600 => format!("{} minutes", (s / 60).max(1)),
+        s if s < 86_400 => format!("{} hours", s / 3600),
+        s => format!("{} days", s / 86_400),
+    }
 }

@@ -4,7 +4,7 @@
 use rusqlite::{OptionalExtension, params};
 
 use super::{Store, StoreError};
-use crate::model::{ItemId, UnixTime};
+use crate::model::{DeliveryPolicy, ItemId, Route, StoryKey, UnixTime};
 
 /// What the matcher needs of one item.
 #[derive(Debug, Clone)]
@@ -20,6 +20,23 @@ pub struct MatchInput {
     pub article_text: Option<String>,
     /// The match state this evaluation reaches: 1 (feed text) or 2 (article text).
     pub target_state: i64,
+}
+
+/// An evaluated item: the state it reaches, the topics that matched, and its story identity.
+#[derive(Debug, Clone)]
+pub struct MatchedItem {
+    pub item_id: ItemId,
+    pub target_state: i64,
+    pub records: Vec<MatchRecord>,
+    pub story: StoryKey,
+}
+
+/// How new matches become deliveries: the routes of each topic, the rules for their status,
+/// and how two stories are compared.
+pub struct DeliveryPlan<'a> {
+    pub routes: &'a [Route],
+    pub policy: DeliveryPolicy,
+    pub same_story: &'a dyn Fn(&StoryKey, &StoryKey) -> bool,
 }
 
 /// One topic that matched one item.
@@ -110,16 +127,25 @@ impl Store {
 
     /// Records the matches of a batch of items in one transaction and moves each item to its
     /// target match state. A match found again keeps its id (a higher score replaces the
-    /// terms). Returns the ids of matches that are new.
+    /// terms). Each new match joins its item to a story and, when `plan` routes its topic,
+    /// enqueues its deliveries in the same transaction. Returns the ids of new matches.
     pub fn record_matches(
         &self,
-        batch: &[(ItemId, i64, Vec<MatchRecord>)],
+        batch: &[MatchedItem],
         backfill: bool,
+        plan: Option<&DeliveryPlan>,
         now: UnixTime,
     ) -> Result<Vec<i64>, StoreError> {
         let mut conn = self.writer();
         let tx = conn.transaction().map_err(|e| self.error(e))?;
         let mut new_ids = Vec::new();
+        let mut stories = match plan {
+            Some(plan) => {
+                super::deliveries::RecentStories::load(&tx, now - plan.policy.story_lookback_secs)
+                    .map_err(|e| self.error(e))?
+            }
+            None => super::deliveries::RecentStories::default(),
+        };
         {
             let mut existing = tx
                 .prepare_cached("SELECT id, score FROM matches WHERE item_id = ?1 AND topic = ?2")
@@ -136,15 +162,15 @@ impl Store {
             let mut advance = tx
                 .prepare_cached("UPDATE items SET match_state = max(match_state, ?2) WHERE id = ?1")
                 .map_err(|e| self.error(e))?;
-            for (item_id, target_state, records) in batch {
-                let stage = if *target_state >= 2 {
+            for item in batch {
+                let stage = if item.target_state >= 2 {
                     "article"
                 } else {
                     "feed"
                 };
-                for record in records {
+                for record in &item.records {
                     let found: Option<(i64, f64)> = existing
-                        .query_row(params![item_id, record.topic], |r| {
+                        .query_row(params![item.item_id, record.topic], |r| {
                             Ok((r.get(0)?, r.get(1)?))
                         })
                         .optional()
@@ -153,7 +179,7 @@ impl Store {
                         None => {
                             insert
                                 .execute(params![
-                                    item_id,
+                                    item.item_id,
                                     record.topic,
                                     record.score,
                                     record.terms,
@@ -162,7 +188,21 @@ impl Store {
                                     now
                                 ])
                                 .map_err(|e| self.error(e))?;
-                            new_ids.push(tx.last_insert_rowid());
+                            let match_id = tx.last_insert_rowid();
+                            new_ids.push(match_id);
+                            if let Some(plan) = plan {
+                                super::deliveries::enqueue(
+                                    &tx,
+                                    plan,
+                                    &mut stories,
+                                    item,
+                                    &record.topic,
+                                    match_id,
+                                    backfill,
+                                    now,
+                                )
+                                .map_err(|e| self.error(e))?;
+                            }
                         }
                         Some((id, score)) if record.score > score => {
                             raise
@@ -173,7 +213,7 @@ impl Store {
                     }
                 }
                 advance
-                    .execute(params![item_id, target_state])
+                    .execute(params![item.item_id, item.target_state])
                     .map_err(|e| self.error(e))?;
             }
         }

@@ -2,6 +2,7 @@
 //! writer connection. The only module that writes SQL; one file per aggregate.
 
 mod articles;
+mod deliveries;
 mod feeds;
 mod items;
 mod matches;
@@ -13,8 +14,9 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags};
 
 pub use articles::{ArticleRecord, PendingPage};
-pub use feeds::FeedRow;
-pub use matches::{MatchInput, MatchRecord, StoredMatch};
+pub use deliveries::{DeliveryContent, DeliveryRow, DigestRun, delivery_key};
+pub use feeds::{FeedProblem, FeedRow};
+pub use matches::{DeliveryPlan, MatchInput, MatchRecord, MatchedItem, StoredMatch};
 
 /// `PRAGMA application_id` marking a file as tidings' own ("tdgs").
 pub const APPLICATION_ID: i32 = 0x7464_6773;
@@ -28,6 +30,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
     (
         "0002_articles_matches_search.sql",
         include_str!("../../migrations/0002_articles_matches_search.sql"),
+    ),
+    (
+        "0004_deliveries.sql",
+        include_str!("../../migrations/0004_deliveries.sql"),
     ),
 ];
 

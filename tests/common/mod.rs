@@ -3,7 +3,9 @@
 
 #![allow(dead_code, unused_imports)]
 
+pub mod receiver;
 pub mod server;
+pub mod smtp;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
