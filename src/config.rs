@@ -48,6 +48,8 @@ pub struct FetchConfig {
     pub read_timeout: Duration,
     pub max_body_bytes: u64,
     pub max_redirects: usize,
+    /// What content-chosen URLs may reach besides the public internet.
+    pub policy: crate::fetch::policy::AddressPolicy,
 }
 
 /// When feeds are polled.
@@ -352,6 +354,10 @@ struct RawFetch {
     read_timeout: Option<String>,
     max_body_bytes: Option<u64>,
     max_redirects: Option<usize>,
+    #[serde(default)]
+    allow_hosts: Vec<String>,
+    #[serde(default)]
+    allow_networks: Vec<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -470,6 +476,24 @@ impl Validator {
                 n => n,
             },
             max_redirects: raw.fetch.max_redirects.unwrap_or(5),
+            policy: crate::fetch::policy::AddressPolicy {
+                allow_hosts: raw
+                    .fetch
+                    .allow_hosts
+                    .iter()
+                    .map(|h| h.trim_end_matches('.').to_ascii_lowercase())
+                    .collect(),
+                allow_cidrs: raw
+                    .fetch
+                    .allow_networks
+                    .iter()
+                    .enumerate()
+                    .map(|(i, n)| {
+                        crate::fetch::policy::AddressPolicy::parse_cidr(n)
+                            .map_err(|m| self.invalid(&format!("fetch.allow_networks[{i}]"), m))
+                    })
+                    .collect::<Result<_, _>>()?,
+            },
         };
 
         let timezone = raw.schedule.timezone.as_deref().unwrap_or("UTC");

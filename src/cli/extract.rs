@@ -18,7 +18,16 @@ pub async fn run(config: &Config, target: &str, json: bool) -> anyhow::Result<()
                 max_body_bytes: config.extract.max_page_bytes,
                 ..config.fetch.clone()
             })?;
-            match fetcher.fetch(target, &FetchRequest::default()).await? {
+            match fetcher
+                .fetch(
+                    target,
+                    &FetchRequest {
+                        trust_origin: true,
+                        ..FetchRequest::default()
+                    },
+                )
+                .await?
+            {
                 FetchOutcome::Fetched(b) => (b.body, b.content_type, Some(b.meta.final_url)),
                 FetchOutcome::NotModified { meta }
                 | FetchOutcome::SlowDown { meta, .. }

@@ -2,6 +2,9 @@
 //! decoded bytes, redirects followed by hand (so a permanent one can be learned), and the
 //! server's hints about when to come back.
 
+pub mod policy;
+
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::StreamExt;
@@ -11,10 +14,14 @@ use url::Url;
 
 use crate::config::FetchConfig;
 use crate::scheduler::ServerHints;
+use policy::{AddressPolicy, GuardedResolver};
 
 /// A request for a feed (or page): where, and what we already have.
 #[derive(Debug, Clone, Default)]
 pub struct FetchRequest<'a> {
+    /// The URL is one the owner named (a feed): trusted at exactly its host and port. Other
+    /// hosts it redirects to, and every URL chosen by content, must be public addresses.
+    pub trust_origin: bool,
     pub etag: Option<&'a str>,
     pub last_modified: Option<&'a str>,
     pub headers: &'a [(String, String)],
@@ -64,6 +71,8 @@ pub enum FetchError {
     TooLarge { url: String, limit: u64 },
     #[error("fetch {url}: more than {limit} redirects")]
     TooManyRedirects { url: String, limit: usize },
+    #[error("fetch {url}: refused by the address policy: {reason}")]
+    Refused { url: String, reason: String },
     #[error("fetch {url}: redirect with a bad Location `{location}`")]
     BadRedirect { url: String, location: String },
     #[error("fetch {url}: {source}")]
@@ -83,32 +92,44 @@ impl FetchError {
             FetchError::TooLarge { .. } => "too-large",
             FetchError::TooManyRedirects { .. } | FetchError::BadRedirect { .. } => "redirect",
             FetchError::Network { .. } => "network",
+            FetchError::Refused { .. } => "address-policy",
         }
     }
 }
 
-/// The shared HTTP client and its limits.
+/// The shared HTTP clients and their limits: one for owner-named origins, one whose DNS
+/// resolver enforces the address policy for everything else.
 #[derive(Clone)]
 pub struct Fetcher {
-    client: reqwest::Client,
+    trusted: reqwest::Client,
+    guarded: reqwest::Client,
+    policy: Arc<AddressPolicy>,
     config: FetchConfig,
 }
 
 impl Fetcher {
     pub fn new(config: &FetchConfig) -> Result<Fetcher, reqwest::Error> {
-        let client = reqwest::Client::builder()
-            .user_agent(&config.user_agent)
-            .connect_timeout(config.connect_timeout)
-            .read_timeout(config.read_timeout)
-            .timeout(config.timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            // Proxies only when configured: the *_PROXY variables would bypass the address policy.
-            .no_proxy()
-            .pool_idle_timeout(Duration::from_secs(30))
-            .pool_max_idle_per_host(config.per_host)
-            .build()?;
+        let policy = Arc::new(config.policy.clone());
+        let builder = || {
+            reqwest::Client::builder()
+                .user_agent(&config.user_agent)
+                .connect_timeout(config.connect_timeout)
+                .read_timeout(config.read_timeout)
+                .timeout(config.timeout)
+                .redirect(reqwest::redirect::Policy::none())
+                // Proxies only when configured: the *_PROXY variables would bypass the address policy.
+                .no_proxy()
+                .pool_idle_timeout(Duration::from_secs(30))
+                .pool_max_idle_per_host(config.per_host)
+        };
         Ok(Fetcher {
-            client,
+            trusted: builder().build()?,
+            guarded: builder()
+                .dns_resolver(Arc::new(GuardedResolver {
+                    policy: policy.clone(),
+                }))
+                .build()?,
+            policy,
             config: config.clone(),
         })
     }
@@ -120,9 +141,21 @@ impl Fetcher {
         request: &FetchRequest<'_>,
     ) -> Result<FetchOutcome, FetchError> {
         let mut current = url.to_string();
+        let origin = Url::parse(url).ok().map(|u| origin_of(&u));
         let mut permanent_redirect = None;
         for hop in 0..=self.config.max_redirects {
-            let response = self.send(&current, request).await?;
+            let parsed = Url::parse(&current).map_err(|e| FetchError::BadRedirect {
+                url: url.to_string(),
+                location: format!("{current} ({e})"),
+            })?;
+            let trusted = request.trust_origin && origin.as_ref() == Some(&origin_of(&parsed));
+            if !trusted && let Some(reason) = self.policy.refuse_url(&parsed) {
+                return Err(FetchError::Refused {
+                    url: current,
+                    reason,
+                });
+            }
+            let response = self.send(&current, request, trusted).await?;
             let status = response.status();
             if status.is_redirection() && status != StatusCode::NOT_MODIFIED {
                 let location = response
@@ -192,8 +225,14 @@ impl Fetcher {
         &self,
         url: &str,
         request: &FetchRequest<'_>,
+        trusted: bool,
     ) -> Result<reqwest::Response, FetchError> {
-        let mut builder = self.client.get(url);
+        let client = if trusted {
+            &self.trusted
+        } else {
+            &self.guarded
+        };
+        let mut builder = client.get(url);
         if let Some(etag) = request.etag {
             builder = builder.header(header::IF_NONE_MATCH, etag);
         }
@@ -236,6 +275,13 @@ impl Fetcher {
     }
 
     fn classify(&self, url: &str, error: reqwest::Error) -> FetchError {
+        let chain = error_chain(&error);
+        if let Some(pos) = chain.find("address policy: ") {
+            return FetchError::Refused {
+                url: url.to_string(),
+                reason: chain[pos + 16..].to_string(),
+            };
+        }
         if error.is_timeout() {
             FetchError::Timeout {
                 url: url.to_string(),
@@ -248,6 +294,27 @@ impl Fetcher {
             }
         }
     }
+}
+
+/// Scheme, host and port: what "the same origin" means for trust.
+fn origin_of(url: &Url) -> (String, String, u16) {
+    (
+        url.scheme().to_string(),
+        url.host_str().unwrap_or("").to_ascii_lowercase(),
+        url.port_or_known_default().unwrap_or(0),
+    )
+}
+
+/// The error and its sources, joined.
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(e) = source {
+        text.push_str(": ");
+        text.push_str(&e.to_string());
+        source = e.source();
+    }
+    text
 }
 
 fn header_string(headers: &HeaderMap, name: header::HeaderName) -> Option<String> {
