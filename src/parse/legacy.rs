@@ -76,6 +76,45 @@ pub fn prepare(body: &[u8]) -> Cow<'_, [u8]> {
     }
 }
 
+/// Cuts a feed with more than `max` entries after its `max`-th `<item>`/`<entry>` and closes
+/// the document, so a hostile feed of a million items cannot make the parser hold them all.
+/// Returns the cut body and how many entries the original had, or `None` when under `max`.
+pub fn truncate_entries(body: &[u8], max: usize) -> Option<(Vec<u8>, usize)> {
+    let (start, end) = root_tag(body)?;
+    let root = &body[start + 1..end];
+    let name_end = root
+        .iter()
+        .position(|b| b.is_ascii_whitespace() || *b == b'>' || *b == b'/')
+        .unwrap_or(root.len());
+    let (entry, closing): (&[u8], &[u8]) = match &root[..name_end] {
+        b"rss" => (b"<item", b"</channel></rss>"),
+        b"rdf:RDF" => (b"<item", b"</rdf:RDF>"),
+        b"feed" => (b"<entry", b"</feed>"),
+        _ => return None,
+    };
+    let mut count = 0;
+    let mut cut = None;
+    let finder = memchr::memmem::Finder::new(entry);
+    for pos in finder.find_iter(body) {
+        // `<item>` or `<item attr…>`, not `<items>`.
+        if !body
+            .get(pos + entry.len())
+            .is_some_and(|b| *b == b'>' || b.is_ascii_whitespace())
+        {
+            continue;
+        }
+        count += 1;
+        if count == max + 1 {
+            cut = Some(pos);
+        }
+    }
+    let cut = cut?;
+    let mut out = Vec::with_capacity(cut + closing.len());
+    out.extend_from_slice(&body[..cut]);
+    out.extend_from_slice(closing);
+    Some((out, count))
+}
+
 /// True when the document's root element is one a feed has (`rss`, `feed`, `rdf:RDF`).
 pub fn root_is_feed(body: &[u8]) -> bool {
     root_tag(body).is_some_and(|(start, end)| {
@@ -238,6 +277,23 @@ mod tests {
         assert_eq!(&fixed[..], b"<rss version=\"2.0\"><channel/></rss>");
         let untouched = b"<rss version=\"2.0\"><channel/></rss>";
         assert!(matches!(prepare(untouched), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn huge_feeds_are_cut_after_the_cap() {
+        let mut rss = b"<rss version=\"2.0\"><channel><title>T</title><items/>".to_vec();
+        for i in 0..10 {
+            rss.extend(format!("<item><guid>{i}</guid></item>").as_bytes());
+        }
+        rss.extend(b"</channel></rss>");
+        let (cut, total) = truncate_entries(&rss, 3).unwrap();
+        assert_eq!(total, 10);
+        let text = String::from_utf8(cut).unwrap();
+        assert!(
+            text.ends_with("<guid>2</guid></item></channel></rss>"),
+            "{text}"
+        );
+        assert!(truncate_entries(&rss, 10).is_none());
     }
 
     #[test]

@@ -14,6 +14,9 @@ mod legacy;
 #[derive(Debug, Clone, Default)]
 pub struct ParsedFeed {
     pub meta: FeedMeta,
+    /// How many entries the document had when it had more than [`MAX_ENTRIES`] (the rest were
+    /// not read).
+    pub truncated_from: Option<usize>,
     /// Entries in document order, one per dedup key (the first wins).
     pub items: Vec<NewItem>,
     /// Entries dropped because an earlier entry had the same key.
@@ -26,6 +29,9 @@ pub struct ParseError {
     pub url: String,
     pub reason: String,
 }
+
+/// Entries read from one feed document at most; a feed with more is cut (and says so).
+pub const MAX_ENTRIES: usize = 10_000;
 
 /// Query parameters that only track the reader; removed from links.
 const TRACKING_PARAMS: &[&str] = &[
@@ -60,6 +66,8 @@ pub fn parse_feed(body: &[u8], url: &str) -> Result<ParsedFeed, ParseError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(error("the body is empty".into()));
     }
+    let truncated = legacy::truncate_entries(body, MAX_ENTRIES);
+    let body: &[u8] = truncated.as_ref().map_or(body, |(cut, _)| cut.as_slice());
     let prepared = legacy::prepare(body);
     let first = run_feed_rs(&prepared, url);
     let feed = match first {
@@ -105,11 +113,13 @@ pub fn parse_feed(body: &[u8], url: &str) -> Result<ParsedFeed, ParseError> {
     let mut seen = HashSet::with_capacity(feed.entries.len());
     let mut parsed = ParsedFeed {
         meta,
+        truncated_from: truncated.as_ref().map(|(_, total)| *total),
         items: Vec::with_capacity(feed.entries.len()),
         duplicate_keys: 0,
     };
-    for entry in &feed.entries {
-        let item = new_item(entry, base.as_ref());
+    // Entries are consumed one by one, so each parsed entry is freed as its item is built.
+    for entry in feed.entries {
+        let item = new_item(&entry, base.as_ref());
         if seen.insert(item.dedup_key.clone()) {
             parsed.items.push(item);
         } else {

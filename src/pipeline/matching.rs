@@ -4,7 +4,7 @@
 
 use crate::config::Config;
 use crate::matcher::{Document, PreparedDocument, Topic, prepare};
-use crate::model::{ChannelKind, DeliveryPolicy, Route};
+use crate::model::{ChannelKind, DeliveryPolicy, Route, StoryKey};
 use crate::notify::story::{same_story, story_key};
 use crate::plaintext::html_to_text;
 use crate::store::{DeliveryPlan, MatchInput, MatchRecord, MatchedItem, Store, StoreError};
@@ -46,26 +46,40 @@ fn policy(config: &Config, now: i64) -> DeliveryPolicy {
 
 /// Evaluates one item against `topics`: what it reaches, what matched, its story identity.
 fn evaluate_item(topics: &[&Topic], input: &MatchInput) -> MatchedItem {
-    let doc = prepare_input(input);
-    let story_text = match &input.article_text {
-        Some(text) => text.clone(),
-        None => html_to_text(if input.content.is_empty() {
-            &input.summary
-        } else {
-            &input.content
-        }),
+    // Without topics there is nothing to prepare; the item only moves on.
+    let records = if topics.is_empty() {
+        Vec::new()
+    } else {
+        evaluate(topics, &prepare_input(input))
+    };
+    // The story identity is only needed to deliver a match.
+    let story = if records.is_empty() {
+        StoryKey {
+            url: None,
+            title_hash: 0,
+            simhash: 0,
+            words: 0,
+        }
+    } else {
+        let text = match &input.article_text {
+            Some(text) => text.clone(),
+            None => html_to_text(if input.content.is_empty() {
+                &input.summary
+            } else {
+                &input.content
+            }),
+        };
+        story_key(
+            Some(input.url.as_str()).filter(|u| !u.is_empty()),
+            &input.title,
+            &text,
+        )
     };
     MatchedItem {
         item_id: input.item_id,
         target_state: input.target_state,
-        records: evaluate(topics, &doc),
-        story: story_key(
-            Some(&input.url)
-                .filter(|u| !u.is_empty())
-                .map(String::as_str),
-            &input.title,
-            &story_text,
-        ),
+        records,
+        story,
     }
 }
 

@@ -15,6 +15,10 @@ use crate::store::{Store, StoreError};
 pub mod articles;
 pub mod matching;
 
+/// Bodies above this size are parsed one at a time.
+const LARGE_BODY_BYTES: usize = 1024 * 1024;
+static LARGE_BODIES: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);
+
 /// Polls after which a permanent redirect is believed and the feed's URL updated.
 pub const REDIRECT_POLLS_TO_LEARN: u32 = 3;
 
@@ -60,6 +64,14 @@ pub async fn refresh_feed(ctx: &Context, feed: Feed) -> Result<RefreshReport, Re
         headers: &feed.settings.headers,
     };
     let fetched = ctx.fetcher.fetch(&feed.url, &request).await;
+    // Parsing holds several times a body's size in memory: large bodies take turns, which
+    // bounds the peak however many refreshes run at once.
+    let large = matches!(&fetched, Ok(FetchOutcome::Fetched(b)) if b.body.len() > LARGE_BODY_BYTES);
+    let _turn = if large {
+        LARGE_BODIES.acquire().await.ok()
+    } else {
+        None
+    };
     let config = ctx.config.clone();
     let store = ctx.store.clone();
     let feed_id = feed.id;
@@ -88,6 +100,9 @@ fn settle(
             absorb_meta(&mut feed, &body.meta, &mut hints);
             match parse_feed(&body.body, &body.meta.final_url) {
                 Ok(p) => {
+                    if let Some(total) = p.truncated_from {
+                        tracing::warn!(feed_id = feed.id, url = %feed.url, entries = total, kept = crate::parse::MAX_ENTRIES, "feed has too many entries; kept the first ones");
+                    }
                     feed.etag = body.meta.etag.clone();
                     feed.last_modified = body.meta.last_modified.clone();
                     if p.meta.title.is_some() {
