@@ -323,8 +323,9 @@ async fn reload_on_hangup(
                 }
             }
             Err(e) => {
-                tracing::error!(error = %format!("{e:#}"), "config reload refused; the running config stays in force");
-                crate::service::ready(&format!("running; last config reload refused: {e:#}"));
+                let error = describe_error(&e);
+                tracing::error!(error = %error, "config reload refused; the running config stays in force");
+                crate::service::ready(&format!("running; last config reload refused: {error}"));
             }
         }
     }
@@ -431,6 +432,20 @@ pub async fn process_items(
     Ok((pages, new_matches))
 }
 
+/// An error and its causes in one line, each cause left out when the text before already
+/// says it (many of our errors print their source themselves).
+pub fn describe_error(error: &anyhow::Error) -> String {
+    let mut text = error.to_string();
+    for cause in error.chain().skip(1) {
+        let cause = cause.to_string();
+        if !text.contains(&cause) {
+            text.push_str(": ");
+            text.push_str(&cause);
+        }
+    }
+    text
+}
+
 /// Cancels `token` on SIGTERM or SIGINT.
 pub fn cancel_on_signals(token: CancellationToken) -> anyhow::Result<()> {
     use tokio::signal::unix::{SignalKind, signal};
@@ -444,4 +459,25 @@ pub fn cancel_on_signals(token: CancellationToken) -> anyhow::Result<()> {
         token.cancel();
     });
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn describe_error_does_not_repeat_a_cause_the_message_already_names() {
+        let missing = Config::load(Some(std::path::Path::new("/nonexistent/tidings.toml")))
+            .map_err(anyhow::Error::from)
+            .unwrap_err();
+        let text = describe_error(&missing);
+        assert_eq!(text.matches("os error 2").count(), 1, "{text}");
+        assert!(
+            text.starts_with("config /nonexistent/tidings.toml: cannot read"),
+            "{text}"
+        );
+
+        let wrapped = anyhow::anyhow!("inner cause").context("outer step");
+        assert_eq!(describe_error(&wrapped), "outer step: inner cause");
+    }
 }

@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{FeedServer, Route, Workspace};
+use common::{Behaviour, FeedServer, Route, Workspace};
 
 fn rss(items: &[(&str, &str)]) -> Vec<u8> {
     let mut s = String::from(
@@ -509,4 +509,93 @@ fn logs_under_journald_have_no_timestamps_or_colours() {
         "a journald line starts with its level: {line}"
     );
     assert!(!stderr.contains('\u{1b}'), "colour codes in: {stderr}");
+}
+
+#[test]
+fn sigterm_lets_a_refresh_in_flight_commit_within_the_grace() {
+    let server = FeedServer::start();
+    let body = rss(&[("1", "One"), ("2", "Two"), ("3", "Three")]);
+    // About two seconds to send the whole body.
+    let chunk = body.len() / 10 + 1;
+    server.set(
+        "/slow.xml",
+        Route {
+            behaviour: Behaviour::Slow {
+                chunk,
+                pause: Duration::from_millis(200),
+            },
+            ..Route::feed(body)
+        },
+    );
+    let ws = Workspace::new();
+    ws.write_config("", &[server.url("/slow.xml")]);
+    let notify = NotifySocket::bind(ws.dir.path());
+    let started = Instant::now();
+    let mut daemon = Daemon::start(&ws, Some(&notify), None);
+    notify.wait_for("READY=1", started, 1, Duration::from_secs(30), &mut daemon);
+    wait_requests(&server, "/slow.xml", 1, &mut daemon);
+
+    let stop = Instant::now();
+    let status = daemon.terminate();
+    assert_eq!(status.code(), Some(0), "log:\n{}", daemon.log());
+    assert!(
+        stop.elapsed() < Duration::from_secs(5),
+        "took {:?}",
+        stop.elapsed()
+    );
+    assert_eq!(notify.times("STOPPING=1").len(), 1);
+    // The refresh that was running when SIGTERM came finished and committed.
+    assert_eq!(
+        ws.count("SELECT count(*) FROM items"),
+        3,
+        "{}",
+        daemon.log()
+    );
+    assert!(daemon.log().contains("in_flight=1"), "{}", daemon.log());
+}
+
+#[test]
+fn sigterm_abandons_a_refresh_that_outlasts_the_grace_and_exits_zero() {
+    let server = FeedServer::start();
+    server.set(
+        "/endless.xml",
+        Route {
+            behaviour: Behaviour::Endless,
+            ..Route::feed(Vec::new())
+        },
+    );
+    let ws = Workspace::new();
+    ws.write_config("", &[server.url("/endless.xml")]);
+    let config = std::fs::read_to_string(ws.config_path())
+        .unwrap()
+        .replace("shutdown_grace = \"5s\"", "shutdown_grace = \"1s\"")
+        .replace("timeout = \"5s\"", "timeout = \"60s\"");
+    std::fs::write(ws.config_path(), config).unwrap();
+    let mut daemon = Daemon::start(&ws, None, None);
+    wait_requests(&server, "/endless.xml", 1, &mut daemon);
+
+    let stop = Instant::now();
+    let status = daemon.terminate();
+    assert_eq!(status.code(), Some(0), "log:\n{}", daemon.log());
+    assert!(
+        stop.elapsed() < Duration::from_secs(4),
+        "a 1 s grace took {:?}",
+        stop.elapsed()
+    );
+    assert!(
+        daemon.log().contains("shutdown grace over"),
+        "{}",
+        daemon.log()
+    );
+    // Nothing half-written: the database is intact and the feed untouched.
+    let integrity: String = ws
+        .sql()
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(integrity, "ok");
+    assert_eq!(ws.count("SELECT count(*) FROM items"), 0);
+    assert_eq!(
+        ws.count("SELECT count(*) FROM feeds WHERE last_polled_at IS NOT NULL"),
+        0
+    );
 }
