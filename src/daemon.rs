@@ -220,18 +220,21 @@ pub async fn run(ctx: Arc<Context>, cancel: CancellationToken) -> anyhow::Result
     let mut ready = false;
     loop {
         let sleep_for = match schedule_due(&ctx, &mut dispatcher).await {
-            Ok(sleep_for) => sleep_for.min(heartbeat),
+            Ok(sleep_for) => {
+                liveness.scheduler_tick();
+                if !ready {
+                    ready = true;
+                    crate::service::ready(&running_status(&ctx.config()));
+                }
+                sleep_for.min(heartbeat)
+            }
             Err(e) => {
-                // No tick: if the database stays unusable, the watchdog stops pinging.
-                tracing::error!(error = %e, "cannot read due feeds; retrying");
+                // No tick (and no READY=1 yet if this is the first round): while the database
+                // stays unusable the watchdog stops pinging and systemd restarts the service.
+                tracing::error!(error = %describe_error(&e), "cannot read due feeds; retrying");
                 heartbeat
             }
         };
-        liveness.scheduler_tick();
-        if !ready {
-            ready = true;
-            crate::service::ready(&running_status(&ctx.config()));
-        }
         tokio::select! {
             Some((id, host, report)) = dispatcher.done_rx.recv() => {
                 dispatcher.finish(id, &host);
