@@ -370,6 +370,17 @@ pub async fn reload(ctx: &Arc<Context>) -> anyhow::Result<Arc<Config>> {
         topics = new.topics.defs.len(),
         "config reloaded"
     );
+    if old.schedule.default.expression() != new.schedule.default.expression()
+        || old.schedule.timezone != new.schedule.timezone
+    {
+        let store = ctx.store.clone();
+        let config = new.clone();
+        let moved = tokio::task::spawn_blocking(move || replan_polls(&config, &store)).await??;
+        tracing::info!(
+            feeds = moved,
+            "the default schedule changed; moved next polls earlier"
+        );
+    }
     let store = ctx.store.clone();
     let config = new.clone();
     let topics = tokio::task::spawn_blocking(move || {
@@ -381,6 +392,23 @@ pub async fn reload(ctx: &Arc<Context>) -> anyhow::Result<Arc<Config>> {
         tracing::error!(error = %e, "re-evaluating items for changed topics failed");
     }
     Ok(new)
+}
+
+/// After the default schedule (or time zone) changed: each active feed without errors whose
+/// next poll under `config` comes sooner than planned is moved to that time. Later ones keep
+/// their planned poll and follow the new schedule after it. Returns how many moved.
+fn replan_polls(config: &Config, store: &Store) -> Result<usize, crate::store::StoreError> {
+    let now = chrono::Utc::now();
+    let mut moved = 0;
+    for feed in store.list_feeds()? {
+        if feed.state != crate::model::FeedState::Active || feed.consecutive_errors > 0 {
+            continue;
+        }
+        let schedule = crate::pipeline::feed_schedule(config, &feed);
+        let next = schedule.next_poll(now, &feed.origin_url).timestamp();
+        moved += usize::from(store.advance_next_poll(feed.id, next)?);
+    }
+    Ok(moved)
 }
 
 /// Whether settings baked into the HTTP client at start-up differ.

@@ -599,3 +599,25 @@ fn sigterm_abandons_a_refresh_that_outlasts_the_grace_and_exits_zero() {
         0
     );
 }
+
+#[test]
+fn sighup_reload_applies_a_changed_default_schedule() {
+    let server = FeedServer::start();
+    server.set("/a.xml", Route::feed(rss(&[("1", "One")])));
+    let ws = Workspace::new();
+    // Polled once at start, then not before next New Year.
+    ws.write_config(
+        "[schedule]\ndefault = \"0 0 1 1 *\"\n",
+        &[server.url("/a.xml")],
+    );
+    let mut daemon = Daemon::start(&ws, None, None);
+    wait_requests(&server, "/a.xml", 1, &mut daemon);
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(server.requests_for("/a.xml").len(), 1);
+
+    ws.write_config(EVERY_SECOND, &[server.url("/a.xml")]);
+    daemon.signal(libc::SIGHUP);
+    daemon.wait_log("the default schedule changed", Duration::from_secs(20));
+    wait_requests(&server, "/a.xml", 3, &mut daemon);
+    assert_eq!(daemon.terminate().code(), Some(0), "log:\n{}", daemon.log());
+}
