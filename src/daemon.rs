@@ -1,5 +1,6 @@
 //! Wiring and the polling loop: picks due feeds within the global and per-host limits, runs
-//! their refreshes, and stops cleanly on SIGTERM/SIGINT.
+//! their refreshes, reloads the config on SIGHUP, tells systemd how it is doing (`service`),
+//! and stops cleanly on SIGTERM/SIGINT.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -9,10 +10,11 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::config::{Config, DatabaseLocation};
+use crate::config::{Config, DatabaseLocation, FetchConfig};
 use crate::fetch::Fetcher;
 use crate::model::{Feed, FeedId};
 use crate::pipeline::{Context, RefreshReport, refresh_feed};
+use crate::service::Liveness;
 use crate::store::Store;
 
 /// How long the loop sleeps at most between looks at the database.
@@ -34,12 +36,7 @@ pub fn open_context(config: Config) -> anyhow::Result<Context> {
         ..config.fetch.clone()
     })?;
     crate::pipeline::matching::apply_topic_changes(&config, &store)?;
-    Ok(Context {
-        config: Arc::new(config),
-        store: Arc::new(store),
-        fetcher,
-        page_fetcher,
-    })
+    Ok(Context::new(config, Arc::new(store), fetcher, page_fetcher))
 }
 
 /// Tracks refreshes in flight against the global and per-host limits.
@@ -66,14 +63,14 @@ impl Dispatcher {
     }
 
     fn has_room(&self) -> bool {
-        self.in_flight.len() < self.ctx.config.fetch.concurrency
+        self.in_flight.len() < self.ctx.config().fetch.concurrency
     }
 
     /// Starts refreshing `feed` unless its host is at its limit; returns whether it started.
     fn try_start(&mut self, feed: Feed) -> bool {
         let host = host_of(&feed.url);
         let busy = self.per_host.get(&host).copied().unwrap_or(0);
-        if busy >= self.ctx.config.fetch.per_host || self.in_flight.contains(&feed.id) {
+        if busy >= self.ctx.config().fetch.per_host || self.in_flight.contains(&feed.id) {
             return false;
         }
         *self.per_host.entry(host.clone()).or_default() += 1;
@@ -167,7 +164,7 @@ pub async fn poll_once(
                 reports.extend(report);
             }
             _ = cancel.cancelled() => {
-                reports.extend(dispatcher.drain(ctx.config.shutdown_grace).await);
+                reports.extend(dispatcher.drain(ctx.config().shutdown_grace).await);
                 return reports;
             }
         }
@@ -176,39 +173,68 @@ pub async fn poll_once(
 }
 
 /// The daemon: polls due feeds until `cancel` fires, then lets refreshes in flight finish
-/// (within the shutdown grace) and returns.
+/// (within the shutdown grace) and returns. Reloads the config on SIGHUP. Under systemd it
+/// sends READY=1 once the scheduler runs, WATCHDOG=1 while it makes progress, STOPPING=1.
 pub async fn run(ctx: Arc<Context>, cancel: CancellationToken) -> anyhow::Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    // Installed before READY=1, so a reload request can never kill the process.
+    let hangup = signal(SignalKind::hangup())?;
     let mut dispatcher = Dispatcher::new(ctx.clone());
     tracing::info!(database = %ctx.store.path().display(), "tidings running");
     let stages_wake = Arc::new(tokio::sync::Notify::new());
+    let loop_wake = Arc::new(tokio::sync::Notify::new());
     let stages = tokio::spawn(run_stages(ctx.clone(), stages_wake.clone(), cancel.clone()));
     let notify = tokio::spawn(crate::notify::dispatch::run(ctx.clone(), cancel.clone()));
+
+    let liveness = Arc::new(Liveness::new());
+    let service_tasks = TaskTracker::new();
+    let service_cancel = cancel.child_token();
+    let watchdog = crate::service::watchdog_interval();
+    // The loop goes round at least this often, so its liveness tick stays fresh.
+    let heartbeat = watchdog
+        .map(|w| (w / 4).clamp(Duration::from_millis(10), IDLE_TICK))
+        .unwrap_or(IDLE_TICK);
+    if let Some(interval) = watchdog {
+        tracing::info!(
+            watchdog_ms = interval.as_millis() as u64,
+            "systemd watchdog on"
+        );
+        service_tasks.spawn(crate::service::probe_writer(
+            ctx.store.clone(),
+            liveness.clone(),
+            heartbeat,
+            service_cancel.clone(),
+        ));
+        service_tasks.spawn(crate::service::watchdog(
+            liveness.clone(),
+            interval,
+            service_cancel.clone(),
+        ));
+    }
+    service_tasks.spawn(reload_on_hangup(
+        ctx.clone(),
+        hangup,
+        vec![loop_wake.clone(), stages_wake.clone()],
+        service_cancel.clone(),
+    ));
+
+    let mut ready = false;
     loop {
-        if dispatcher.has_room() {
-            let store = ctx.store.clone();
-            let exclude: Vec<FeedId> = dispatcher.in_flight.iter().copied().collect();
-            let want = ctx.config.fetch.concurrency * 4;
-            let now = chrono::Utc::now().timestamp();
-            let due =
-                tokio::task::spawn_blocking(move || store.due_feeds(now, want, &exclude)).await??;
-            for feed in due {
-                if !dispatcher.has_room() {
-                    break;
+        let sleep_for = match schedule_due(&ctx, &mut dispatcher).await {
+            Ok(sleep_for) => {
+                liveness.scheduler_tick();
+                if !ready {
+                    ready = true;
+                    crate::service::ready(&running_status(&ctx.config()));
                 }
-                dispatcher.try_start(feed);
+                sleep_for.min(heartbeat)
             }
-        }
-        let sleep_for = if dispatcher.has_room() {
-            let store = ctx.store.clone();
-            let next = tokio::task::spawn_blocking(move || store.next_due_at()).await??;
-            let now = chrono::Utc::now().timestamp();
-            match next {
-                Some(t) if t > now => Duration::from_secs((t - now) as u64).min(IDLE_TICK),
-                Some(_) => Duration::from_millis(200),
-                None => IDLE_TICK,
+            Err(e) => {
+                // No tick (and no READY=1 yet if this is the first round): while the database
+                // stays unusable the watchdog stops pinging and systemd restarts the service.
+                tracing::error!(error = %describe_error(&e), "cannot read due feeds; retrying");
+                heartbeat
             }
-        } else {
-            IDLE_TICK
         };
         tokio::select! {
             Some((id, host, report)) = dispatcher.done_rx.recv() => {
@@ -217,24 +243,188 @@ pub async fn run(ctx: Arc<Context>, cancel: CancellationToken) -> anyhow::Result
                     stages_wake.notify_one();
                 }
             }
+            _ = loop_wake.notified() => {}
             _ = tokio::time::sleep(sleep_for) => {}
             _ = cancel.cancelled() => break,
         }
     }
-    tracing::info!(in_flight = dispatcher.in_flight.len(), "shutting down");
-    let grace = ctx.config.shutdown_grace;
+    let in_flight = dispatcher.in_flight.len();
+    tracing::info!(in_flight, "shutting down");
+    crate::service::stopping(&format!("stopping: {in_flight} feed refreshes in flight"));
+    service_cancel.cancel();
+    let grace = ctx.config().shutdown_grace;
+    let deadline = tokio::time::Instant::now() + grace;
     dispatcher.drain(grace).await;
-    if tokio::time::timeout(grace, notify).await.is_err() {
+    if tokio::time::timeout_at(deadline, notify).await.is_err() {
         tracing::warn!(
             "a delivery in flight did not finish within the shutdown grace; it stays pending"
         );
     }
-    if tokio::time::timeout(grace, stages).await.is_err() {
+    if tokio::time::timeout_at(deadline, stages).await.is_err() {
         tracing::warn!(
             "article extraction did not stop within the shutdown grace; pending pages stay queued"
         );
     }
+    service_tasks.close();
+    let _ = tokio::time::timeout_at(deadline, service_tasks.wait()).await;
+    tracing::info!("stopped");
     Ok(())
+}
+
+/// Starts the refreshes that are due and the limits allow; returns how long the loop may
+/// sleep before the next feed comes due.
+async fn schedule_due(ctx: &Arc<Context>, dispatcher: &mut Dispatcher) -> anyhow::Result<Duration> {
+    if dispatcher.has_room() {
+        let store = ctx.store.clone();
+        let exclude: Vec<FeedId> = dispatcher.in_flight.iter().copied().collect();
+        let want = ctx.config().fetch.concurrency * 4;
+        let now = chrono::Utc::now().timestamp();
+        let due =
+            tokio::task::spawn_blocking(move || store.due_feeds(now, want, &exclude)).await??;
+        for feed in due {
+            if !dispatcher.has_room() {
+                break;
+            }
+            dispatcher.try_start(feed);
+        }
+    }
+    if !dispatcher.has_room() {
+        return Ok(IDLE_TICK);
+    }
+    let store = ctx.store.clone();
+    let next = tokio::task::spawn_blocking(move || store.next_due_at()).await??;
+    let now = chrono::Utc::now().timestamp();
+    Ok(match next {
+        Some(t) if t > now => Duration::from_secs((t - now) as u64).min(IDLE_TICK),
+        Some(_) => Duration::from_millis(200),
+        None => IDLE_TICK,
+    })
+}
+
+/// The `STATUS=` line while running.
+fn running_status(config: &Config) -> String {
+    format!(
+        "running: {} config feeds, {} topics",
+        config.feeds.len(),
+        config.topics.defs.len()
+    )
+}
+
+/// Reloads the config on each SIGHUP until `cancel` fires; wakes `wake` after a reload.
+async fn reload_on_hangup(
+    ctx: Arc<Context>,
+    mut hangup: tokio::signal::unix::Signal,
+    wake: Vec<Arc<tokio::sync::Notify>>,
+    cancel: CancellationToken,
+) {
+    loop {
+        tokio::select! {
+            Some(()) = hangup.recv() => {}
+            _ = cancel.cancelled() => return,
+        }
+        tracing::info!("SIGHUP received; reloading the config");
+        crate::service::reloading();
+        match reload(&ctx).await {
+            Ok(config) => {
+                crate::service::ready(&running_status(&config));
+                for w in &wake {
+                    w.notify_one();
+                }
+            }
+            Err(e) => {
+                let error = describe_error(&e);
+                tracing::error!(error = %error, "config reload refused; the running config stays in force");
+                crate::service::ready(&format!("running; last config reload refused: {error}"));
+            }
+        }
+    }
+}
+
+/// Loads the config file again and, if it is valid, puts it in force: feeds synced (new ones
+/// due now, removed ones disabled, changed schedules re-planned), topics re-evaluated. Work in
+/// flight finishes under the config it started with. An invalid config changes nothing.
+/// The database location and the HTTP client settings need a restart; a change is logged.
+pub async fn reload(ctx: &Arc<Context>) -> anyhow::Result<Arc<Config>> {
+    let old = ctx.config();
+    let path = old.path.clone();
+    let mut new = tokio::task::spawn_blocking(move || Config::load(path.as_deref())).await??;
+    if new.database != old.database {
+        tracing::warn!(
+            running = ?old.database,
+            configured = ?new.database,
+            "the database location changed in the config; it takes effect at the next restart"
+        );
+        new.database = old.database.clone();
+    }
+    if fetch_client_changed(&old.fetch, &new.fetch) {
+        tracing::warn!(
+            "fetch client settings (user agent, timeouts, body cap, redirects) changed; they take effect at the next restart"
+        );
+    }
+    let new = Arc::new(new);
+    let store = ctx.store.clone();
+    let config = new.clone();
+    let (added, disabled) = tokio::task::spawn_blocking(move || {
+        store.sync_config_feeds(&config.feeds, chrono::Utc::now().timestamp())
+    })
+    .await??;
+    ctx.set_config(new.clone());
+    tracing::info!(
+        feeds = new.feeds.len(),
+        added,
+        disabled,
+        topics = new.topics.defs.len(),
+        "config reloaded"
+    );
+    if old.schedule.default.expression() != new.schedule.default.expression()
+        || old.schedule.timezone != new.schedule.timezone
+    {
+        let store = ctx.store.clone();
+        let config = new.clone();
+        let moved = tokio::task::spawn_blocking(move || replan_polls(&config, &store)).await??;
+        tracing::info!(
+            feeds = moved,
+            "the default schedule changed; moved next polls earlier"
+        );
+    }
+    let store = ctx.store.clone();
+    let config = new.clone();
+    let topics = tokio::task::spawn_blocking(move || {
+        crate::pipeline::matching::apply_topic_changes(&config, &store)
+    })
+    .await?;
+    if let Err(e) = topics {
+        // The changed topics keep their old fingerprints, so the next start or reload retries.
+        tracing::error!(error = %e, "re-evaluating items for changed topics failed");
+    }
+    Ok(new)
+}
+
+/// After the default schedule (or time zone) changed: each active feed without errors whose
+/// next poll under `config` comes sooner than planned is moved to that time. Later ones keep
+/// their planned poll and follow the new schedule after it. Returns how many moved.
+fn replan_polls(config: &Config, store: &Store) -> Result<usize, crate::store::StoreError> {
+    let now = chrono::Utc::now();
+    let mut moved = 0;
+    for feed in store.list_feeds()? {
+        if feed.state != crate::model::FeedState::Active || feed.consecutive_errors > 0 {
+            continue;
+        }
+        let schedule = crate::pipeline::feed_schedule(config, &feed);
+        let next = schedule.next_poll(now, &feed.origin_url).timestamp();
+        moved += usize::from(store.advance_next_poll(feed.id, next)?);
+    }
+    Ok(moved)
+}
+
+/// Whether settings baked into the HTTP client at start-up differ.
+fn fetch_client_changed(old: &FetchConfig, new: &FetchConfig) -> bool {
+    old.user_agent != new.user_agent
+        || old.connect_timeout != new.connect_timeout
+        || old.timeout != new.timeout
+        || old.read_timeout != new.read_timeout
+        || old.max_body_bytes != new.max_body_bytes
+        || old.max_redirects != new.max_redirects
 }
 
 /// How often the stages look for work even when nothing woke them (retries come due).
@@ -263,7 +453,7 @@ pub async fn process_items(
 ) -> anyhow::Result<(usize, usize)> {
     let match_now = |ctx: Arc<Context>| async move {
         let matched = tokio::task::spawn_blocking(move || {
-            crate::pipeline::matching::match_pending(&ctx.config, &ctx.store)
+            crate::pipeline::matching::match_pending(&ctx.config(), &ctx.store)
         })
         .await?;
         anyhow::Ok(matched?)
@@ -279,6 +469,20 @@ pub async fn process_items(
     Ok((pages, new_matches))
 }
 
+/// An error and its causes in one line, each cause left out when the text before already
+/// says it (many of our errors print their source themselves).
+pub fn describe_error(error: &anyhow::Error) -> String {
+    let mut text = error.to_string();
+    for cause in error.chain().skip(1) {
+        let cause = cause.to_string();
+        if !text.contains(&cause) {
+            text.push_str(": ");
+            text.push_str(&cause);
+        }
+    }
+    text
+}
+
 /// Cancels `token` on SIGTERM or SIGINT.
 pub fn cancel_on_signals(token: CancellationToken) -> anyhow::Result<()> {
     use tokio::signal::unix::{SignalKind, signal};
@@ -292,4 +496,25 @@ pub fn cancel_on_signals(token: CancellationToken) -> anyhow::Result<()> {
         token.cancel();
     });
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn describe_error_does_not_repeat_a_cause_the_message_already_names() {
+        let missing = Config::load(Some(std::path::Path::new("/nonexistent/tidings.toml")))
+            .map_err(anyhow::Error::from)
+            .unwrap_err();
+        let text = describe_error(&missing);
+        assert_eq!(text.matches("os error 2").count(), 1, "{text}");
+        assert!(
+            text.starts_with("config /nonexistent/tidings.toml: cannot read"),
+            "{text}"
+        );
+
+        let wrapped = anyhow::anyhow!("inner cause").context("outer step");
+        assert_eq!(describe_error(&wrapped), "outer step: inner cause");
+    }
 }

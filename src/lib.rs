@@ -3,7 +3,8 @@
 //! Map of the modules, in pipeline order (see `DESIGN.md` in the shared folder):
 //! - `cli` — clap commands and their table/JSON output; `main.rs` stays thin.
 //! - `config` — TOML → validated `Config`; every error names file and key.
-//! - `daemon` — wiring, the polling loop within global and per-host limits, signals.
+//! - `daemon` — wiring, the polling loop within global and per-host limits, signals, reload.
+//! - `service` — systemd notifications and a watchdog that pings only while work progresses.
 //! - `pipeline` — the one orchestrator: fetch → parse → schedule → store for one feed.
 //! - `scheduler` — cron schedules, stable offsets, server hints, error backoff (pure).
 //! - `fetch` — the HTTP client: conditional GET, caps, timeouts, redirects.
@@ -27,4 +28,5 @@ pub mod parse;
 pub mod pipeline;
 pub mod plaintext;
 pub mod scheduler;
+pub mod service;
 pub mod store;

@@ -22,7 +22,7 @@ fn main() {
     let code = match runtime.block_on(tidings::cli::run(cli)) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("tidings: {e:#}");
+            eprintln!("tidings: {}", tidings::daemon::describe_error(&e));
             1
         }
     };

@@ -94,13 +94,10 @@ fn digest_config<'a>(
 
 /// Prints what the next digest would contain; claims and sends nothing.
 pub fn preview(ctx: &Context, name: &str, html: Option<&std::path::Path>) -> anyhow::Result<()> {
-    let digest = digest_config(&ctx.config, name)?;
-    let (rendered, _) = email::render_pending(
-        &ctx.config,
-        &ctx.store,
-        digest,
-        chrono::Utc::now().timestamp(),
-    )?;
+    let config = ctx.config();
+    let digest = digest_config(&config, name)?;
+    let (rendered, _) =
+        email::render_pending(&config, &ctx.store, digest, chrono::Utc::now().timestamp())?;
     let mut out = std::io::stdout().lock();
     writeln!(out, "Subject: {}\n", rendered.subject)?;
     write!(out, "{}", render_text(&rendered))?;
@@ -114,13 +111,14 @@ pub fn preview(ctx: &Context, name: &str, html: Option<&std::path::Path>) -> any
 
 /// Builds the digest now and sends it (and any earlier digest still waiting for a retry).
 pub async fn send(ctx: &Context, name: &str) -> anyhow::Result<()> {
-    let digest = digest_config(&ctx.config, name)?;
+    let config = ctx.config();
+    let digest = digest_config(&config, name)?;
     let now = chrono::Utc::now().timestamp();
-    match email::build_run(&ctx.config, &ctx.store, digest, now, now)? {
+    match email::build_run(&config, &ctx.store, digest, now, now)? {
         Some(run) => println!("digest {name}: built run {run}"),
         None => println!("digest {name}: a digest for this second exists already"),
     }
-    let sent = email::send_due(&ctx.config, &ctx.store).await?;
+    let sent = email::send_due(&config, &ctx.store).await?;
     println!("{sent} digest emails sent");
     Ok(())
 }

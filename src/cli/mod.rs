@@ -297,7 +297,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             json,
         }) => {
             let ctx = daemon::open_context(config)?;
-            topics::test(&ctx.config, &ctx.store, &name, &since, explain, json)?;
+            topics::test(&ctx.config(), &ctx.store, &name, &since, explain, json)?;
             Ok(0)
         }
         Command::Matches(MatchesCommand::List {
@@ -425,7 +425,7 @@ async fn feeds(config: Config, cmd: FeedsCommand) -> anyhow::Result<i32> {
         FeedsCommand::Add(args) => {
             let url = parse_feed_url(&args.url).map_err(|m| anyhow::anyhow!("feeds add: {m}"))?;
             if let Some(expr) = &args.schedule {
-                crate::scheduler::Schedule::parse(expr, &ctx.config.schedule.timezone)
+                crate::scheduler::Schedule::parse(expr, &ctx.config().schedule.timezone)
                     .with_context(|| "feeds add: --schedule")?;
             }
             let mut headers = Vec::new();

@@ -14,11 +14,9 @@ const TICK: Duration = Duration::from_secs(1);
 
 /// Runs until `cancel` fires. Errors are logged and retried on the next tick.
 pub async fn run(ctx: Arc<Context>, cancel: CancellationToken) {
-    let config = ctx.config.clone();
-    if config.webhooks.is_empty() && config.digests.is_empty() {
-        return;
-    }
-    let client = match webhook::client(&config) {
+    // Built once; a reload that changes webhooks is picked up by `tick`, which reads the
+    // current config every time.
+    let client = match webhook::client(&ctx.config()) {
         Ok(client) => client,
         Err(e) => {
             tracing::error!(error = %e, "cannot build the webhook client; deliveries stay queued");
@@ -39,7 +37,8 @@ pub async fn run(ctx: Arc<Context>, cancel: CancellationToken) {
 
 /// One pass: webhooks, digest slots, digest sends.
 pub async fn tick(ctx: &Context, client: &reqwest::Client, started: i64) -> anyhow::Result<()> {
-    let config = &ctx.config;
+    let config = ctx.config();
+    let config = &config;
     for hook in &config.webhooks {
         webhook::dispatch(config, &ctx.store, client, hook).await?;
     }

@@ -23,7 +23,8 @@ pub async fn extract_pending(
     ctx: &Arc<Context>,
     cancel: &CancellationToken,
 ) -> Result<usize, StoreError> {
-    let limits = &ctx.config.extract;
+    let config = ctx.config();
+    let limits = &config.extract;
     let mut in_flight: HashSet<ItemId> = HashSet::new();
     let mut per_host: HashMap<String, usize> = HashMap::new();
     let (done_tx, mut done_rx) = mpsc::unbounded_channel::<(ItemId, String)>();
@@ -88,7 +89,8 @@ pub async fn extract_pending(
 /// Fetches, extracts and records one page.
 async fn extract_one(ctx: &Context, page: PendingPage) -> Result<(), StoreError> {
     let now = Utc::now().timestamp();
-    let config = &ctx.config.extract;
+    let settings = ctx.config();
+    let config = &settings.extract;
     let fetched = ctx
         .page_fetcher
         .fetch(&page.url, &FetchRequest::default())
@@ -240,7 +242,8 @@ fn retry_or_fail(
     feed_text: Option<String>,
     wait_secs: Option<i64>,
 ) -> ArticleRecord {
-    let config = &ctx.config.extract;
+    let settings = ctx.config();
+    let config = &settings.extract;
     if page.attempts + 1 >= config.max_attempts {
         return fallback(
             feed_text,

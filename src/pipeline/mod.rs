@@ -1,7 +1,7 @@
 //! The one orchestrator: refreshes a feed (fetch → parse → decide the next poll → store) and
 //! knows the order of stages. Holds no SQL and no HTTP details.
 
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 use chrono::Utc;
 
@@ -24,12 +24,46 @@ pub const REDIRECT_POLLS_TO_LEARN: u32 = 3;
 
 /// What the stages share.
 pub struct Context {
-    pub config: Arc<Config>,
+    /// The config in force; swapped whole on reload (SIGHUP). Read it with `config()`.
+    config: RwLock<Arc<Config>>,
     pub store: Arc<Store>,
     /// The client for feeds.
     pub fetcher: Fetcher,
     /// The same client with the page body cap, for article pages.
     pub page_fetcher: Fetcher,
+}
+
+impl Context {
+    pub fn new(
+        config: Config,
+        store: Arc<Store>,
+        fetcher: Fetcher,
+        page_fetcher: Fetcher,
+    ) -> Context {
+        Context {
+            config: RwLock::new(Arc::new(config)),
+            store,
+            fetcher,
+            page_fetcher,
+        }
+    }
+
+    /// The config in force now. Work that started keeps the config it started with.
+    pub fn config(&self) -> Arc<Config> {
+        // A panic while holding the lock cannot leave a half-written Arc behind.
+        self.config
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
+
+    /// Puts `config` in force for work that starts from now on (config reload).
+    pub fn set_config(&self, config: Arc<Config>) {
+        *self
+            .config
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = config;
+    }
 }
 
 /// The result of one feed refresh, for logs and `tidings poll`.
@@ -72,7 +106,7 @@ pub async fn refresh_feed(ctx: &Context, feed: Feed) -> Result<RefreshReport, Re
     } else {
         None
     };
-    let config = ctx.config.clone();
+    let config = ctx.config();
     let store = ctx.store.clone();
     let feed_id = feed.id;
     tokio::task::spawn_blocking(move || settle(&config, &store, feed, fetched))

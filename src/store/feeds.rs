@@ -250,6 +250,18 @@ impl Store {
         .map_err(|e| self.error(e))
     }
 
+    /// Moves an active feed's next poll earlier, to `at`; never later. Returns whether it moved.
+    pub fn advance_next_poll(&self, id: FeedId, at: UnixTime) -> Result<bool, StoreError> {
+        let conn = self.writer();
+        conn.execute(
+            "UPDATE feeds SET next_poll_at = ?2
+             WHERE id = ?1 AND state = 'active' AND next_poll_at > ?2",
+            params![id, at],
+        )
+        .map(|changed| changed > 0)
+        .map_err(|e| self.error(e))
+    }
+
     /// Makes every active feed due now (for `tidings poll --all`).
     pub fn make_all_due(&self) -> Result<usize, StoreError> {
         let conn = self.writer();

@@ -140,6 +140,18 @@ impl Store {
         }
     }
 
+    /// Takes the write lock and lets it go (`BEGIN IMMEDIATE; COMMIT`), writing nothing: proof
+    /// that the writer connection can still write. Waits as long as the busy timeout allows.
+    pub fn probe_writer(&self) -> Result<(), StoreError> {
+        let conn = self.writer();
+        conn.execute_batch("BEGIN IMMEDIATE")
+            .map_err(|e| self.error(e))?;
+        conn.execute_batch("COMMIT").map_err(|e| {
+            let _ = conn.execute_batch("ROLLBACK");
+            self.error(e)
+        })
+    }
+
     /// `PRAGMA integrity_check` says ok.
     pub fn integrity_ok(&self) -> Result<bool, StoreError> {
         let conn = self.writer();
