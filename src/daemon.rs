@@ -182,6 +182,14 @@ pub async fn run(ctx: Arc<Context>, cancel: CancellationToken) -> anyhow::Result
     tracing::info!(database = %ctx.store.path().display(), "tidings running");
     let stages_wake = Arc::new(tokio::sync::Notify::new());
     let stages = tokio::spawn(run_stages(ctx.clone(), stages_wake.clone(), cancel.clone()));
+    let api = ctx.config.api.clone().map(|api| {
+        let (ctx, cancel) = (ctx.clone(), cancel.clone());
+        tokio::spawn(async move {
+            if let Err(e) = crate::api::serve(ctx, api.listen, api.token, cancel).await {
+                tracing::error!(error = %e, "the HTTP API stopped");
+            }
+        })
+    });
     loop {
         if dispatcher.has_room() {
             let store = ctx.store.clone();
@@ -223,6 +231,9 @@ pub async fn run(ctx: Arc<Context>, cancel: CancellationToken) -> anyhow::Result
     tracing::info!(in_flight = dispatcher.in_flight.len(), "shutting down");
     let grace = ctx.config.shutdown_grace;
     dispatcher.drain(grace).await;
+    if let Some(api) = api {
+        let _ = tokio::time::timeout(grace, api).await;
+    }
     if tokio::time::timeout(grace, stages).await.is_err() {
         tracing::warn!(
             "article extraction did not stop within the shutdown grace; pending pages stay queued"

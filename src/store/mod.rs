@@ -4,7 +4,9 @@
 mod articles;
 mod feeds;
 mod items;
+mod maintenance;
 mod matches;
+mod search;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
@@ -14,7 +16,12 @@ use rusqlite::{Connection, OpenFlags};
 
 pub use articles::{ArticleRecord, PendingPage};
 pub use feeds::FeedRow;
+pub use maintenance::{ArchiveCounts, DbStats, DeliveryRow, PruneReport, TableStat};
 pub use matches::{MatchInput, MatchRecord, StoredMatch};
+pub use search::{
+    ItemDetail, ItemMatch, RECENCY_PERIOD_SECS, SearchHit, SearchOrder, SearchSpec, TextFilter,
+    TopicEntry, fts_fold,
+};
 
 /// `PRAGMA application_id` marking a file as tidings' own ("tdgs").
 pub const APPLICATION_ID: i32 = 0x7464_6773;
@@ -28,6 +35,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
     (
         "0002_articles_matches_search.sql",
         include_str!("../../migrations/0002_articles_matches_search.sql"),
+    ),
+    (
+        "0003_views_retention.sql",
+        include_str!("../../migrations/0003_views_retention.sql"),
     ),
 ];
 
@@ -63,6 +74,8 @@ pub enum StoreError {
     },
     #[error("{0}")]
     NotFound(String),
+    #[error("{0}")]
+    Refused(String),
 }
 
 /// The database: one writer connection (callers run it off the async runtime), readers opened
@@ -155,6 +168,17 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
         |ctx| {
             let html: Option<String> = ctx.get(0)?;
             Ok(html.map(|h| crate::plaintext::html_to_text(&h)))
+        },
+    )?;
+    // Used by the migration that folds letters the FTS tokenizer keeps (ł, ø, ß …).
+    conn.create_scalar_function(
+        "tidings_fts_fold",
+        1,
+        rusqlite::functions::FunctionFlags::SQLITE_UTF8
+            | rusqlite::functions::FunctionFlags::SQLITE_DETERMINISTIC,
+        |ctx| {
+            let text: Option<String> = ctx.get(0)?;
+            Ok(text.map(|t| search::fts_fold(&t).into_owned()))
         },
     )?;
     conn.execute_batch(
