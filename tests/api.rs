@@ -528,3 +528,38 @@ fn without_a_token_only_loopback_is_allowed() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn the_daemon_serves_the_api_when_configured() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let ws = Workspace::new();
+    let port = free_port();
+    ws.write_config(&format!("[api]\nlisten = \"127.0.0.1:{port}\"\n"), &[]);
+    let child = ws
+        .command(&["run"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let server = Server {
+        child,
+        base: format!("http://127.0.0.1:{port}"),
+        client: reqwest::Client::new(),
+    };
+    let mut up = false;
+    for _ in 0..100 {
+        if let Ok(resp) = server
+            .client
+            .get(format!("{}/healthz", server.base))
+            .send()
+            .await
+        {
+            up = resp.status() == 200;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(up, "tidings run serves /healthz");
+    // No token configured on loopback: the API is open.
+    assert_eq!(server.get("/api/feeds", None).await.status(), 200);
+}

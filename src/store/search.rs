@@ -195,13 +195,36 @@ impl Store {
         } else {
             format!("WHERE {}", conds.join(" AND "))
         };
-        let sql = format!(
-            "SELECT i.id, i.feed_id, coalesce(f.title, f.feed_title, f.url), f.url, i.title, i.url,
-                    i.author, i.published_at, {snippet}, i.summary, {bm25}, {score} AS score
-             FROM {from} JOIN feeds f ON f.id = i.feed_id
-             {where_clause}
-             ORDER BY {order} LIMIT {limit}"
-        );
+        // Two phases: rank every match (bm25 only reads the index), then build snippets,
+        // which re-read the text, for the page alone.
+        let sql = match &spec.fts {
+            Some(_) => format!(
+                "WITH ranked AS (
+                    SELECT i.id AS id, {bm25} AS bm25, {score} AS score, i.published_at AS published_at
+                    FROM {from} JOIN feeds f ON f.id = i.feed_id
+                    {where_clause}
+                    ORDER BY {order} LIMIT {limit})
+                 SELECT i.id, i.feed_id, coalesce(f.title, f.feed_title, f.url), f.url, i.title, i.url,
+                        i.author, i.published_at, {snippet}, i.summary, r.bm25, r.score
+                 FROM ranked r
+                 JOIN items_fts ON items_fts.rowid = r.id
+                 JOIN items i ON i.id = r.id
+                 JOIN feeds f ON f.id = i.feed_id
+                 WHERE items_fts MATCH ?1
+                 ORDER BY {outer_order}",
+                outer_order = match spec.order {
+                    SearchOrder::Rank => "r.score DESC, r.id DESC",
+                    SearchOrder::Newest => "r.published_at DESC, r.id DESC",
+                }
+            ),
+            None => format!(
+                "SELECT i.id, i.feed_id, coalesce(f.title, f.feed_title, f.url), f.url, i.title, i.url,
+                        i.author, i.published_at, NULL, i.summary, 0.0, 0.0
+                 FROM items i JOIN feeds f ON f.id = i.feed_id
+                 {where_clause}
+                 ORDER BY {order} LIMIT {limit}"
+            ),
+        };
         let mut stmt = conn.prepare(&sql).map_err(|e| self.error(e))?;
         let rows = stmt
             .query_map(params_from_iter(args.iter()), |r| {
