@@ -110,7 +110,7 @@ impl Store {
                         "SELECT id FROM items
                          WHERE published_at < ?1
                            AND (?2 = 0 OR NOT EXISTS (SELECT 1 FROM matches m WHERE m.item_id = items.id))
-                         ORDER BY id LIMIT ?3",
+                         LIMIT ?3",
                     )
                     .map_err(|e| self.error(e))?;
                 stmt.query_map(params![cutoff, keep_matched, PRUNE_BATCH], |r| r.get(0))
