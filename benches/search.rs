@@ -245,7 +245,7 @@ fn main() {
             Some(now - 7 * 86_400),
         ),
         ("word, --topic", "pyongyang", Some("nk-russia"), None),
-        ("rare word", "khasan", None, None),
+        ("rare word", "children", None, None),
     ];
     println!();
     println!(
@@ -253,7 +253,7 @@ fn main() {
     );
     println!(
         "| {:<22} | {:<28} | {:>7} | {:>11} | {:>11} |",
-        "query", "text", "matching", "median ms", "p99 ms"
+        "query", "text", "fts hits", "median ms", "p99 ms"
     );
     println!(
         "|{:-<24}|{:-<30}|{:->9}|{:->13}|{:->13}|",

@@ -306,6 +306,41 @@ mod tests {
     }
 
     #[test]
+    fn migration_3_refolds_the_index_and_adds_views() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v2.db");
+        {
+            let conn = Connection::open(&path).unwrap();
+            configure(&conn).unwrap();
+            for (_, sql) in &MIGRATIONS[..2] {
+                conn.execute_batch(sql).unwrap();
+            }
+            conn.execute_batch(&format!(
+                "PRAGMA application_id = {APPLICATION_ID}; PRAGMA user_version = 2;
+                 INSERT INTO feeds (origin_url, url, source, created_at) VALUES ('u', 'u', 'cli', 0);
+                 INSERT INTO items (feed_id, dedup_key, title, published_at, first_seen_at, content_hash)
+                     VALUES (1, 'k', 'Łódź and Straße', 0, 0, 'h');
+                 INSERT INTO items_fts (rowid, title, summary, text) VALUES (1, 'Łódź and Straße', '', '');"
+            ))
+            .unwrap();
+        }
+        let store = Store::open(&path).unwrap();
+        let conn = store.reader().unwrap();
+        let title: String = conn
+            .query_row(
+                "SELECT title FROM items_fts WHERE items_fts MATCH 'lodz strasse'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(title, "Lódź and Strasse");
+        let n: i64 = conn
+            .query_row("SELECT count(*) FROM v_items", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, 1);
+    }
+
+    #[test]
     fn refuses_foreign_and_newer_files_without_writing() {
         let dir = tempfile::tempdir().unwrap();
         let foreign = dir.path().join("foreign.db");
