@@ -245,7 +245,7 @@ fn main() {
             Some(now - 7 * 86_400),
         ),
         ("word, --topic", "pyongyang", Some("nk-russia"), None),
-        ("rare word", "children", None, None),
+        ("list-tail word", "children", None, None),
     ];
     println!();
     println!(
