@@ -87,6 +87,9 @@ pub struct Config {
     pub webhooks: Vec<WebhookConfig>,
     pub smtp: Option<SmtpConfig>,
     pub digests: Vec<DigestConfig>,
+    pub retention: RetentionConfig,
+    /// The HTTP API; `None` unless `[api]` is configured.
+    pub api: Option<ApiConfig>,
 }
 
 /// When matches are delivered.
@@ -185,6 +188,32 @@ pub struct DigestConfig {
     pub timezone: chrono_tz::Tz,
 }
 
+/// How long the archive keeps items (`[retention]`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RetentionConfig {
+    /// Items published longer ago than this are pruned; `None` keeps them forever.
+    pub keep_items: Option<Duration>,
+    /// Items matched by a topic are kept regardless of age.
+    pub keep_matched: bool,
+}
+
+/// The optional HTTP API (`[api]`).
+#[derive(Clone, PartialEq)]
+pub struct ApiConfig {
+    pub listen: std::net::SocketAddr,
+    /// Bearer token required on `/api/`; read from `env:NAME` or `file:PATH`, never inline.
+    pub token: Option<String>,
+}
+
+impl std::fmt::Debug for ApiConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApiConfig")
+            .field("listen", &self.listen)
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
+}
+
 /// Article extraction: how pages are fetched and bounded.
 #[derive(Debug, Clone)]
 pub struct ExtractConfig {
@@ -271,6 +300,23 @@ struct RawConfig {
     smtp: Option<RawSmtp>,
     #[serde(default)]
     digest: Vec<RawDigest>,
+    #[serde(default)]
+    retention: RawRetention,
+    api: Option<RawApi>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRetention {
+    keep_items: Option<String>,
+    keep_matched: Option<bool>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawApi {
+    listen: String,
+    token: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -607,11 +653,21 @@ impl Validator {
         if !digests.is_empty() && smtp.is_none() {
             return Err(self.invalid("smtp", "digests are configured but [smtp] is missing"));
         }
+        let retention = RetentionConfig {
+            keep_items: match raw.retention.keep_items.as_deref() {
+                None | Some("forever") => None,
+                Some(text) => Some(self.duration("retention.keep_items", Some(text), "")?),
+            },
+            keep_matched: raw.retention.keep_matched.unwrap_or(true),
+        };
+        let api = raw.api.map(|a| self.api(a)).transpose()?;
         Ok(Config {
             delivery,
             webhooks,
             smtp,
             digests,
+            retention,
+            api,
             path,
             database,
             fetch,
@@ -850,6 +906,43 @@ impl Validator {
         })
     }
 
+    fn api(&self, raw: RawApi) -> Result<ApiConfig, ConfigError> {
+        let listen: std::net::SocketAddr = raw.listen.parse().map_err(|e| {
+            self.invalid(
+                "api.listen",
+                format!(
+                    "`{}` is not an address like 127.0.0.1:8080: {e}",
+                    raw.listen
+                ),
+            )
+        })?;
+        let token = match raw.token.as_deref() {
+            None => None,
+            Some(value) if value.starts_with("env:") || value.starts_with("file:") => {
+                let token = resolve_secret(value).map_err(|m| self.invalid("api.token", m))?;
+                if token.trim().is_empty() {
+                    return Err(self.invalid("api.token", "the token is empty"));
+                }
+                Some(token.trim().to_string())
+            }
+            Some(_) => {
+                return Err(self.invalid(
+                    "api.token",
+                    "write the token as `env:NAME` or `file:PATH`, never inline",
+                ));
+            }
+        };
+        if token.is_none() && !listen.ip().is_loopback() {
+            return Err(self.invalid(
+                "api.listen",
+                format!(
+                    "{listen} is not a loopback address; set `api.token` to serve beyond this machine"
+                ),
+            ));
+        }
+        Ok(ApiConfig { listen, token })
+    }
+
     fn database(&self, value: Option<&str>) -> Result<DatabaseLocation, ConfigError> {
         let Some(value) = value else {
             return Ok(DatabaseLocation::Sqlite(default_database_path()));
@@ -958,6 +1051,46 @@ mod tests {
             text.contains("feed[0].url") && text.contains("ftp"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn retention_and_api() {
+        let c = Config::from_toml("", None).unwrap();
+        assert_eq!(c.retention.keep_items, None);
+        assert!(c.retention.keep_matched);
+        assert!(c.api.is_none());
+        let c = Config::from_toml(
+            "[retention]\nkeep_items = \"30d\"\nkeep_matched = false\n[api]\nlisten = \"127.0.0.1:9\"\n",
+            None,
+        )
+        .unwrap();
+        assert_eq!(
+            c.retention.keep_items,
+            Some(Duration::from_secs(30 * 86_400))
+        );
+        assert!(!c.retention.keep_matched);
+        assert_eq!(c.api.unwrap().listen.port(), 9);
+        let text = Config::from_toml("[api]\nlisten = \"0.0.0.0:8080\"\n", None)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            text.contains("api.listen") && text.contains("api.token"),
+            "{text}"
+        );
+        let text = Config::from_toml(
+            "[api]\nlisten = \"0.0.0.0:8080\"\ntoken = \"hunter2\"\n",
+            None,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            text.contains("api.token") && !text.contains("hunter2"),
+            "{text}"
+        );
+        let text = Config::from_toml("[retention]\nkeep_items = \"a year\"\n", None)
+            .unwrap_err()
+            .to_string();
+        assert!(text.contains("retention.keep_items"), "{text}");
     }
 
     #[test]

@@ -217,6 +217,14 @@ pub async fn run(ctx: Arc<Context>, cancel: CancellationToken) -> anyhow::Result
         vec![loop_wake.clone(), stages_wake.clone()],
         service_cancel.clone(),
     ));
+    let api = ctx.config().api.clone().map(|api| {
+        let (ctx, cancel) = (ctx.clone(), cancel.clone());
+        tokio::spawn(async move {
+            if let Err(e) = crate::api::serve(ctx, api.listen, api.token, cancel).await {
+                tracing::error!(error = %e, "the HTTP API stopped");
+            }
+        })
+    });
 
     let mut ready = false;
     loop {
@@ -255,6 +263,9 @@ pub async fn run(ctx: Arc<Context>, cancel: CancellationToken) -> anyhow::Result
     let grace = ctx.config().shutdown_grace;
     let deadline = tokio::time::Instant::now() + grace;
     dispatcher.drain(grace).await;
+    if let Some(api) = api {
+        let _ = tokio::time::timeout_at(deadline, api).await;
+    }
     if tokio::time::timeout_at(deadline, notify).await.is_err() {
         tracing::warn!(
             "a delivery in flight did not finish within the shutdown grace; it stays pending"

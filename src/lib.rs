@@ -12,7 +12,10 @@
 //! - `discover` — finds a feed from a web page; `opml` — OPML import/export (pure).
 //! - `store` — SQLite: migrations, one file per aggregate; the only module that writes SQL.
 //! - `model` — plain domain types; no I/O.
+//! - `query` — the read side: search compiled to FTS5, time arguments, topic Atom feeds.
+//! - `api` — the optional HTTP API (axum): JSON, Atom, `/healthz`, `/metrics`.
 
+pub mod api;
 pub mod cli;
 pub mod config;
 pub mod daemon;
@@ -27,6 +30,7 @@ pub mod opml;
 pub mod parse;
 pub mod pipeline;
 pub mod plaintext;
+pub mod query;
 pub mod scheduler;
 pub mod service;
 pub mod store;

@@ -14,9 +14,12 @@ use crate::model::{Feed, FeedSettings, FeedSource};
 use crate::pipeline::RefreshReport;
 use crate::scheduler::to_datetime;
 
+mod archive;
 mod deliveries;
 mod extract;
 mod topics;
+
+pub use archive::csv_field;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -83,6 +86,57 @@ pub enum Command {
     /// Show what the extractor keeps from one page (a URL, or an HTML file, .gz allowed).
     Extract {
         target: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Full-text search of the archive, in the topic query language, best first.
+    Search {
+        /// Words, "phrases", AND/OR/NOT, (groups), prefix*, title:/summary:/text:,
+        /// feed:/url:/author: filters, NEAR/n(a, b), @aliases from the config.
+        query: String,
+        /// Only items matched to this topic.
+        #[arg(long)]
+        topic: Option<String>,
+        /// Only items of the feed with this URL.
+        #[arg(long)]
+        feed: Option<String>,
+        /// Published since: a duration (7d, 12h) or a date (2026-01-31).
+        #[arg(long)]
+        since: Option<String>,
+        /// Published before: a duration ago or a date.
+        #[arg(long)]
+        until: Option<String>,
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+        #[arg(long, value_enum, default_value = "table")]
+        format: archive::Format,
+    },
+    /// Archive maintenance: prune, backup, stats.
+    #[command(subcommand)]
+    Db(DbCommand),
+    /// Run only the HTTP API (`[api]` in the config), until SIGTERM or SIGINT.
+    Serve {
+        /// Listen here instead of `api.listen` (loopback only without `api.token`).
+        #[arg(long)]
+        listen: Option<std::net::SocketAddr>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DbCommand {
+    /// Delete items older than `[retention] keep_items` (their keys are tombstoned).
+    Prune {
+        /// Override the configured age, e.g. 90d.
+        #[arg(long)]
+        older_than: Option<String>,
+        /// Also prune items that matched a topic.
+        #[arg(long)]
+        include_matched: bool,
+    },
+    /// Copy the database with SQLite's online backup (safe while the daemon runs).
+    Backup { file: PathBuf },
+    /// Row counts and sizes of tables and indexes, the full-text index included.
+    Stats {
         #[arg(long)]
         json: bool,
     },
@@ -298,6 +352,63 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         }) => {
             let ctx = daemon::open_context(config)?;
             topics::test(&ctx.config(), &ctx.store, &name, &since, explain, json)?;
+            Ok(0)
+        }
+        Command::Search {
+            query,
+            topic,
+            feed,
+            since,
+            until,
+            limit,
+            format,
+        } => {
+            let ctx = daemon::open_context(config)?;
+            let args = archive::SearchArgs {
+                query,
+                topic,
+                feed,
+                since,
+                until,
+                limit,
+                format,
+            };
+            archive::search(&ctx.config(), &ctx.store, &args)?;
+            Ok(0)
+        }
+        Command::Db(cmd) => {
+            let ctx = daemon::open_context(config)?;
+            match cmd {
+                DbCommand::Prune {
+                    older_than,
+                    include_matched,
+                } => archive::prune(
+                    &ctx.config(),
+                    &ctx.store,
+                    older_than.as_deref(),
+                    include_matched.then_some(false),
+                )?,
+                DbCommand::Backup { file } => archive::backup(&ctx.store, &file)?,
+                DbCommand::Stats { json } => archive::stats(&ctx.store, json)?,
+            }
+            Ok(0)
+        }
+        Command::Serve { listen } => {
+            let (listen, token) = match (&config.api, listen) {
+                (Some(api), Some(listen)) => (listen, api.token.clone()),
+                (Some(api), None) => (api.listen, api.token.clone()),
+                (None, Some(listen)) => (listen, None),
+                (None, None) => bail!("serve: no [api] section in the config and no --listen"),
+            };
+            if token.is_none() && !listen.ip().is_loopback() {
+                bail!(
+                    "serve: {listen} is not loopback; set api.token to serve beyond this machine"
+                );
+            }
+            let ctx = Arc::new(daemon::open_context(config)?);
+            let cancel = CancellationToken::new();
+            daemon::cancel_on_signals(cancel.clone())?;
+            crate::api::serve(ctx, listen, token, cancel).await?;
             Ok(0)
         }
         Command::Matches(MatchesCommand::List {

@@ -11,11 +11,18 @@ const META_SCAN_BYTES: usize = 16 * 1024;
 
 /// Decode an HTML body to text.
 ///
-/// Precedence: a byte-order mark wins; then the HTTP `Content-Type` charset, unless it
-/// fails to decode cleanly while the `<meta>` charset decodes cleanly (or the header names a
-/// legacy charset, the `<meta>` says UTF-8 and the body is valid non-ASCII UTF-8); then
-/// `<meta charset>` / `<meta http-equiv>`; then UTF-8 when the bytes are valid UTF-8;
-/// then a guess by chardetng. Undecodable bytes become U+FFFD.
+/// Precedence: a byte-order mark wins; then the HTTP `Content-Type` charset; then
+/// `<meta charset>` / `<meta http-equiv>`; then UTF-8 when the bytes are (mostly) valid
+/// UTF-8; then a guess by chardetng. Two kinds of evidence overrule a declaration:
+/// * a declared charset that fails to decode the bytes cleanly loses to a `<meta>` one
+///   that decodes them cleanly (a wrong header with a right `<meta>`), or, without such a
+///   `<meta>`, to chardetng's guess when that decodes them cleanly;
+/// * a declared single-byte legacy charset (windows-1252, ISO-8859-x, KOI8 …) loses to
+///   UTF-8 when the bytes are UTF-8 with many multi-byte sequences and (almost) no
+///   malformed ones: legacy text practically never looks like that, while pages that
+///   were re-encoded to UTF-8 keep their old declaration all the time.
+///
+/// Undecodable bytes become U+FFFD.
 pub fn decode_html(body: &[u8], content_type: Option<&str>) -> String {
     let (enc, skip) = choose_encoding(body, content_type);
     let (text, _) = enc.decode_without_bom_handling(&body[skip..]);
@@ -29,36 +36,86 @@ pub fn choose_encoding(body: &[u8], content_type: Option<&str>) -> (&'static Enc
     }
     let header = content_type.and_then(header_charset);
     let meta = meta_charset(&body[..body.len().min(META_SCAN_BYTES)]);
-    let utf8_ok = std::str::from_utf8(body).is_ok();
+    let valid = std::str::from_utf8(body).is_ok();
+    let evidence = std::cell::OnceCell::new();
+    let convincing = || *evidence.get_or_init(|| Utf8Evidence::of(body).convincing());
+    // A single-byte legacy declaration on UTF-8 bytes, or a declaration that cannot decode
+    // bytes that are mostly UTF-8, is a stale label: UTF-8 wins.
+    let overruled_by_utf8 = |enc: &'static Encoding| {
+        enc != UTF_8 && convincing() && (enc.is_single_byte() || !decodes_cleanly(enc, body))
+    };
     if let Some(h) = header {
-        let Some(m) = meta.filter(|&m| m != h) else {
-            return (h, 0);
-        };
-        if !decodes_cleanly(h, body) && decodes_cleanly(m, body) {
+        if h == UTF_8 && (valid || convincing()) {
+            return (UTF_8, 0); // a stray bad byte does not make a UTF-8 page something else
+        }
+        if overruled_by_utf8(h) {
+            return (UTF_8, 0);
+        }
+        if let Some(m) = meta.filter(|&m| m != h)
+            && !decodes_cleanly(h, body)
+            && decodes_cleanly(m, body)
+        {
             return (m, 0);
         }
-        if m == UTF_8 && utf8_ok && !body.is_ascii() && h != UTF_8 {
-            // A legacy single-byte charset decodes anything "cleanly"; real multi-byte
-            // UTF-8 sequences that the page itself declares are the stronger evidence.
-            return (m, 0);
+        if !decodes_cleanly(h, body) {
+            // A header that garbles the page and no usable `<meta>`: trust the bytes.
+            let guess = guess(body);
+            if decodes_cleanly(guess, body) {
+                return (guess, 0);
+            }
         }
         return (h, 0);
     }
     if let Some(m) = meta {
-        if m != UTF_8 && utf8_ok && !body.is_ascii() && !decodes_cleanly(m, body) {
+        if m == UTF_8 && (valid || convincing()) {
             return (UTF_8, 0);
         }
-        return (m, 0);
-    }
-    if utf8_ok {
+        if m != UTF_8 {
+            return if overruled_by_utf8(m) {
+                (UTF_8, 0)
+            } else {
+                (m, 0)
+            };
+        }
+        // `<meta charset=utf-8>` on bytes that are not UTF-8: guess below.
+    } else if valid || convincing() {
         return (UTF_8, 0);
     }
+    (guess(body), 0)
+}
+
+/// chardetng's guess from the first 256 KiB.
+fn guess(body: &[u8]) -> &'static Encoding {
     let mut det = chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);
     det.feed(
         &body[..body.len().min(256 * 1024)],
         body.len() <= 256 * 1024,
     );
-    (det.guess(None, chardetng::Utf8Detection::Allow), 0)
+    det.guess(None, chardetng::Utf8Detection::Allow)
+}
+
+/// How UTF-8-like a byte string is.
+struct Utf8Evidence {
+    /// Valid multi-byte characters.
+    multibyte: usize,
+    /// Malformed sequences.
+    invalid: usize,
+}
+
+impl Utf8Evidence {
+    fn of(body: &[u8]) -> Self {
+        let (mut multibyte, mut invalid) = (0, 0);
+        for chunk in body.utf8_chunks() {
+            multibyte += chunk.valid().chars().filter(|c| c.len_utf8() > 1).count();
+            invalid += usize::from(!chunk.invalid().is_empty());
+        }
+        Self { multibyte, invalid }
+    }
+
+    /// Enough multi-byte characters, and at most one malformed sequence per 20 of them.
+    fn convincing(&self) -> bool {
+        self.multibyte >= 8 && self.invalid * 20 <= self.multibyte
+    }
 }
 
 /// True when `body` decodes in `enc` without malformed sequences.
@@ -79,11 +136,14 @@ fn header_charset(content_type: &str) -> Option<&'static Encoding> {
     })
 }
 
-/// A `<meta charset=…>` or `<meta http-equiv=Content-Type content="…charset=…">` in `head`.
+/// A `<meta charset=…>` or `<meta http-equiv=Content-Type content="…charset=…">` in `head`,
+/// or the `encoding` of a leading XML declaration (XHTML).
 fn meta_charset(head: &[u8]) -> Option<&'static Encoding> {
     static RE: OnceLock<Regex> = OnceLock::new();
     let re = RE.get_or_init(|| {
-        Regex::new(r#"(?i-u)<meta\s[^>]*?charset\s*=\s*["']?\s*([a-z0-9_:.\-]+)"#)
+        Regex::new(
+            r#"(?i-u)(?:<meta\s[^>]*?charset\s*=\s*["']?\s*|^\s*<\?xml\s[^>]*?encoding\s*=\s*["'])([a-z0-9_:.\-]+)"#,
+        )
             .expect("static regex")
     });
     re.captures_iter(head)
@@ -190,6 +250,52 @@ mod tests {
         let text = decode_html(&bytes, Some("text/html; charset=shift_jis"));
         assert!(text.starts_with("<!doctype"), "BOM must be stripped");
         assert!(text.contains(RU));
+    }
+
+    #[test]
+    fn utf8_page_with_a_stray_byte_and_a_stale_legacy_meta() {
+        let html = page(r#"<meta charset="windows-1252">"#, &RU.repeat(3));
+        let mut bytes = html.into_bytes();
+        let at = bytes
+            .windows(4)
+            .position(|w| w == b"</p>")
+            .expect("paragraph end");
+        bytes.insert(at, 0xFF); // one malformed byte
+        for ct in [
+            Some("text/html; charset=utf-8"),
+            None,
+            Some("text/html; charset=iso-8859-1"),
+        ] {
+            let text = decode_html(&bytes, ct);
+            assert!(text.contains(RU), "{ct:?}: {text}");
+        }
+    }
+
+    #[test]
+    fn wrong_header_without_meta_is_overruled_by_the_bytes() {
+        let html = page("", &RU.repeat(5));
+        let bytes = encode(encoding_rs::WINDOWS_1251, &html);
+        assert!(decode_html(&bytes, Some("text/html; charset=utf-8")).contains(RU));
+    }
+
+    #[test]
+    fn utf8_meta_on_legacy_bytes_is_guessed() {
+        let html = page(r#"<meta charset="utf-8">"#, &RU.repeat(5));
+        let bytes = encode(encoding_rs::WINDOWS_1251, &html);
+        assert!(decode_html(&bytes, None).contains(RU));
+    }
+
+    #[test]
+    fn xml_declaration_names_the_encoding() {
+        let html = format!(
+            "<?xml version=\"1.0\" encoding=\"windows-1251\"?>\n{}",
+            page("", RU)
+        );
+        let bytes = encode(encoding_rs::WINDOWS_1251, &html);
+        assert!(decode_html(&bytes, Some("application/xhtml+xml")).contains(RU));
+        let head = b"<?xml version='1.0' encoding='iso-8859-2'?><html><head></head>";
+        assert_eq!(meta_charset(head), Some(encoding_rs::ISO_8859_2));
+        assert_eq!(meta_charset(b"<p>encoding='iso-8859-2'</p>"), None);
     }
 
     #[test]

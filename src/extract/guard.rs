@@ -96,60 +96,76 @@ fn looks_like_html(body: &[u8]) -> bool {
 }
 
 /// Elements that never have children.
+#[rustfmt::skip]
 const VOID: &[&[u8]] = &[
-    b"area",
-    b"base",
-    b"br",
-    b"col",
-    b"embed",
-    b"hr",
-    b"img",
-    b"input",
-    b"link",
-    b"meta",
-    b"param",
-    b"source",
-    b"track",
-    b"wbr",
-    b"keygen",
-    b"command",
-    b"basefont",
-    b"frame",
+    b"area", b"base", b"br", b"col", b"embed", b"hr", b"img", b"input", b"link", b"meta",
+    b"param", b"source", b"track", b"wbr", b"keygen", b"command", b"basefont", b"frame",
 ];
 
 /// Elements whose end tag is often omitted; a naive count would only ever grow on them.
+#[rustfmt::skip]
 const OPTIONAL_END: &[&[u8]] = &[
-    b"p",
-    b"li",
-    b"dt",
-    b"dd",
-    b"tr",
-    b"td",
-    b"th",
-    b"option",
-    b"optgroup",
-    b"thead",
-    b"tbody",
-    b"tfoot",
-    b"colgroup",
-    b"rb",
-    b"rt",
-    b"rp",
-    b"rtc",
-    b"html",
-    b"head",
-    b"body",
+    b"p", b"li", b"dt", b"dd", b"tr", b"td", b"th", b"option", b"optgroup", b"thead", b"tbody",
+    b"tfoot", b"colgroup", b"rb", b"rt", b"rp", b"rtc", b"html", b"head", b"body",
 ];
 
 /// Elements whose content is raw text (no tags inside).
 const RAW_TEXT: &[&[u8]] = &[b"script", b"style", b"textarea", b"title", b"xmp"];
 
-/// Upper estimate of the element nesting depth, from a single pass over the bytes,
-/// stopping early once `limit` is exceeded. Every start tag except void, self-closed and
-/// optional-end ones pushes; every end tag pops. Comments and raw-text elements are skipped.
+/// What one byte pass over the page found.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Scan {
+    /// Upper estimate of the element nesting depth (stops counting past the limit).
+    pub depth: usize,
+    /// Start tags seen.
+    pub elements: usize,
+    /// Most `=` signs in one tag: an upper estimate of its attribute count.
+    pub max_attrs: usize,
+}
+
+/// Most attributes one tag may carry. html5ever checks each new attribute against the
+/// earlier ones, so a tag with a million of them costs seconds; real tags have dozens
+/// (a data URI or a long URL adds a few `=`, not thousands).
+pub const MAX_ATTRS: usize = 10_000;
+
+/// Refuse, before parsing, a page nested deeper than [`MAX_DEPTH`], with more start tags
+/// than `max_elements`, or with a tag of more than [`MAX_ATTRS`] attributes.
+pub fn prescan(html: &[u8], max_elements: usize) -> Result<Scan, ExtractError> {
+    let scan = scan(html, MAX_DEPTH, max_elements);
+    if scan.depth > MAX_DEPTH {
+        return Err(ExtractError::Parse(format!(
+            "element nesting deeper than {MAX_DEPTH} levels (refused before parsing)"
+        )));
+    }
+    if scan.elements > max_elements {
+        return Err(ExtractError::Parse(format!(
+            "more than {max_elements} elements (refused before parsing)"
+        )));
+    }
+    if scan.max_attrs > MAX_ATTRS {
+        return Err(ExtractError::Parse(format!(
+            "a tag with {} attributes, more than {MAX_ATTRS} (refused before parsing)",
+            scan.max_attrs
+        )));
+    }
+    Ok(scan)
+}
+
+/// Upper estimate of the element nesting depth; see [`scan`].
+#[cfg(test)]
 pub fn max_nesting_depth(html: &[u8], limit: usize) -> usize {
+    scan(html, limit, usize::MAX).depth
+}
+
+/// One pass over the bytes, stopping early once the depth passes `depth_limit` or the
+/// start tags pass `element_limit`. Every start tag except void, self-closed and
+/// optional-end ones pushes; every end tag pops. Comments and raw-text elements are skipped.
+fn scan(html: &[u8], depth_limit: usize, element_limit: usize) -> Scan {
     let in_list = |list: &[&[u8]], name: &[u8]| list.iter().any(|w| w.eq_ignore_ascii_case(name));
-    let (mut depth, mut max) = (0usize, 0usize);
+    let mut out = Scan::default();
+    let mut depth = 0usize;
+    // An `<a>` inside an open `<a>` closes it (HTML parsing rules), so links never nest.
+    let mut a_open = false;
     let n = html.len();
     let mut i = 0;
     while let Some(off) = memchr::memchr(b'<', &html[i..]) {
@@ -174,29 +190,42 @@ pub fn max_nesting_depth(html: &[u8], limit: usize) -> usize {
         let gt = memchr::memchr(b'>', &html[end..]).map_or(n, |o| end + o);
         i = gt;
         let ignored = in_list(VOID, name) || in_list(OPTIONAL_END, name);
+        let is_a = name.eq_ignore_ascii_case(b"a");
         if closing {
+            if is_a && !a_open {
+                continue;
+            }
+            a_open &= !is_a;
             if !ignored {
                 depth = depth.saturating_sub(1);
             }
             continue;
+        }
+        out.elements += 1;
+        out.max_attrs = out
+            .max_attrs
+            .max(memchr::memchr_iter(b'=', &html[end..gt]).count());
+        if out.elements > element_limit {
+            break;
         }
         if in_list(RAW_TEXT, name) {
             i = find_end_tag(html, i, name);
             continue;
         }
         let self_closed = gt > end && gt < n && html[gt - 1] == b'/';
-        if ignored || self_closed {
+        if ignored || self_closed || (is_a && a_open) {
             continue;
         }
+        a_open |= is_a;
         depth += 1;
-        if depth > max {
-            max = depth;
-            if max > limit {
-                return max;
+        if depth > out.depth {
+            out.depth = depth;
+            if depth > depth_limit {
+                break;
             }
         }
     }
-    max
+    out
 }
 
 /// Position of the `</name` that ends a raw-text element opened before `from`, or the end.
@@ -220,6 +249,33 @@ mod tests {
         let html = b"<html><body><div><p>a<p>b<br><img src=x><div><span>x</span></div></div>\
                      <script>if (a<b) { '<div><div><div>' }</script><!-- <div><div> --></body></html>";
         assert_eq!(max_nesting_depth(html, 100), 3);
+    }
+
+    #[test]
+    fn prescan_refuses_attribute_and_element_bombs() {
+        let attrs: String = (0..20_000).map(|i| format!(" a{i}=x")).collect();
+        let html = format!("<html><body><div{attrs}>hi</div></body></html>");
+        assert!(
+            matches!(prescan(html.as_bytes(), 1000), Err(ExtractError::Parse(m)) if m.contains("attributes"))
+        );
+        let many = "<p>a</p>".repeat(2000);
+        assert!(
+            matches!(prescan(many.as_bytes(), 1000), Err(ExtractError::Parse(m)) if m.contains("elements"))
+        );
+        let ok = format!(
+            "<p><img src=\"data:image/png;base64,{}==\"></p>",
+            "QUJD".repeat(50_000)
+        );
+        assert!(prescan(ok.as_bytes(), 1000).is_ok());
+    }
+
+    #[test]
+    fn unclosed_links_do_not_nest() {
+        let links = "<a href=x>one".repeat(5000);
+        assert_eq!(
+            max_nesting_depth(format!("<div>{links}</div>").as_bytes(), 512),
+            2
+        );
     }
 
     #[test]

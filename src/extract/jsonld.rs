@@ -71,6 +71,13 @@ fn shingle_set(text: &str) -> HashSet<Vec<String>> {
         .collect()
 }
 
+/// Share of `part`'s shingles that occur in `whole`.
+pub fn containment(part: &str, whole: &str) -> f64 {
+    let p = shingle_set(part);
+    let w = shingle_set(whole);
+    p.iter().filter(|x| w.contains(*x)).count() as f64 / p.len().max(1) as f64
+}
+
 /// What to do with an `articleBody` next to the readability paragraphs.
 #[derive(Debug, PartialEq)]
 pub enum Decision {
@@ -101,6 +108,10 @@ pub fn decide(ld: &[String], paras: &[Para]) -> Decision {
     let shared = l.intersection(&r).count() as f64;
     let ld_in_ours = shared / l.len().max(1) as f64;
     let ours_in_ld = shared / r.len().max(1) as f64;
+    if our_words * 5 < ld_words {
+        // readability found next to nothing (a script-rendered or teaser page)
+        return Decision::Replace;
+    }
     if ld_in_ours >= 0.95 && (0.85..0.98).contains(&ours_in_ld) {
         Decision::Filter
     } else if ours_in_ld >= 0.8 && ld_words as f64 >= 1.3 * our_words as f64 {
@@ -160,6 +171,12 @@ mod tests {
     }
 
     #[test]
+    fn containment_of_text() {
+        assert!(containment(BODY, &format!("menu {BODY} footer")) > 0.99);
+        assert!(containment(BODY, "nothing of the sort here at all, just other words") < 0.01);
+    }
+
+    #[test]
     fn filters_extra_paragraphs_and_replaces_short_extractions() {
         let ld = vec![BODY.to_string()];
         let ours = vec![
@@ -174,7 +191,8 @@ mod tests {
             decide(
                 &ld,
                 &[para(
-                    "Something else entirely, about football and the weather this week."
+                    "Something else entirely, about football and the weather this week: the home \
+                     side lost again in the rain, the coach blamed the pitch, and the fans left early."
                 )]
             ),
             Decision::Ignore

@@ -3,61 +3,20 @@
 use dom_query::NodeRef;
 
 /// Elements that start a new paragraph.
+#[rustfmt::skip]
 const BLOCKS: &[&str] = &[
-    "address",
-    "article",
-    "aside",
-    "blockquote",
-    "center",
-    "dd",
-    "details",
-    "dialog",
-    "dir",
-    "div",
-    "dl",
-    "dt",
-    "fieldset",
-    "figcaption",
-    "figure",
-    "footer",
-    "form",
-    "h1",
-    "h2",
-    "h3",
-    "h4",
-    "h5",
-    "h6",
-    "header",
-    "hgroup",
-    "hr",
-    "li",
-    "main",
-    "menu",
-    "nav",
-    "ol",
-    "p",
-    "pre",
-    "section",
-    "summary",
-    "table",
-    "tbody",
-    "thead",
-    "tfoot",
-    "tr",
-    "td",
-    "th",
-    "ul",
-    "caption",
-    "body",
-    "html",
-    "option",
-    "legend",
+    "address", "article", "aside", "blockquote", "center", "dd", "details", "dialog", "dir",
+    "div", "dl", "dt", "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2", "h3",
+    "h4", "h5", "h6", "header", "hgroup", "hr", "li", "main", "menu", "nav", "ol", "p", "pre",
+    "section", "summary", "table", "tbody", "thead", "tfoot", "tr", "td", "th", "ul", "caption",
+    "body", "html", "option", "legend",
 ];
 
 /// Elements whose content is never text a reader sees.
+#[rustfmt::skip]
 const SKIP: &[&str] = &[
-    "script", "style", "noscript", "template", "svg", "math", "head", "iframe", "object", "embed",
-    "canvas", "video", "audio", "select", "button", "input", "textarea",
+    "script", "style", "noscript", "template", "svg", "math", "head", "iframe", "object",
+    "embed", "canvas", "video", "audio", "select", "button", "input", "textarea",
 ];
 
 pub fn is_block(name: &str) -> bool {
@@ -192,7 +151,22 @@ fn hidden(node: &NodeRef) -> bool {
         })
 }
 
+/// Invisible characters that pages use as fillers.
+fn invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{200b}' | '\u{200c}' | '\u{200d}' | '\u{2060}' | '\u{feff}' | '\u{ad}'
+    )
+}
+
 fn push_text(cur: &mut Para, t: &str, in_link: bool) {
+    let cleaned: String;
+    let t = if t.contains(invisible) {
+        cleaned = t.chars().filter(|c| !invisible(*c)).collect();
+        cleaned.as_str()
+    } else {
+        t
+    };
     for (i, piece) in t.split(char::is_whitespace).enumerate() {
         if i > 0 && !cur.text.is_empty() && !cur.text.ends_with(char::is_whitespace) {
             cur.text.push(' ');
@@ -237,7 +211,7 @@ mod tests {
     #[test]
     fn blocks_become_paragraphs() {
         let doc = Document::from(
-            "<div><h2>Head</h2><p>One <b>bold</b>\n  word.</p><p>Two<br>lines</p>\
+            "<div><h2>Head</h2><p>One <b>bold</b>\n  word.</p><p>Two<br>lines</p><p>\u{200b}</p>\
              <ul><li>a</li><li><a href=x>b</a></li></ul><script>x()</script><p style='display: none'>no</p></div>",
         );
         let root = doc.select("div").nodes()[0];

@@ -151,7 +151,10 @@ pub async fn dispatch(
                 let schedule = &config.delivery.retry_schedule;
                 let next = schedule.get(attempts as usize).map(|wait| {
                     let wait = retry_after.map_or(*wait, |asked| asked.max(*wait));
-                    Utc::now().timestamp() + wait.as_secs() as i64
+                    // Times are whole seconds: round a server's request up, never down.
+                    Utc::now().timestamp()
+                        + wait.as_secs() as i64
+                        + i64::from(retry_after.is_some())
                 });
                 match next {
                     Some(_) => {

@@ -114,7 +114,7 @@ impl Store {
         if let Some(text) = article.text.as_deref().filter(|t| !t.is_empty()) {
             tx.execute(
                 "UPDATE items_fts SET text = ?2 WHERE rowid = ?1",
-                params![item_id, text],
+                params![item_id, super::search::fts_fold(text)],
             )
             .map_err(|e| self.error(e))?;
             tx.execute(

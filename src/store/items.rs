@@ -3,6 +3,7 @@
 
 use rusqlite::{OptionalExtension, params};
 
+use super::search::fts_fold;
 use super::{Store, StoreError, feeds::write_fetch_state};
 use crate::model::{Feed, ItemId, NewItem, StoredCounts, UnixTime};
 
@@ -163,7 +164,12 @@ fn index_item(
         tx.prepare_cached(
             "UPDATE items_fts SET title = ?2, summary = ?3, text = ?4 WHERE rowid = ?1",
         )?
-        .execute(params![id, title, summary, text])?;
+        .execute(params![
+            id,
+            fts_fold(title),
+            fts_fold(&summary),
+            fts_fold(&text)
+        ])?;
     } else {
         let text = item
             .content
@@ -173,7 +179,12 @@ fn index_item(
         tx.prepare_cached(
             "INSERT INTO items_fts (rowid, title, summary, text) VALUES (?1, ?2, ?3, ?4)",
         )?
-        .execute(params![id, title, summary, text])?;
+        .execute(params![
+            id,
+            fts_fold(title),
+            fts_fold(&summary),
+            fts_fold(&text)
+        ])?;
     }
     Ok(())
 }

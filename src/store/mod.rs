@@ -5,7 +5,9 @@ mod articles;
 mod deliveries;
 mod feeds;
 mod items;
+mod maintenance;
 mod matches;
+mod search;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
@@ -16,7 +18,12 @@ use rusqlite::{Connection, OpenFlags};
 pub use articles::{ArticleRecord, PendingPage};
 pub use deliveries::{DeliveryContent, DeliveryRow, DigestRun, delivery_key};
 pub use feeds::{FeedProblem, FeedRow};
+pub use maintenance::{ArchiveCounts, DbStats, PruneReport, TableStat};
 pub use matches::{DeliveryPlan, MatchInput, MatchRecord, MatchedItem, StoredMatch};
+pub use search::{
+    ItemDetail, ItemMatch, RECENCY_PERIOD_SECS, SearchHit, SearchOrder, SearchSpec, TextFilter,
+    TopicEntry, fts_fold,
+};
 
 /// `PRAGMA application_id` marking a file as tidings' own ("tdgs").
 pub const APPLICATION_ID: i32 = 0x7464_6773;
@@ -30,6 +37,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
     (
         "0002_articles_matches_search.sql",
         include_str!("../../migrations/0002_articles_matches_search.sql"),
+    ),
+    (
+        "0003_views_retention.sql",
+        include_str!("../../migrations/0003_views_retention.sql"),
     ),
     (
         "0004_deliveries.sql",
@@ -69,6 +80,8 @@ pub enum StoreError {
     },
     #[error("{0}")]
     NotFound(String),
+    #[error("{0}")]
+    Refused(String),
 }
 
 /// The database: one writer connection (callers run it off the async runtime), readers opened
@@ -173,6 +186,17 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
         |ctx| {
             let html: Option<String> = ctx.get(0)?;
             Ok(html.map(|h| crate::plaintext::html_to_text(&h)))
+        },
+    )?;
+    // Used by the migration that folds letters the FTS tokenizer keeps (ł, ø, ß …).
+    conn.create_scalar_function(
+        "tidings_fts_fold",
+        1,
+        rusqlite::functions::FunctionFlags::SQLITE_UTF8
+            | rusqlite::functions::FunctionFlags::SQLITE_DETERMINISTIC,
+        |ctx| {
+            let text: Option<String> = ctx.get(0)?;
+            Ok(text.map(|t| search::fts_fold(&t).into_owned()))
         },
     )?;
     conn.execute_batch(
@@ -297,6 +321,41 @@ mod tests {
             .query_row("PRAGMA application_id", [], |r| r.get(0))
             .unwrap();
         assert_eq!(id, APPLICATION_ID);
+    }
+
+    #[test]
+    fn migration_3_refolds_the_index_and_adds_views() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v2.db");
+        {
+            let conn = Connection::open(&path).unwrap();
+            configure(&conn).unwrap();
+            for (_, sql) in &MIGRATIONS[..2] {
+                conn.execute_batch(sql).unwrap();
+            }
+            conn.execute_batch(&format!(
+                "PRAGMA application_id = {APPLICATION_ID}; PRAGMA user_version = 2;
+                 INSERT INTO feeds (origin_url, url, source, created_at) VALUES ('u', 'u', 'cli', 0);
+                 INSERT INTO items (feed_id, dedup_key, title, published_at, first_seen_at, content_hash)
+                     VALUES (1, 'k', 'Łódź and Straße', 0, 0, 'h');
+                 INSERT INTO items_fts (rowid, title, summary, text) VALUES (1, 'Łódź and Straße', '', '');"
+            ))
+            .unwrap();
+        }
+        let store = Store::open(&path).unwrap();
+        let conn = store.reader().unwrap();
+        let title: String = conn
+            .query_row(
+                "SELECT title FROM items_fts WHERE items_fts MATCH 'lodz strasse'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(title, "Lódź and Strasse");
+        let n: i64 = conn
+            .query_row("SELECT count(*) FROM v_items", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, 1);
     }
 
     #[test]

@@ -1,0 +1,800 @@
+//! Paragraph-level boilerplate rules, applied to the text readability kept: phrases,
+//! datelines, captions, teaser links, plea boxes and end-of-article markers.
+//!
+//! Phrases are common ones in English (plus a few in other languages) and are compared
+//! at word boundaries in short paragraphs only; none is specific to one site.
+
+use super::cleanup::debug;
+use super::text::Para;
+
+/// Phrases that open short boilerplate paragraphs (compared case-insensitively, at word
+/// boundaries). Chosen to be rare as the opening of a sentence of news prose.
+#[rustfmt::skip]
+const BOILER_STARTS: &[&str] = &[
+    "join the conversation", "source:", "sources:", "read next", "more great",
+    "recent articles", "popular this", "related news", "read more", "read also", "also read",
+    "related:", "related post", "related article", "related stories", "related coverage",
+    "see more", "see also", "also:", "more:", "click here", "sign up", "subscribe", "follow us",
+    "follow him", "follow her", "share this", "like this story", "photo:", "photo by",
+    "photograph:", "image:", "image copyright", "image caption", "(image", "credit:", "credit…",
+    "credit...", "posted:", "published:", "first published", "updated:", "last updated",
+    "tags:", "tags |", "next page", "previous page", "continue to page", "continue on page",
+    "tag:", "leia também", "veja também", "leggi anche", "lesen sie auch", "lire aussi",
+    "читайте также", "смотрите также", "follow @", "reach the reporter", "contact the reporter",
+    "contact the author", "email the reporter", "©", "ⓒ", "you may also like",
+    "you might also like", "tell us what", "join our", "continue reading",
+    "comments are closed", "post comment", "post a comment", "sharing is caring", "filed under",
+    "this post may contain", "your support", "get the latest", "want more", "view author",
+    "email the author", "don't miss", "don’t miss", "recommended:", "most read", "more from",
+    "more stories", "top stories", "get our", "download the app", "listen:", "watch:", "video:",
+    "file photo", "reporting by", "editing by", "additional reporting", "contributed reporting",
+    "(reporting by", "all rights reserved", "this article was originally",
+    "this story was originally", "this article first appeared", "this story first appeared",
+    "this article has been updated", "this story has been updated", "have a tip",
+];
+
+/// Phrases that make a short paragraph a plea or a prompt rather than article text,
+/// wherever they stand in it. Plain words that news prose uses ("comments",
+/// "subscribers", "donation", "copyright") are not here.
+#[rustfmt::skip]
+const PLEA_WORDS: &[&str] = &[
+    "contributed to this report", "contributed reporting", "requires javascript",
+    "enable javascript", "newsletter", "newsletters", "sign up for", "sign up to",
+    "subscribe to", "subscribe now", "subscribe today", "in your inbox", "to your inbox",
+    "your support", "support us", "donate now", "make a donation", "commenting", "follow us",
+    "click here", "getty images", "all rights reserved", "already a subscriber",
+    "successfully subscribed", "log in to", "sign in to", "listen live", "listen back",
+    "listen now", "listen to the full", "follow him on", "follow her on", "follow them on",
+    "follow me on", "find us on", "like us on", "on twitter at", "full coverage of",
+    "affiliate commission", "affiliate link", "affiliate links", "earn a commission",
+    "min read", "minute read", "minutes read", "reading time", "read time", "tempo de leitura",
+    "tiempo de lectura", "temps de lecture", "lesezeit", "tempo di lettura", "время чтения",
+    "inscreva-se", "assine a", "assine o", "suscríbete a", "regístrate", "abonnieren sie",
+    "jetzt abonnieren", "abonnez-vous", "inscrivez-vous", "iscriviti alla", "подпишитесь на",
+    "подписывайтесь на", "©", "if you enjoyed this", "if you liked this", "if you value our",
+];
+
+/// An unrendered CMS shortcode such as `[button link="…"]Send[/button]`.
+fn has_shortcode(text: &str) -> bool {
+    text.match_indices("[/").any(|(i, _)| {
+        let rest = &text[i + 2..];
+        let name_len = rest
+            .chars()
+            .take_while(|c| c.is_ascii_alphabetic() || *c == '_')
+            .count();
+        name_len > 0 && rest[name_len..].starts_with(']')
+    })
+}
+
+/// Labels of a post's metadata line ("Posted by X in Y | Tags: …").
+#[rustfmt::skip]
+const META_LABELS: &[&str] = &[
+    "posted by", "posted in", "published by", "written by", "filed under", "category:",
+    "categories:", "tags:", "tagged", "author:", "comments", "views", "publicado por",
+    "publicado em", "categoria:", "autor:", "comentários", "comentarios", "veröffentlicht",
+    "kategorie:", "publié par", "catégorie:", "pubblicato da", "categoria",
+];
+
+/// A short line of post metadata: two or more labels of [`META_LABELS`], laid out as a
+/// list ("label: value" or items split by `|`, `•`, `·`, ` - `), unlike a sentence.
+fn is_meta_line(lower: &str, words: usize) -> bool {
+    if words > 30 {
+        return false;
+    }
+    let labels: Vec<&&str> = META_LABELS
+        .iter()
+        .filter(|l| contains_word(lower, l))
+        .collect();
+    let listed = labels.iter().any(|l| l.ends_with(':'))
+        || [" | ", " • ", " · ", " - ", " – "]
+            .iter()
+            .any(|s| lower.contains(s));
+    labels.len() >= 2 && listed
+}
+
+/// "Tags: a, b, c", "Tags | a, b", "Tags\na, b": a list of topic tags.
+fn is_tag_line(lower: &str) -> bool {
+    [
+        "tags",
+        "tag",
+        "topics",
+        "keywords",
+        "etiquetas",
+        "schlagworte",
+        "temas",
+    ]
+    .iter()
+    .filter_map(|label| lower.strip_prefix(label))
+    .any(|rest| {
+        rest.trim_start_matches([' ', '\t'])
+            .starts_with([':', '|', '\n'])
+    })
+}
+
+/// A comment-policy notice: a word for comments next to a word of moderation.
+fn is_comment_policy(lower: &str, words: usize) -> bool {
+    const COMMENT: &[&str] = &[
+        "comment",
+        "comments",
+        "comentários",
+        "comentarios",
+        "kommentare",
+        "commentaires",
+        "commenti",
+        "комментарии",
+    ];
+    const POLICY: &[&str] = &[
+        "moderated",
+        "moderating",
+        "moderator",
+        "moderation",
+        "moderador",
+        "moderatore",
+        "modérateur",
+        "moderiert",
+        "aprovados",
+        "aprobados",
+        "respectful",
+    ];
+    words <= 40
+        && COMMENT.iter().any(|w| contains_word(lower, w))
+        && POLICY.iter().any(|w| contains_word(lower, w))
+}
+
+/// "Copyright © 2019 …", "Copyright 2019 …": the word followed by a symbol or a year.
+fn is_copyright_line(lower: &str) -> bool {
+    lower
+        .strip_prefix("copyright")
+        .map(str::trim_start)
+        .is_some_and(|rest| rest.starts_with(|c: char| !c.is_ascii_alphabetic()))
+}
+
+#[rustfmt::skip]
+const MONTHS: &[&str] = &[
+    "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
+    "january", "february", "march", "april", "june", "july", "august", "september", "october",
+    "november", "december",
+];
+
+/// Other words of English date/time stamps.
+#[rustfmt::skip]
+const DATE_WORDS: &[&str] = &[
+    "mon", "tue", "tues", "wed", "thu", "thur", "thurs", "fri", "sat", "sun", "monday",
+    "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "am", "pm", "a", "m",
+    "p", "est", "edt", "cst", "cdt", "mst", "mdt", "pst", "pdt", "gmt", "utc", "bst", "cet",
+    "cest", "ist", "et", "pt", "updated", "published", "posted", "modified", "last", "on", "at",
+    "by", "ago", "today", "yesterday", "hour", "hours", "hr", "hrs", "minute", "minutes", "min",
+    "mins", "day", "days", "week", "weeks", "h", "first", "st", "nd", "rd", "th",
+];
+
+fn word_count(s: &str) -> usize {
+    s.split_whitespace().count()
+}
+
+/// A short line that is a date/time stamp ("Updated 10:01 pm PST, Tuesday, November 19").
+/// It needs a number plus a month name, a clock time or a year, and at most two words
+/// that are not date vocabulary.
+fn is_dateline(text: &str) -> bool {
+    let tokens: Vec<String> = text
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect();
+    if tokens.is_empty() || tokens.len() > 16 {
+        return false;
+    }
+    let numeric = tokens
+        .iter()
+        .filter(|w| w.starts_with(|c: char| c.is_ascii_digit()))
+        .count();
+    let months = tokens
+        .iter()
+        .filter(|w| MONTHS.contains(&w.as_str()))
+        .count();
+    let unknown = tokens
+        .iter()
+        .filter(|w| {
+            !w.starts_with(|c: char| c.is_ascii_digit())
+                && !MONTHS.contains(&w.as_str())
+                && !DATE_WORDS.contains(&w.as_str())
+        })
+        .count();
+    let clock = text
+        .as_bytes()
+        .windows(3)
+        .any(|w| w[0].is_ascii_digit() && w[1] == b':' && w[2].is_ascii_digit());
+    let year = tokens.iter().any(|w| {
+        w.len() == 4
+            && (w.starts_with("19") || w.starts_with("20"))
+            && w.chars().all(|c| c.is_ascii_digit())
+    });
+    let relative = tokens
+        .iter()
+        .any(|w| matches!(w.as_str(), "ago" | "today" | "yesterday"));
+    (numeric >= 1 || relative) && (months >= 1 || clock || year || relative) && unknown <= 2
+}
+
+/// Whole-paragraph interface labels: buttons, gallery and ad markers (a few languages).
+#[rustfmt::skip]
+const UI_LABELS: &[&str] = &[
+    "caption", "close", "advertisement", "advert", "ad", "ads", "sponsored", "highlights",
+    "comments", "share", "print", "email", "tweet", "anzeige", "werbung", "publicidade",
+    "publicidad", "pubblicità", "publicité", "реклама", "iklan", "광고", "广告", "広告", "loading",
+    "more", "menu", "skip", "next", "previous", "prev", "expand", "collapse", "text size",
+    "font size",
+    // comments / share / subscribe in a few other languages
+    "comentários", "comentarios", "kommentare", "commentaires", "commenti", "комментарии",
+    "compartilhe", "compartilhar", "compartir", "teilen", "partager", "condividi", "поделиться",
+    "assine", "suscríbete", "abonnieren", "abonnez-vous", "iscriviti", "подписаться",
+];
+
+/// "Image 1 of 5", "1 of 6", "3/12": a gallery position.
+fn is_gallery_counter(lower: &str) -> bool {
+    let words: Vec<&str> = lower
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    let numbers = words
+        .iter()
+        .filter(|w| w.chars().all(|c| c.is_ascii_digit()))
+        .count();
+    let of = words.contains(&"of") || lower.contains('/');
+    numbers == 2
+        && of
+        && words.len() <= 5
+        && words.iter().all(|w| {
+            w.chars().all(|c| c.is_ascii_digit())
+                || matches!(
+                    *w,
+                    "of" | "image"
+                        | "images"
+                        | "photo"
+                        | "photos"
+                        | "slide"
+                        | "picture"
+                        | "gallery"
+                        | "page"
+                        | "part"
+                )
+        })
+}
+
+/// A word that is an e-mail address or a URL.
+fn is_address(w: &str) -> bool {
+    let w = w.trim_matches(|c: char| !c.is_alphanumeric() && c != '@');
+    (w.contains('@') && w.contains('.'))
+        || w.starts_with("http")
+        || w.starts_with("www.")
+        || w.contains(".com/")
+}
+
+/// A short line that is mostly addresses: contact details ("jane@example.com") or a list
+/// of links written out ("More: https://… and https://…").
+fn is_contact_line(t: &str) -> bool {
+    let words: Vec<&str> = t.split_whitespace().collect();
+    let addresses = words.iter().filter(|w| is_address(w)).count();
+    let write_to = words.len() <= 10
+        && ["write to", "contact", "email", "e-mail", "reach"]
+            .iter()
+            .any(|v| starts_with_phrase(&t.to_lowercase(), v));
+    addresses > 0
+        && (words.len() <= 2
+            || write_to
+            || (addresses >= 2 && words.len() <= 15 && 3 * addresses >= words.len()))
+}
+
+/// Networks named in "follow us" lines.
+const NETWORKS: &[&str] = &[
+    "twitter",
+    "facebook",
+    "instagram",
+    "youtube",
+    "linkedin",
+    "tiktok",
+];
+
+/// "Follow X on Instagram, Facebook and Twitter."
+fn is_follow_line(lower: &str, words: usize) -> bool {
+    words <= 25
+        && starts_with_phrase(lower, "follow")
+        && NETWORKS.iter().any(|n| contains_word(lower, n))
+}
+
+fn contains_word(text: &str, word: &str) -> bool {
+    text.match_indices(word)
+        .any(|(i, _)| bounded(text, i, word))
+}
+
+/// Why a paragraph of the extracted text is boilerplate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Boiler {
+    /// It repeats the page title or the byline, or is about the author.
+    Title,
+    /// A plea or prompt: newsletter, donation, "read more", captions, credits …
+    Phrase,
+    /// A date/time stamp.
+    Date,
+    /// A short paragraph that is all link: a teaser for another page.
+    Link,
+}
+
+fn is_heading(p: &Para) -> bool {
+    matches!(p.tag.as_str(), "h1" | "h2" | "h3" | "h4" | "h5" | "h6")
+}
+
+/// A heading that is all link: a section title in a listicle, or a teaser headline.
+fn is_link_heading(p: &Para) -> bool {
+    is_heading(p) && word_count(&p.text) <= 25 && p.link_density() > 0.8
+}
+
+/// What the page's metadata says, to recognise repeated title and byline lines.
+#[derive(Debug, Clone, Default)]
+pub struct Known {
+    /// Title and byline, lowercased, letters and digits only.
+    norms: Vec<String>,
+    /// A single author's name, for author-bio lines.
+    author: Option<String>,
+}
+
+impl Known {
+    pub fn new(title: Option<&str>, byline: Option<&str>) -> Self {
+        let norms = [title, byline]
+            .into_iter()
+            .flatten()
+            .map(norm)
+            .filter(|n| !n.is_empty())
+            .collect();
+        // one author only: with several names a bio line cannot be told from a sentence
+        let author = byline
+            .map(|b| b.split_whitespace().collect::<Vec<_>>().join(" "))
+            .filter(|b| !b.contains(',') && !b.contains(" and ") && !b.contains('&'))
+            .filter(|b| b.chars().count() >= 3 && b.split(' ').count() <= 4);
+        Self { norms, author }
+    }
+}
+
+/// "Jane Doe is a reporter for …", "Jane Doe covers the courts …": a line about the
+/// author (the whole byline name, then a verb) among the last paragraphs.
+fn is_author_bio(p: &Para, author: &str) -> bool {
+    const VERBS: &[&str] = &["is", "was", "has", "covers", "writes", "joined", "lives"];
+    let Some(rest) = p.text.strip_prefix(author) else {
+        return false;
+    };
+    word_count(&p.text) <= 60
+        && rest.starts_with(' ')
+        && rest
+            .split_whitespace()
+            .next()
+            .is_some_and(|w| VERBS.contains(&w))
+}
+
+/// Headings that end an article's text: what follows is teasers, promos or comments.
+#[rustfmt::skip]
+const END_MARKERS: &[&str] = &[
+    "want more stories", "more stories", "more news from", "more from", "you may also like",
+    "you might also like", "recommended for you", "related stories", "related articles",
+    "related posts", "read next", "most popular", "most read", "trending now",
+    "join the conversation", "leave a comment", "leave a reply", "post a comment", "comments",
+    // the same in a few other languages
+    "самые популярные", "похожие статьи", "notícias relacionadas", "articoli correlati",
+    "mehr zum thema", "weitere artikel", "articles similaires", "artículos relacionados",
+    "관련기사", "関連記事", "相关文章", "相关阅读", "você pode gostar", "você também pode gostar",
+    "te puede gustar", "también te puede interesar", "ti potrebbe interessare",
+    "potrebbe interessarti", "das könnte sie auch interessieren", "vous aimerez aussi",
+    "vous aimerez peut-être", "вам может понравиться", "вам также может быть интересно",
+];
+
+fn is_end_marker(p: &Para) -> bool {
+    let lower = p.text.trim().to_lowercase();
+    word_count(&lower) <= 8
+        && !lower.ends_with('.')
+        && p.link_density() < 0.5
+        && END_MARKERS.iter().any(|m| starts_with_phrase(&lower, m))
+}
+
+/// Phrases of photo captions and credits, anywhere in a paragraph of up to 70 words.
+#[rustfmt::skip]
+const CAPTION_MARKS: &[&str] = &[
+    "file photo", "(ap photo", "ap photo/", "(photo:", "(photo by", "photo credit", "(image:",
+    "(image credit", "image credit:", "getty images", "via getty", "shutterstock",
+    "photo illustration", "(pictured)", "photograph:", "(credit:", "(credit",
+];
+
+/// Classify a paragraph of the extracted text by its words alone (`None` = keep).
+pub fn boiler_para(p: &Para, known: &Known) -> Option<Boiler> {
+    let t = p.text.trim();
+    let words = word_count(t);
+    if words > 100 {
+        return None; // every rule below is for short paragraphs
+    }
+    let lower = t.to_lowercase();
+    if words <= 40 && !known.norms.is_empty() {
+        let n = norm(t);
+        if known
+            .norms
+            .iter()
+            .any(|k| n == *k || n.strip_prefix("by") == Some(k.as_str()))
+        {
+            return Some(Boiler::Title);
+        }
+    }
+    let (caption, plea) = phrase_hits(&lower);
+    if words <= 70 && caption {
+        return Some(Boiler::Phrase);
+    }
+    if words <= 100 && is_tag_line(&lower) {
+        return Some(Boiler::Phrase);
+    }
+    // "[Related: …]", "» Read more", "► Watch:": bullets and brackets before the phrase
+    let lead = lower.trim_start_matches(|c: char| !c.is_alphanumeric() && c != '©' && c != 'ⓒ');
+    let lead = if lead.len() == lower.len() { "" } else { lead };
+    if words <= 40
+        && (BOILER_STARTS
+            .iter()
+            .any(|s| starts_with_phrase(&lower, s) || starts_with_phrase(lead, s))
+            || is_copyright_line(&lower))
+    {
+        return Some(Boiler::Phrase);
+    }
+    if words <= 30 && plea || words <= 40 && has_shortcode(t) {
+        return Some(Boiler::Phrase);
+    }
+    if words <= 16 && !p.quoted && is_dateline(t) {
+        // (an embedded post's attribution line carries a date and stays)
+        return Some(Boiler::Date);
+    }
+    let bare = lower.trim_matches(|c: char| !c.is_alphanumeric());
+    if words <= 3 && UI_LABELS.contains(&bare)
+        || words <= 5 && is_gallery_counter(&lower)
+        || words <= 15 && is_contact_line(t)
+        || is_follow_line(&lower, words)
+        || is_meta_line(&lower, words)
+        || is_comment_policy(&lower, words)
+    {
+        return Some(Boiler::Phrase);
+    }
+    if words <= 25 && p.link_density() > 0.8 && !is_heading(p) {
+        return Some(Boiler::Link);
+    }
+    None
+}
+
+/// Whether lowercase `text` holds a caption mark and a plea phrase (at word boundaries),
+/// in one pass of an Aho-Corasick automaton over both lists.
+fn phrase_hits(text: &str) -> (bool, bool) {
+    static AC: std::sync::OnceLock<aho_corasick::AhoCorasick> = std::sync::OnceLock::new();
+    let ac = AC.get_or_init(|| {
+        aho_corasick::AhoCorasick::new(CAPTION_MARKS.iter().chain(PLEA_WORDS))
+            .expect("static patterns")
+    });
+    let (mut caption, mut plea) = (false, false);
+    for m in ac.find_overlapping_iter(text) {
+        let i = m.pattern().as_usize();
+        let phrase = if i < CAPTION_MARKS.len() {
+            CAPTION_MARKS[i]
+        } else {
+            PLEA_WORDS[i - CAPTION_MARKS.len()]
+        };
+        if bounded(text, m.start(), phrase) {
+            if i < CAPTION_MARKS.len() {
+                caption = true;
+            } else {
+                plea = true;
+            }
+        }
+    }
+    (caption, plea)
+}
+
+/// `phrase` occurs in `text` at word boundaries (a phrase edge that is punctuation needs
+/// no boundary: "photo:" matches "photo: x").
+#[cfg(test)]
+fn contains_phrase(text: &str, phrase: &str) -> bool {
+    contains_word(text, phrase)
+}
+
+fn starts_with_phrase(text: &str, phrase: &str) -> bool {
+    text.starts_with(phrase) && bounded(text, 0, phrase)
+}
+
+fn bounded(text: &str, at: usize, phrase: &str) -> bool {
+    let word = |c: char| c.is_alphanumeric();
+    let before_ok = !phrase.starts_with(word) || !text[..at].ends_with(word);
+    let after_ok = !phrase.ends_with(word) || !text[at + phrase.len()..].starts_with(word);
+    before_ok && after_ok
+}
+
+fn norm(s: &str) -> String {
+    s.chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// Drop boilerplate paragraphs from the extracted text. When a small container of
+/// sibling paragraphs (a plea box, a promo) opens with a boilerplate paragraph and holds
+/// at least two plea paragraphs, the whole container goes.
+pub fn postclean(paras: Vec<Para>, known: &Known) -> Vec<Para> {
+    const SMALL_GROUP_WORDS: usize = 250;
+    let mut why: Vec<Option<Boiler>> = paras.iter().map(|p| boiler_para(p, known)).collect();
+    if let Some(author) = &known.author {
+        for k in paras.len().saturating_sub(3)..paras.len() {
+            if why[k].is_none() && is_author_bio(&paras[k], author) {
+                why[k] = Some(Boiler::Title);
+            }
+        }
+    }
+    // A linked heading stays only when it introduces text of its own: not when it stands
+    // next to another linked heading (a teaser grid) or is followed by links or nothing.
+    for k in 0..paras.len() {
+        if !is_link_heading(&paras[k]) {
+            continue;
+        }
+        let prev_teaser = k > 0 && is_link_heading(&paras[k - 1]);
+        let introduces = paras
+            .get(k + 1)
+            .is_some_and(|n| !is_heading(n) && n.link_density() < 0.5);
+        if prev_teaser || !introduces {
+            why[k] = Some(Boiler::Link);
+        }
+    }
+    let drop: Vec<bool> = why.iter().map(Option::is_some).collect();
+    let wc: Vec<usize> = paras.iter().map(|p| word_count(&p.text)).collect();
+    let total_words: usize = wc.iter().sum();
+    let mut group_drop = vec![false; paras.len()];
+    // Tail cut: an end-of-article marker ("More stories", "Comments" …) past the middle
+    // of the text ends the article; what follows is teasers and comments.
+    let mut seen = 0usize;
+    for (k, p) in paras.iter().enumerate() {
+        if 2 * seen >= total_words && wc[k] <= 8 && is_end_marker(p) {
+            group_drop[k..].iter_mut().for_each(|d| *d = true);
+            break;
+        }
+        seen += wc[k];
+    }
+    // A dropped short heading ("More great stories", "Related") takes the list of
+    // linked items under it along.
+    for k in 0..paras.len() {
+        if wc[k] <= 8 && (why[k] == Some(Boiler::Phrase) || is_end_marker(&paras[k])) {
+            let mut j = k + 1;
+            while j < paras.len() && paras[j].tag == "li" && paras[j].link_chars > 0 {
+                group_drop[j] = true;
+                j += 1;
+            }
+        }
+    }
+    let mut i = 0;
+    while i < paras.len() {
+        let g = paras[i].group;
+        let mut j = i;
+        while j < paras.len() && paras[j].group == g {
+            j += 1;
+        }
+        let words: usize = wc[i..j].iter().sum();
+        let pleas = why[i..j]
+            .iter()
+            .filter(|w| **w == Some(Boiler::Phrase))
+            .count();
+        let small = words <= SMALL_GROUP_WORDS && (words as f64) < 0.3 * total_words as f64;
+        if j - i >= 2 && small && is_heading(&paras[i]) && drop[i] && pleas >= 2 {
+            group_drop[i..j].iter_mut().for_each(|d| *d = true);
+        }
+        i = j;
+    }
+    paras
+        .into_iter()
+        .enumerate()
+        .filter(|(i, p)| {
+            let gone = drop[*i] || group_drop[*i];
+            if gone && debug() {
+                let why = if drop[*i] { "para" } else { "group" };
+                eprintln!(
+                    "postclean drop {why} [{}] {}",
+                    p.tag,
+                    p.text.chars().take(100).collect::<String>()
+                );
+            }
+            !gone
+        })
+        .map(|(_, p)| p)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn datelines() {
+        assert!(is_dateline(
+            "Updated 10:01 pm PST, Tuesday, November 19, 2019"
+        ));
+        assert!(is_dateline("Nov. 20, 2019, 9:28 AM UTC"));
+        assert!(is_dateline("PUBLISHED: 10:48, Tue, Nov 19, 2019"));
+        assert!(is_dateline("Published 1 day ago"));
+        assert!(!is_dateline(
+            "The vote on November 19 was close, and 12 members abstained from it."
+        ));
+        assert!(!is_dateline(
+            "Mix 2 cups of flour, 1 egg and 3 spoons of sugar."
+        ));
+        assert!(!is_dateline("In 2019 the company hired 300 people."));
+    }
+
+    fn para(text: &str, tag: &str, linked: bool) -> Para {
+        let link_chars = if linked {
+            text.chars().filter(|c| !c.is_whitespace()).count()
+        } else {
+            0
+        };
+        Para {
+            text: text.into(),
+            tag: tag.into(),
+            link_chars,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn linked_headings_stay_only_when_they_introduce_text() {
+        let body = "This charger is small, light and fast enough for a laptop, and it costs less than the one in the box.";
+        let paras = vec![
+            para(body, "p", false),
+            para("A travel charger", "h3", true),
+            para(body, "p", false),
+            para("Other story one", "h3", true),
+            para("Other story two", "h3", true),
+            para(body, "p", false),
+            para("Last teaser", "h3", true),
+        ];
+        let kept: Vec<String> = postclean(paras, &Known::default())
+            .into_iter()
+            .map(|p| p.text)
+            .collect();
+        assert!(kept.contains(&"A travel charger".to_string()), "{kept:?}");
+        assert!(
+            !kept
+                .iter()
+                .any(|t| t.contains("Other story") || t == "Last teaser"),
+            "{kept:?}"
+        );
+        assert_eq!(kept.len(), 4);
+    }
+
+    #[test]
+    fn phrases_behind_brackets_and_bullets() {
+        let k = Known::default();
+        for t in [
+            "[Related: The bridge that nobody wanted]",
+            "» Read more: Ferry fares rise",
+            "► Watch: the storm",
+        ] {
+            assert_eq!(
+                boiler_para(&para(t, "p", false), &k),
+                Some(Boiler::Phrase),
+                "{t}"
+            );
+        }
+        let prose = para(
+            "Related research by the university found the pillars were sound.",
+            "p",
+            false,
+        );
+        assert_eq!(boiler_para(&prose, &k), None);
+    }
+
+    #[test]
+    fn author_bio_lines_at_the_end() {
+        let body = "The council met on Tuesday evening to discuss the new budget for the bridge.";
+        let paras = vec![
+            para(body, "p", false),
+            para("Jane Doe said the vote was close.", "p", false),
+            para(body, "p", false),
+            para(
+                "Jane Doe is a reporter who covers the city council.",
+                "p",
+                false,
+            ),
+        ];
+        let kept = postclean(paras, &Known::new(Some("Bridge"), Some("Jane Doe")));
+        assert_eq!(kept.len(), 3);
+        assert!(kept.iter().any(|p| p.text.starts_with("Jane Doe said")));
+    }
+
+    #[test]
+    fn comment_policies() {
+        assert!(is_comment_policy(
+            "comments are moderated and may take a while to appear.",
+            9
+        ));
+        assert!(!is_comment_policy(
+            "the minister's comments drew criticism from the opposition.",
+            8
+        ));
+    }
+
+    #[test]
+    fn write_to_lines() {
+        assert!(is_contact_line("Write to Jane Roe at jane.roe@example.com"));
+        assert!(!is_contact_line(
+            "Write to your local council about the bridge."
+        ));
+    }
+
+    #[test]
+    fn tag_lines() {
+        assert!(is_tag_line("tags: bridge, river"));
+        assert!(is_tag_line("tags\nbridge, river"));
+        assert!(is_tag_line("topics | bridge"));
+        assert!(!is_tag_line("tagged cattle were counted"));
+        assert!(!is_tag_line("tags were found on the birds"));
+    }
+
+    #[test]
+    fn meta_lines() {
+        assert!(is_meta_line(
+            "05/10/2018 - publicado por: ana - categoria: saúde - tags: x",
+            12
+        ));
+        assert!(is_meta_line("posted by admin in news | 3 comments", 8));
+        assert!(!is_meta_line(
+            "the comments were posted by the minister on friday.",
+            9
+        ));
+    }
+
+    #[test]
+    fn shortcodes() {
+        assert!(has_shortcode(
+            r#"[button link="x" type="big"] Send us yours[/button]"#
+        ));
+        assert!(!has_shortcode("a [1] footnote and [/] nothing"));
+    }
+
+    #[test]
+    fn copyright_lines() {
+        assert!(is_copyright_line("copyright @ 2019 the new arab."));
+        assert!(is_copyright_line("copyright ⓒ example.co.kr"));
+        assert!(!is_copyright_line("copyright law protects authors"));
+    }
+
+    #[test]
+    fn phrases_match_at_word_boundaries() {
+        assert!(contains_phrase("please subscribe now", "subscribe"));
+        assert!(!contains_phrase(
+            "heavy oversubscription from",
+            "subscription"
+        ));
+        assert!(starts_with_phrase("photo: reuters", "photo:"));
+        assert!(!starts_with_phrase("advertisers pulled out", "advert"));
+        assert!(starts_with_phrase("advert", "advert"));
+    }
+
+    #[test]
+    fn gallery_counters_and_contact_lines() {
+        assert!(is_gallery_counter("image 1 of 5"));
+        assert!(is_gallery_counter("1 of 6"));
+        assert!(is_gallery_counter("3/12"));
+        assert!(!is_gallery_counter("4321"));
+        assert!(!is_gallery_counter("17"));
+        assert!(!is_gallery_counter("1 of the 6 suspects"));
+        assert!(is_gallery_counter("page 2 of 3"));
+        assert!(is_contact_line("someone@example.com"));
+        assert!(is_contact_line("twitter.com/someone"));
+        assert!(!is_contact_line(
+            "She wrote to desk@example.com with tips about it."
+        ));
+    }
+
+    #[test]
+    fn table_cells_with_numbers_survive() {
+        let cell = |t: &str| Para {
+            text: t.into(),
+            tag: "td".into(),
+            ..Default::default()
+        };
+        for t in ["1", "4321", "-5.44%", "Jane Roe"] {
+            assert_eq!(boiler_para(&cell(t), &Known::default()), None, "{t}");
+        }
+    }
+}
