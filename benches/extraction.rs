@@ -44,11 +44,9 @@ fn args() -> Args {
     let bench = bench
         .or_else(|| std::env::var_os("EXTRACTION_BENCH").map(PathBuf::from))
         .or_else(|| {
-            [
-                Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/extraction-bench"),
-            ]
-            .into_iter()
-            .find(|p| p.join("ground-truth.json").is_file())
+            [Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/extraction-bench")]
+                .into_iter()
+                .find(|p| p.join("ground-truth.json").is_file())
         })
         .expect("extraction-bench not found: pass --bench DIR or set EXTRACTION_BENCH");
     Args {

@@ -195,8 +195,14 @@ struct Item {
 fn main() {
     const BATCH: usize = 1000;
     // `cargo bench` appends `--bench`; flags are not ours.
-    let args: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
-    let items: usize = args.first().map(|s| s.parse().expect("items")).unwrap_or(100_000);
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
+    let items: usize = args
+        .first()
+        .map(|s| s.parse().expect("items"))
+        .unwrap_or(100_000);
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
     let vocab = vocabulary(&mut rng);
     let topics = match args.get(1) {

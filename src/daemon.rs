@@ -185,6 +185,7 @@ pub async fn run(ctx: Arc<Context>, cancel: CancellationToken) -> anyhow::Result
     let loop_wake = Arc::new(tokio::sync::Notify::new());
     let stages = tokio::spawn(run_stages(ctx.clone(), stages_wake.clone(), cancel.clone()));
     let notify = tokio::spawn(crate::notify::dispatch::run(ctx.clone(), cancel.clone()));
+    let retention = tokio::spawn(run_retention(ctx.clone(), cancel.clone()));
 
     let liveness = Arc::new(Liveness::new());
     let service_tasks = TaskTracker::new();
@@ -266,6 +267,7 @@ pub async fn run(ctx: Arc<Context>, cancel: CancellationToken) -> anyhow::Result
     if let Some(api) = api {
         let _ = tokio::time::timeout_at(deadline, api).await;
     }
+    let _ = tokio::time::timeout_at(deadline, retention).await;
     if tokio::time::timeout_at(deadline, notify).await.is_err() {
         tracing::warn!(
             "a delivery in flight did not finish within the shutdown grace; it stays pending"
@@ -436,6 +438,37 @@ fn fetch_client_changed(old: &FetchConfig, new: &FetchConfig) -> bool {
         || old.read_timeout != new.read_timeout
         || old.max_body_bytes != new.max_body_bytes
         || old.max_redirects != new.max_redirects
+}
+
+/// How often the archive is pruned by `[retention]`.
+const PRUNE_EVERY: Duration = Duration::from_secs(24 * 3600);
+
+/// Prunes the archive by `[retention] keep_items` once a day (the first time an hour after
+/// start), keeping tombstones so pruned items never come back.
+async fn run_retention(ctx: Arc<Context>, cancel: CancellationToken) {
+    let mut wait = Duration::from_secs(3600);
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = cancel.cancelled() => return,
+        }
+        wait = PRUNE_EVERY;
+        let config = ctx.config();
+        let Some(keep) = config.retention.keep_items else {
+            continue;
+        };
+        let store = ctx.store.clone();
+        let keep_matched = config.retention.keep_matched;
+        let now = chrono::Utc::now().timestamp();
+        let cutoff = now - keep.as_secs() as i64;
+        match tokio::task::spawn_blocking(move || store.prune(cutoff, keep_matched, now)).await {
+            Ok(Ok(report)) => tracing::info!(?report, "pruned the archive"),
+            Ok(Err(e)) => {
+                tracing::error!(error = %e, "pruning the archive failed; will retry tomorrow")
+            }
+            Err(e) => tracing::error!(error = %e, "pruning task failed"),
+        }
+    }
 }
 
 /// How often the stages look for work even when nothing woke them (retries come due).

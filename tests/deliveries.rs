@@ -419,6 +419,22 @@ fn a_first_poll_of_old_matching_items_sends_nothing_but_the_next_new_item_is_sen
             .unwrap()
             .contains("border crossing")
     );
+
+    // Pruning matched items takes their deliveries with them and leaves tombstones.
+    std::thread::sleep(Duration::from_millis(1100));
+    let out = ws
+        .command(&["db", "prune", "--older-than", "0s", "--include-matched"])
+        .env("TIDINGS_TEST_SECRET", SECRET)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(ws.count("SELECT count(*) FROM items"), 0);
+    assert_eq!(ws.count("SELECT count(*) FROM deliveries"), 0);
+    assert!(ws.count("SELECT count(*) FROM item_tombstones") >= 51);
 }
 
 #[test]
@@ -537,4 +553,25 @@ fn digests_group_stories_never_repeat_and_survive_a_refusing_server() {
         ),
         0
     );
+}
+
+/// The README's worked signature example is what tidings really sends.
+#[test]
+fn readme_signature_example_is_what_tidings_sends() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let signer = tidings::notify::signature::Signer::new(&[
+        "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".to_string(),
+    ])
+    .unwrap();
+    let headers = signer.headers(
+        "msg_p5jXN8AQM9LWM0D4loKWxJek",
+        1614265330,
+        br#"{"test": 2432232314}"#,
+    );
+    for (name, value) in headers {
+        if name.contains("signature") {
+            assert!(readme.contains(&value), "README lacks {name}: {value}");
+        }
+    }
 }

@@ -112,6 +112,10 @@ impl Store {
                          SELECT feed_id, dedup_key, ?2 FROM items WHERE id = ?1",
                     )?
                     .execute(params![id, now])?;
+                    tx.prepare_cached(
+                        "DELETE FROM deliveries WHERE match_id IN (SELECT id FROM matches WHERE item_id = ?1)",
+                    )?
+                    .execute([id])?;
                     let matches = tx
                         .prepare_cached("DELETE FROM matches WHERE item_id = ?1")?
                         .execute([id])?;
