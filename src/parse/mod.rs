@@ -54,6 +54,9 @@ const TRACKING_PARAMS: &[&str] = &[
     "ncid",
     "cmpid",
     "ref_src",
+    "ns_mchannel",
+    "ns_campaign",
+    "ito",
 ];
 
 /// Parses a feed from its raw bytes (never a decoded string: the XML declaration names the
