@@ -75,11 +75,11 @@ pub enum FetchError {
     Refused { url: String, reason: String },
     #[error("fetch {url}: redirect with a bad Location `{location}`")]
     BadRedirect { url: String, location: String },
-    #[error("fetch {url}: {source}")]
+    #[error("fetch {url}: {detail}")]
     Network {
         url: String,
-        #[source]
-        source: reqwest::Error,
+        /// The error and every cause, e.g. "… dns error: failed to lookup address information".
+        detail: String,
     },
 }
 
@@ -290,7 +290,7 @@ impl Fetcher {
         } else {
             FetchError::Network {
                 url: url.to_string(),
-                source: error,
+                detail: chain,
             }
         }
     }
