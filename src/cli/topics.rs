@@ -27,19 +27,10 @@ fn topic<'a>(config: &'a Config, name: &str) -> anyhow::Result<&'a Topic> {
     }
 }
 
-/// Parses "30d", "12h", "2w" into seconds before now.
+/// Reads `--since`: a duration back from now (`30d`), a date (`2026-01-31`) or a time.
 pub fn since_arg(text: &str) -> anyhow::Result<i64> {
-    if let Ok(date) = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d") {
-        return Ok(date
-            .and_hms_opt(0, 0, 0)
-            .unwrap_or_default()
-            .and_utc()
-            .timestamp());
-    }
-    let span = humantime::parse_duration(text).with_context(|| {
-        format!("--since `{text}` is neither a duration like 7d nor a date like 2026-01-31")
-    })?;
-    Ok(chrono::Utc::now().timestamp() - span.as_secs() as i64)
+    crate::query::parse_when(text, chrono::Utc::now().timestamp())
+        .map_err(|e| anyhow::anyhow!("--since: {e}"))
 }
 
 /// `topics test NAME`: runs the topic over stored items and shows each hit.
