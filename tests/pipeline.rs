@@ -247,3 +247,47 @@ fn content_chosen_urls_never_reach_private_addresses() {
         .unwrap();
     assert!(moved.contains("address policy"), "{moved}");
 }
+
+#[test]
+fn an_edited_item_is_matched_again_and_a_changed_topic_backfills() {
+    let server = FeedServer::start();
+    let feed = |title: &str| {
+        format!("<rss version=\"2.0\"><channel><title>T</title><item><guid>e1</guid><title>{title}</title><link>https://news.example/e1</link></item></channel></rss>")
+            .into_bytes()
+    };
+    server.set("/e.xml", Route::feed(feed("Weather in Seoul")));
+    let ws = Workspace::new();
+    let topic =
+        |query: &str| format!("[[topic]]\nname = \"t\"\nquery = '{query}'\nmin_score = 0.5\n");
+    ws.write_config(&topic("pyongyang"), &[server.url("/e.xml")]);
+    ws.run_ok(&["poll"]);
+    assert_eq!(ws.count("SELECT count(*) FROM matches"), 0);
+    // The publisher edits the title: the item is matched again, and now matches.
+    server.set("/e.xml", Route::feed(feed("Weather in Pyongyang")));
+    ws.run_ok(&["poll", "--all"]);
+    assert_eq!(ws.count("SELECT count(*) FROM matches"), 1);
+    assert_eq!(
+        ws.count("SELECT count(*) FROM matches WHERE backfill = 0"),
+        1
+    );
+    // Another edit that still matches: the existing match is not repeated.
+    server.set("/e.xml", Route::feed(feed("Weather in Pyongyang, updated")));
+    ws.run_ok(&["poll", "--all"]);
+    assert_eq!(ws.count("SELECT count(*) FROM matches"), 1);
+    // A changed topic re-evaluates recent items; what it finds is marked as backfill.
+    ws.write_config(&topic("weather"), &[server.url("/e.xml")]);
+    ws.run_ok(&["status"]);
+    assert_eq!(
+        ws.count("SELECT count(*) FROM matches"),
+        1,
+        "one (item, topic) pair, one match"
+    );
+    let mut old = std::fs::read_to_string(ws.config_path()).unwrap();
+    old.push_str("[[topic]]\nname = \"w\"\nquery = 'weather'\nmin_score = 0.5\n");
+    std::fs::write(ws.config_path(), old).unwrap();
+    ws.run_ok(&["status"]);
+    assert_eq!(
+        ws.count("SELECT count(*) FROM matches WHERE topic = 'w' AND backfill = 1"),
+        1
+    );
+}
