@@ -66,12 +66,12 @@ impl Dispatcher {
         self.in_flight.len() < self.ctx.config().fetch.concurrency
     }
 
-    /// Starts refreshing `feed` unless its host is at its limit; returns whether it started.
-    fn try_start(&mut self, feed: Feed) -> bool {
+    /// Starts refreshing `feed` unless its host is at its limit; gives the feed back if not.
+    fn try_start(&mut self, feed: Feed) -> Option<Feed> {
         let host = host_of(&feed.url);
         let busy = self.per_host.get(&host).copied().unwrap_or(0);
         if busy >= self.ctx.config().fetch.per_host || self.in_flight.contains(&feed.id) {
-            return false;
+            return Some(feed);
         }
         *self.per_host.entry(host.clone()).or_default() += 1;
         self.in_flight.insert(feed.id);
@@ -88,7 +88,7 @@ impl Dispatcher {
             };
             let _ = done.send((id, host, report));
         });
-        true
+        None
     }
 
     fn finish(&mut self, id: FeedId, host: &str) {
@@ -146,18 +146,21 @@ pub async fn poll_once(
     let mut waiting: std::collections::VecDeque<Feed> = feeds.into();
     let mut reports = Vec::new();
     while !waiting.is_empty() || !dispatcher.in_flight.is_empty() {
-        // Start what the limits allow, keeping the order; feeds of a busy host wait.
-        let mut skipped = std::collections::VecDeque::new();
+        // Start what the limits allow, keeping the order; feeds of a busy host wait. Only the
+        // skipped feeds go back (to the front): moving the whole queue after every finished
+        // refresh made a poll of n feeds cost O(n²).
+        let mut skipped = Vec::new();
         while dispatcher.has_room() {
             let Some(feed) = waiting.pop_front() else {
                 break;
             };
-            if !dispatcher.try_start(feed.clone()) {
-                skipped.push_back(feed);
+            if let Some(feed) = dispatcher.try_start(feed) {
+                skipped.push(feed);
             }
         }
-        skipped.extend(waiting.drain(..));
-        waiting = skipped;
+        while let Some(feed) = skipped.pop() {
+            waiting.push_front(feed);
+        }
         tokio::select! {
             Some((id, host, report)) = dispatcher.done_rx.recv() => {
                 dispatcher.finish(id, &host);
@@ -298,7 +301,8 @@ async fn schedule_due(ctx: &Arc<Context>, dispatcher: &mut Dispatcher) -> anyhow
             if !dispatcher.has_room() {
                 break;
             }
-            dispatcher.try_start(feed);
+            // A feed whose host is busy stays due and comes back in a later round.
+            let _ = dispatcher.try_start(feed);
         }
     }
     if !dispatcher.has_room() {

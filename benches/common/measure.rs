@@ -1,5 +1,7 @@
 //! Runs the `tidings` binary as a child and measures it: wall time, CPU time (user+sys) and
-//! peak resident memory of that process alone (wait4's rusage), plus table printing.
+//! peak resident memory of that process alone (VmHWM sampled from `/proc/<pid>/status` while it
+//! runs: wait4's `ru_maxrss` would also count the parent's pages copied at fork), plus table
+//! printing.
 
 #![allow(dead_code)]
 
@@ -26,7 +28,15 @@ pub fn run_measured(cmd: &mut Command) -> Cost {
         .id() as i32;
     let mut status = 0i32;
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    let mut peak_kib = 0u64;
+    let waited = loop {
+        let waited = unsafe { libc::wait4(pid, &mut status, libc::WNOHANG, &mut usage) };
+        if waited != 0 {
+            break waited;
+        }
+        peak_kib = peak_kib.max(vm_hwm_kib(pid as u32).unwrap_or(0));
+        std::thread::sleep(Duration::from_millis(5));
+    };
     let wall = started.elapsed();
     assert_eq!(waited, pid, "wait4 failed");
     assert!(
@@ -39,8 +49,38 @@ pub fn run_measured(cmd: &mut Command) -> Cost {
     Cost {
         wall,
         cpu: tv(usage.ru_utime) + tv(usage.ru_stime),
-        peak_rss_kib: usage.ru_maxrss as u64,
+        peak_rss_kib: peak_kib,
     }
+}
+
+/// The peak resident set of a running process, in KiB (`VmHWM`).
+pub fn vm_hwm_kib(pid: u32) -> Option<u64> {
+    status_kib(pid, "VmHWM:")
+}
+
+/// The resident set of a running process now, in KiB (`VmRSS`).
+pub fn vm_rss_kib(pid: u32) -> Option<u64> {
+    status_kib(pid, "VmRSS:")
+}
+
+fn status_kib(pid: u32, key: &str) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(key))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+}
+
+/// User plus system CPU time a running process has used so far (`/proc/<pid>/stat`).
+pub fn cpu_time(pid: u32) -> Option<Duration> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name (which may hold spaces) start at state (field 3).
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = rest.split(' ').collect();
+    let utime: u64 = fields.get(11)?.parse().ok()?;
+    let stime: u64 = fields.get(12)?.parse().ok()?;
+    let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as u64;
+    Some(Duration::from_millis((utime + stime) * 1000 / ticks))
 }
 
 pub fn median(mut values: Vec<f64>) -> f64 {

@@ -372,7 +372,12 @@ const FTS_FOLDS: &[(char, &str)] = &[
 /// Text as it goes into `items_fts`: the letters above folded (`Łódź` → `Lodz` after the
 /// tokenizer), so the index agrees with the query normalizer (`Północna` = `polnocna`).
 pub fn fts_fold(text: &str) -> std::borrow::Cow<'_, str> {
-    if !text.chars().any(|c| FTS_FOLDS.iter().any(|(f, _)| *f == c)) {
+    // Every folded letter is outside ASCII: most text is checked with one fast pass.
+    if text.is_ascii()
+        || !text
+            .chars()
+            .any(|c| !c.is_ascii() && FTS_FOLDS.iter().any(|(f, _)| *f == c))
+    {
         return std::borrow::Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len());

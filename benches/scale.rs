@@ -1,0 +1,380 @@
+//! Scale benchmark (issue 8): the feed farm at 1,000 and 10,000 feeds, polled by the release
+//! `tidings` binary (extraction off) and, side by side in the same run, by newsboat if it is
+//! installed. Prints one table of medians: cold poll (everything new), warm poll (everything
+//! 304), steady state (5% of the feeds with one new item), then a 100 ms latency run against
+//! the bound set by the fetch limits.
+//!
+//! Run: `cargo bench --bench scale`. Environment:
+//! - `TIDINGS_BENCH_FEEDS` feed counts, comma-separated (default `1000,10000`)
+//! - `TIDINGS_BENCH_RUNS` runs per figure, the median is printed (default 3)
+//! - `TIDINGS_BENCH_LATENCY_FEEDS` feeds for the latency run (default 10000; 0 skips it)
+//! - `TIDINGS_BENCH_NEWSBOAT` feed counts newsboat is run on (default `1000`; empty skips it)
+//! - `TIDINGS_BENCH_BIN` another `tidings` binary to measure (e.g. a build from before a change)
+//! - `TIDINGS_BENCH_WRAP` a command prefix for the polls, e.g. `perf record -g -o cold.data --`
+
+#[path = "common/farm.rs"]
+mod farm;
+#[path = "common/measure.rs"]
+mod measure;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use farm::{Farm, FarmOptions};
+use measure::{Cost, median, print_table, run_measured};
+
+const HOSTS: usize = 500;
+
+fn env_usize(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn env_list(name: &str, default: &str) -> Vec<usize> {
+    std::env::var(name)
+        .unwrap_or_else(|_| default.to_string())
+        .split(',')
+        .filter_map(|v| v.trim().parse().ok())
+        .collect()
+}
+
+fn corpus() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/feeds-corpus")
+}
+
+/// A tidings setup: database and config in a fresh directory.
+struct Tidings {
+    _dir: tempfile::TempDir,
+    config: PathBuf,
+    db: PathBuf,
+}
+
+impl Tidings {
+    fn new(farm: &Farm, fetch: &str) -> Tidings {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("bench.db");
+        let config = dir.path().join("bench.toml");
+        let mut text = format!("database = \"{}\"\n{fetch}\n", db.display());
+        for url in farm.urls() {
+            text.push_str(&format!("[[feed]]\nurl = \"{url}\"\nextract = false\n"));
+        }
+        std::fs::write(&config, text).unwrap();
+        Tidings {
+            _dir: dir,
+            config,
+            db,
+        }
+    }
+
+    fn poll(&self, all: bool) -> Cost {
+        // TIDINGS_BENCH_WRAP runs the poll under a tool (e.g. `perf record -g -o cold.data --`).
+        let binary = std::env::var("TIDINGS_BENCH_BIN")
+            .unwrap_or_else(|_| env!("CARGO_BIN_EXE_tidings").into());
+        let wrap = std::env::var("TIDINGS_BENCH_WRAP").unwrap_or_default();
+        let mut words = wrap.split_whitespace();
+        let mut cmd = match words.next() {
+            Some(tool) => {
+                let mut cmd = Command::new(tool);
+                cmd.args(words).arg(binary);
+                cmd
+            }
+            None => Command::new(binary),
+        };
+        cmd.arg("--config")
+            .arg(&self.config)
+            .arg("poll")
+            .arg("--no-extract")
+            .env("RUST_LOG", "warn");
+        if all {
+            cmd.arg("--all");
+        }
+        run_measured(&mut cmd)
+    }
+
+    fn items(&self) -> i64 {
+        let conn = rusqlite::Connection::open(&self.db).unwrap();
+        conn.query_row("SELECT count(*) FROM items", [], |r| r.get(0))
+            .unwrap()
+    }
+
+    /// The database's size once its WAL is folded in.
+    fn db_bytes(&self) -> u64 {
+        let conn = rusqlite::Connection::open(&self.db).unwrap();
+        let _ = conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)");
+        std::fs::metadata(&self.db).map(|m| m.len()).unwrap_or(0)
+    }
+}
+
+/// A newsboat setup: its urls file, cache and config in a fresh directory.
+struct Newsboat {
+    dir: tempfile::TempDir,
+    threads: usize,
+}
+
+impl Newsboat {
+    fn available() -> bool {
+        Command::new("newsboat")
+            .arg("-v")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    }
+
+    fn new(farm: &Farm, threads: usize) -> Newsboat {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("urls"), farm.urls().join("\n") + "\n").unwrap();
+        std::fs::write(
+            dir.path().join("config"),
+            format!("reload-threads {threads}\nshow-read-feeds yes\n"),
+        )
+        .unwrap();
+        Newsboat { dir, threads }
+    }
+
+    fn reload(&self) -> Cost {
+        let d = self.dir.path();
+        let mut cmd = Command::new("newsboat");
+        cmd.arg("-u")
+            .arg(d.join("urls"))
+            .arg("-c")
+            .arg(d.join("cache.db"))
+            .arg("-C")
+            .arg(d.join("config"))
+            .arg("-x")
+            .arg("reload")
+            .env("HOME", d)
+            .env("XDG_CONFIG_HOME", d.join("xdg-config"))
+            .env("XDG_DATA_HOME", d.join("xdg-data"))
+            .stderr(std::process::Stdio::null());
+        run_measured(&mut cmd)
+    }
+
+    fn items(&self) -> i64 {
+        let conn = rusqlite::Connection::open(self.dir.path().join("cache.db")).unwrap();
+        conn.query_row("SELECT count(*) FROM rss_item", [], |r| r.get(0))
+            .unwrap_or(-1)
+    }
+}
+
+#[derive(Default)]
+struct Figures {
+    cold: Vec<Cost>,
+    warm: Vec<Cost>,
+    steady: Vec<Cost>,
+    items: Vec<f64>,
+    new_items: Vec<f64>,
+    db_bytes: Vec<f64>,
+}
+
+fn med<T>(xs: &[T], f: impl Fn(&T) -> f64) -> f64 {
+    median(xs.iter().map(f).collect())
+}
+
+fn main() {
+    let counts = env_list("TIDINGS_BENCH_FEEDS", "1000,10000");
+    let runs = env_usize("TIDINGS_BENCH_RUNS", 3);
+    let latency_feeds = env_usize("TIDINGS_BENCH_LATENCY_FEEDS", 10000);
+    let newsboat_counts = env_list("TIDINGS_BENCH_NEWSBOAT", "1000");
+    let newsboat = Newsboat::available();
+    if !newsboat {
+        println!("newsboat is not installed: its columns are skipped");
+    }
+
+    let mut rows = Vec::new();
+    let mut ratio_rows = Vec::new();
+    let mut per_feed_cpu = Vec::new();
+    for &feeds in &counts {
+        let mut t = Figures::default();
+        let mut nb: Vec<(usize, Figures)> = Vec::new();
+        for _ in 0..runs {
+            // A fresh farm per run: steady state adds items to it.
+            let farm = Farm::start(
+                &corpus(),
+                FarmOptions {
+                    feeds,
+                    hosts: HOSTS.min(feeds),
+                    ..FarmOptions::default()
+                },
+            );
+            let tidings = Tidings::new(&farm, "");
+            t.cold.push(tidings.poll(false));
+            t.items.push(tidings.items() as f64);
+            t.db_bytes.push(tidings.db_bytes() as f64);
+            t.warm.push(tidings.poll(true));
+            let mut boats = Vec::new();
+            if newsboat && newsboat_counts.contains(&feeds) {
+                for threads in [2, 8] {
+                    let boat = Newsboat::new(&farm, threads);
+                    let mut figures = Figures::default();
+                    figures.cold.push(boat.reload());
+                    figures.items.push(boat.items() as f64);
+                    figures.warm.push(boat.reload());
+                    boats.push((boat, figures));
+                }
+            }
+            farm.add_new_items(0.05);
+            let before = tidings.items();
+            t.steady.push(tidings.poll(true));
+            t.new_items.push((tidings.items() - before) as f64);
+            for (boat, mut figures) in boats {
+                let before = boat.items();
+                figures.steady.push(boat.reload());
+                figures.new_items.push((boat.items() - before) as f64);
+                match nb.iter_mut().find(|(n, _)| *n == boat.threads) {
+                    Some((_, f)) => {
+                        f.cold.extend(figures.cold);
+                        f.warm.extend(figures.warm);
+                        f.steady.extend(figures.steady);
+                        f.items.extend(figures.items);
+                        f.new_items.extend(figures.new_items);
+                    }
+                    None => nb.push((boat.threads, figures)),
+                }
+            }
+        }
+        per_feed_cpu.push((feeds, med(&t.cold, |c| c.cpu.as_secs_f64()) / feeds as f64));
+        let mut push_rows = |who: &str, f: &Figures, db: bool| {
+            for (name, costs, items) in [
+                ("cold", &f.cold, med(&f.items, |x| *x)),
+                ("warm (304)", &f.warm, 0.0),
+                ("steady 5%", &f.steady, med(&f.new_items, |x| *x)),
+            ] {
+                let wall = med(costs, |c| c.wall.as_secs_f64());
+                rows.push(vec![
+                    who.to_string(),
+                    name.to_string(),
+                    feeds.to_string(),
+                    format!("{items:.0}"),
+                    format!("{wall:.2}"),
+                    format!("{:.2}", med(costs, |c| c.cpu.as_secs_f64())),
+                    if items > 0.0 {
+                        format!("{:.0}", items / wall)
+                    } else {
+                        "-".into()
+                    },
+                    format!("{:.1}", med(costs, |c| c.peak_rss_kib as f64) / 1024.0),
+                    if db && name == "cold" {
+                        format!("{:.1}", med(&f.db_bytes, |x| *x) / 1048576.0)
+                    } else {
+                        "-".into()
+                    },
+                ]);
+            }
+        };
+        push_rows("tidings", &t, true);
+        for (threads, f) in &nb {
+            push_rows(&format!("newsboat ({threads} threads)"), f, false);
+            for (name, ours, theirs) in [
+                ("cold", &t.cold, &f.cold),
+                ("warm (304)", &t.warm, &f.warm),
+                ("steady 5%", &t.steady, &f.steady),
+            ] {
+                let ratio = |g: fn(&Cost) -> f64| med(ours, g) / med(theirs, g);
+                ratio_rows.push(vec![
+                    format!("newsboat ({threads} threads)"),
+                    name.to_string(),
+                    feeds.to_string(),
+                    format!("{:.3}", ratio(|c| c.cpu.as_secs_f64())),
+                    format!("{:.3}", ratio(|c| c.wall.as_secs_f64())),
+                ]);
+            }
+        }
+    }
+    println!(
+        "scale benchmark: feed farm on {HOSTS} loopback hosts, tidings with default [fetch] limits \
+         and extraction off, median of {runs} runs"
+    );
+    print_table(
+        &[
+            "client", "poll", "feeds", "items", "wall s", "cpu s", "items/s", "peak MiB", "db MiB",
+        ],
+        &rows,
+    );
+    if !ratio_rows.is_empty() {
+        println!("\ntidings / newsboat (same farm, same run)");
+        print_table(
+            &["against", "poll", "feeds", "cpu ratio", "wall ratio"],
+            &ratio_rows,
+        );
+    }
+    if let Some((base_feeds, base)) = per_feed_cpu.first().copied() {
+        println!("\ncold CPU per feed against {base_feeds} feeds (1.00 = linear)");
+        print_table(
+            &["feeds", "cpu ms/feed", "ratio"],
+            &per_feed_cpu
+                .iter()
+                .map(|(n, c)| {
+                    vec![
+                        n.to_string(),
+                        format!("{:.3}", c * 1000.0),
+                        format!("{:.2}", c / base),
+                    ]
+                })
+                .collect::<Vec<_>>(),
+        );
+    }
+
+    if latency_feeds > 0 {
+        latency_run(latency_feeds);
+    }
+}
+
+/// 100 ms per answer: wall time against the bound the fetch limits allow.
+fn latency_run(feeds: usize) {
+    let latency = Duration::from_millis(100);
+    let hosts = HOSTS.min(feeds);
+    let farm = Farm::start(
+        &corpus(),
+        FarmOptions {
+            feeds,
+            hosts,
+            latency,
+            ..FarmOptions::default()
+        },
+    );
+    let per_host = 2;
+    let mut rows = Vec::new();
+    for concurrency in [32, 128] {
+        let tidings = Tidings::new(
+            &farm,
+            &format!("[fetch]\nconcurrency = {concurrency}\nper_host = {per_host}\n"),
+        );
+        let bound = feeds as f64 * latency.as_secs_f64() / concurrency.min(hosts * per_host) as f64;
+        for (name, cost) in [
+            ("cold", tidings.poll(false)),
+            ("warm (304)", tidings.poll(true)),
+        ] {
+            let wall = cost.wall.as_secs_f64();
+            rows.push(vec![
+                name.to_string(),
+                concurrency.to_string(),
+                per_host.to_string(),
+                format!("{wall:.1}"),
+                format!("{bound:.1}"),
+                format!("{:.2}", wall / bound),
+                format!("{:.2}", cost.cpu.as_secs_f64()),
+                format!("{:.1}", cost.peak_rss_kib as f64 / 1024.0),
+            ]);
+        }
+    }
+    println!(
+        "\nlatency run: {feeds} feeds on {hosts} hosts, {} ms per answer, one run each; \
+         bound = feeds × latency / min(concurrency, hosts × per_host)",
+        latency.as_millis()
+    );
+    print_table(
+        &[
+            "poll",
+            "concurrency",
+            "per_host",
+            "wall s",
+            "bound s",
+            "wall/bound",
+            "cpu s",
+            "peak MiB",
+        ],
+        &rows,
+    );
+}
