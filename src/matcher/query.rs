@@ -485,7 +485,44 @@ pub fn parse_query(src: &str, aliases: &Aliases) -> Result<Query, ParseError> {
         };
         return Err(p.error(expected));
     }
+    // The canonical print adds the parentheses that precedence implies (`a b OR c` prints as
+    // `(a AND b) OR c`); it must stay within the limit so that it parses again.
+    if printed_depth(&root, false) > MAX_DEPTH {
+        return Err(ParseError {
+            position: 0,
+            expected: "at most 64 nested groups, NEARs or NOTs (counting the parentheses AND inside OR implies)".into(),
+            found: "a deeper query".into(),
+        });
+    }
     Ok(Query { root })
+}
+
+/// True if every weight in `node` is a positive finite number.
+fn weights_in_range(node: &Node) -> bool {
+    let mut ok = true;
+    node.walk(&mut |n| {
+        if let Node::Term { weight, .. }
+        | Node::Phrase { weight, .. }
+        | Node::Alias { weight, .. } = n
+        {
+            ok &= weight.is_finite() && *weight > 0.0;
+        }
+    });
+    ok
+}
+
+/// How deeply the canonical print of `node` nests groups, NEARs and NOTs, counted as the
+/// parser counts them (`nested` as in `write_node`; alias expansions print as `@name`).
+fn printed_depth(node: &Node, nested: bool) -> usize {
+    match node {
+        Node::Term { .. } | Node::Phrase { .. } | Node::Alias { .. } => 0,
+        Node::And(v) | Node::Or(v) => {
+            let inner = v.iter().map(|c| printed_depth(c, true)).max().unwrap_or(0);
+            inner + usize::from(nested)
+        }
+        Node::Not(c) => 1 + printed_depth(c, true),
+        Node::Near { a, b, .. } => 1 + printed_depth(a, false).max(printed_depth(b, false)),
+    }
 }
 
 impl Parser<'_> {
@@ -579,8 +616,16 @@ impl Parser<'_> {
         }
         let node = self.scoped()?;
         if let Tok::Weight(w) = *self.peek() {
+            let node = node.scoped(None, w);
+            // Weights multiply through groups: `(a^1e200)^1e200` would be infinite, and its
+            // printed form `a^inf` would not parse.
+            if !weights_in_range(&node) {
+                return Err(self.error(
+                    "a weight whose product with the outer weights is a positive finite number",
+                ));
+            }
             self.next();
-            return Ok(node.scoped(None, w));
+            return Ok(node);
         }
         Ok(node)
     }
@@ -839,6 +884,41 @@ mod tests {
             prefix: false,
             weight: 1.0,
         }
+    }
+
+    #[test]
+    fn weight_products_that_overflow_or_underflow_are_refused() {
+        // Found by the query_parser fuzz target's round-trip check: these printed as `a^inf`
+        // and `a^0`, which do not parse.
+        let big = format!("1{}", "0".repeat(200));
+        let e = err(&format!("(a^{big})^{big}"), &no_aliases());
+        assert!(e.expected.contains("positive finite"), "{e}");
+        let small = format!("0.{}1", "0".repeat(200));
+        let e = err(&format!("(a^{small})^{small}"), &no_aliases());
+        assert!(e.expected.contains("positive finite"), "{e}");
+        // Large but finite products print and parse again.
+        let q = parse(&format!("(a^{big})^1000"));
+        assert_eq!(parse(&q.to_string()), q);
+    }
+
+    #[test]
+    fn implied_and_groups_count_toward_the_depth_limit_so_printing_reparses() {
+        // 64 explicit levels with `x y OR z` innermost: its print adds `(x AND y)`, a 65th.
+        let nest = |levels: usize| {
+            let mut q = String::from("x y OR z");
+            for i in 0..levels {
+                q = if i % 2 == 0 {
+                    format!("a{i} ({q})")
+                } else {
+                    format!("a{i} OR ({q})")
+                };
+            }
+            q
+        };
+        let e = err(&nest(64), &no_aliases());
+        assert!(e.expected.contains("at most 64"), "{e}");
+        let q = parse(&nest(63));
+        assert_eq!(parse(&q.to_string()), q);
     }
 
     #[test]

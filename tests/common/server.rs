@@ -25,6 +25,50 @@ pub enum Behaviour {
     Endless,
     /// The body is already gzip-compressed: send it with Content-Encoding: gzip.
     Gzip,
+    /// A feed whose items move on: the n-th answer of this path is generation n of
+    /// [`rolling_feed`] (the route's body is ignored), and the log records the generation.
+    /// While `frozen`, the generation stays where it is (and 304s are answered).
+    Rolling {
+        new_per_poll: u64,
+        window: u64,
+        /// Unix time of item 0's date; item j is dated `base + j`.
+        base: i64,
+        frozen: bool,
+    },
+}
+
+/// Generation `generation` of a rolling feed at `path`: items `generation * new_per_poll ..
+/// generation * new_per_poll + window`, newest first, with guid `{path}#{j}` and a text that
+/// names Pyongyang.
+pub fn rolling_feed(
+    path: &str,
+    generation: u64,
+    new_per_poll: u64,
+    window: u64,
+    base: i64,
+) -> Vec<u8> {
+    let first = generation * new_per_poll;
+    let mut s = format!(
+        "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>Rolling {path}</title><link>https://rolling.example{path}</link>"
+    );
+    for j in (first..first + window).rev() {
+        let date = chrono::DateTime::from_timestamp(base + j as i64, 0)
+            .unwrap()
+            .to_rfc2822();
+        // Words that vary with (path, j) keep the stories apart.
+        let h = xxhash_rust::xxh3::xxh3_64(format!("{path}#{j}").as_bytes());
+        let words: Vec<String> = (0..12)
+            .map(|k| format!("w{:x}", (h >> (k * 5)) & 0x3ff ^ k))
+            .collect();
+        s.push_str(&format!(
+            "<item><guid isPermaLink=\"false\">{path}#{j}</guid><title>Pyongyang report {j} from {path} {}</title>\
+             <link>https://rolling.example{path}/{j}</link><description>Pyongyang said {} today.</description><pubDate>{date}</pubDate></item>",
+            words[..4].join(" "),
+            words.join(" ")
+        ));
+    }
+    s.push_str("</channel></rss>");
+    s.into_bytes()
 }
 
 #[derive(Debug, Clone)]
@@ -54,6 +98,8 @@ pub struct LoggedRequest {
     pub headers: HashMap<String, String>,
     /// The status answered.
     pub status: u16,
+    /// The generation served by a [`Behaviour::Rolling`] route (0 otherwise).
+    pub generation: u64,
 }
 
 #[derive(Default)]
@@ -61,6 +107,8 @@ struct State {
     routes: HashMap<String, Route>,
     log: Vec<LoggedRequest>,
     latency: Duration,
+    /// Answers given so far by each rolling route.
+    generations: HashMap<String, u64>,
 }
 
 /// The server; stops when dropped (its runtime thread ends with the process anyway).
@@ -123,6 +171,15 @@ impl FeedServer {
             .behaviour = behaviour;
     }
 
+    /// Stops (or restarts) every rolling route's generation from moving on.
+    pub fn freeze_rolling(&self, on: bool) {
+        for route in self.state.lock().unwrap().routes.values_mut() {
+            if let Behaviour::Rolling { frozen, .. } = &mut route.behaviour {
+                *frozen = on;
+            }
+        }
+    }
+
     pub fn set_latency(&self, latency: Duration) {
         self.state.lock().unwrap().latency = latency;
     }
@@ -174,12 +231,61 @@ async fn serve(mut stream: TcpStream, state: Arc<Mutex<State>>) -> std::io::Resu
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
     }
-    let Some(route) = route else {
+    let Some(mut route) = route else {
         log(&state, &path, headers, 404);
         return write_head(&mut stream, 404, "text/plain", Some(9), &[])
             .await
             .and(stream.write_all(b"not found").await);
     };
+    if let Behaviour::Rolling {
+        new_per_poll,
+        window,
+        base,
+        frozen,
+    } = route.behaviour
+    {
+        // Pick the generation and log the answer under one lock, so the log's order is the
+        // generations' order.
+        let (status, etag) = {
+            let mut s = state.lock().unwrap();
+            let next = s.generations.entry(path.clone()).or_insert(0);
+            let generation = if frozen {
+                next.saturating_sub(1)
+            } else {
+                *next
+            };
+            route.body = rolling_feed(&path, generation, new_per_poll, window, base);
+            let etag = etag_of(&route.body);
+            let status = if headers.get("if-none-match") == Some(&etag) {
+                304
+            } else {
+                200
+            };
+            if status == 200 && !frozen {
+                *next += 1;
+            }
+            s.log.push(LoggedRequest {
+                path: path.clone(),
+                headers: headers.clone(),
+                status,
+                generation,
+            });
+            (status, etag)
+        };
+        let extra = [("ETag".to_string(), etag)];
+        if status == 304 {
+            return write_head(&mut stream, 304, &route.content_type, None, &extra).await;
+        }
+        write_head(
+            &mut stream,
+            200,
+            &route.content_type,
+            Some(route.body.len()),
+            &extra,
+        )
+        .await?;
+        return stream.write_all(&route.body).await;
+    }
     let etag = etag_of(&route.body);
     let mut extra: Vec<(String, String)> = route.headers.clone();
     match route.behaviour {
@@ -247,6 +353,7 @@ fn log(state: &Mutex<State>, path: &str, headers: HashMap<String, String>, statu
         path: path.to_string(),
         headers,
         status,
+        generation: 0,
     });
 }
 
