@@ -117,13 +117,15 @@ pub fn query_parser(data: &[u8]) {
     let mut defs = alias_defs();
     defs.push(("x".to_string(), src.to_string()));
     if let Ok(with_x) = Aliases::parse(&defs) {
-        let q = parse_query("title:@x^2 OR NEAR/3(@x, @dprk)", &with_x).expect("@x is defined");
-        let printed = q.to_string();
-        assert_eq!(
-            parse_query(&printed, &with_x).as_ref(),
-            Ok(&q),
-            "{printed:?}"
-        );
+        // It may still fail: `^2` can push @x's weights out of range.
+        if let Ok(q) = parse_query("title:@x^2 OR NEAR/3(@x, @dprk)", &with_x) {
+            let printed = q.to_string();
+            assert_eq!(
+                parse_query(&printed, &with_x).as_ref(),
+                Ok(&q),
+                "{printed:?}"
+            );
+        }
     }
 }
 
