@@ -45,3 +45,20 @@ fn extract_corpus() {
 fn opml_corpus() {
     replay("opml", harness::opml);
 }
+
+/// Found by the parse_feed fuzz target on its first seed (feedparser's UCS-2 encoding test):
+/// feed-rs 3.0 panics inside quick-xml ("set_encoding() called after prefix buffer was
+/// drained"). `parse_feed` must turn that into a parse error naming the feed.
+#[test]
+fn ucs2_feed_that_panics_inside_feed_rs_is_a_parse_error() {
+    let body = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/fuzz/feed-rs-ucs2-set-encoding-panic.xml"),
+    )
+    .unwrap();
+    let e = tidings::parse::parse_feed(&body, "https://example.org/ucs2.xml").unwrap_err();
+    assert!(
+        e.to_string().contains("https://example.org/ucs2.xml"),
+        "{e}"
+    );
+}

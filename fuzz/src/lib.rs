@@ -13,6 +13,20 @@ use tidings::matcher::{Aliases, Document, Topic, parse_query, prepare};
 use tidings::notify::story::story_key;
 use tidings::plaintext::{excerpt, html_to_text};
 
+/// libFuzzer's panic hook aborts on every panic, even one the code under test catches on
+/// purpose (tidings turns a panic inside feed-rs or the HTML libraries into an error). The fuzz
+/// targets call this first: it puts the default hook back, so only a panic that escapes the
+/// harness aborts (libfuzzer-sys aborts on those itself).
+pub fn only_uncaught_panics_crash() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let _ = std::panic::take_hook();
+        std::panic::set_hook(Box::new(|info| {
+            eprintln!("panic (a crash only if it escapes the harness): {info}");
+        }));
+    });
+}
+
 /// Aliases shaped like the example config's (`@dprk`, `@russia`, a nested alias, NEAR inside
 /// an alias, a field scope and a weight inside an alias).
 fn alias_defs() -> Vec<(String, String)> {
@@ -103,13 +117,15 @@ pub fn query_parser(data: &[u8]) {
     let mut defs = alias_defs();
     defs.push(("x".to_string(), src.to_string()));
     if let Ok(with_x) = Aliases::parse(&defs) {
-        let q = parse_query("title:@x^2 OR NEAR/3(@x, @dprk)", &with_x).expect("@x is defined");
-        let printed = q.to_string();
-        assert_eq!(
-            parse_query(&printed, &with_x).as_ref(),
-            Ok(&q),
-            "{printed:?}"
-        );
+        // It may still fail: `^2` can push @x's weights out of range.
+        if let Ok(q) = parse_query("title:@x^2 OR NEAR/3(@x, @dprk)", &with_x) {
+            let printed = q.to_string();
+            assert_eq!(
+                parse_query(&printed, &with_x).as_ref(),
+                Ok(&q),
+                "{printed:?}"
+            );
+        }
     }
 }
 
