@@ -75,14 +75,15 @@ fn main() {
         .unwrap();
     let pid = child.id();
 
-    // The first round polls everything cold; wait until every feed has succeeded once.
+    // The first round polls everything cold; wait until every feed was polled once (a few
+    // corpus feeds are not feeds and never succeed).
     let started = Instant::now();
     loop {
         std::thread::sleep(Duration::from_millis(500));
         let polled: i64 = rusqlite::Connection::open(&db)
             .and_then(|c| {
                 c.query_row(
-                    "SELECT count(*) FROM feeds WHERE last_success_at IS NOT NULL",
+                    "SELECT count(*) FROM feeds WHERE last_polled_at IS NOT NULL",
                     [],
                     |r| r.get(0),
                 )
@@ -92,7 +93,7 @@ fn main() {
             break;
         }
         assert!(
-            started.elapsed() < Duration::from_secs(600),
+            started.elapsed() < Duration::from_secs(300),
             "the first round did not finish"
         );
         assert!(child.try_wait().unwrap().is_none(), "tidings run exited");

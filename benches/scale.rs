@@ -10,7 +10,7 @@
 //! - `TIDINGS_BENCH_LATENCY_FEEDS` feeds for the latency run (default 10000; 0 skips it)
 //! - `TIDINGS_BENCH_NEWSBOAT` feed counts newsboat is run on (default `1000`; empty skips it)
 //! - `TIDINGS_BENCH_BIN` another `tidings` binary to measure (e.g. a build from before a change)
-//! - `TIDINGS_BENCH_WRAP` a command prefix for the polls, e.g. `perf record -g -o cold.data --`
+//! - `TIDINGS_BENCH_WRAP` a command prefix for the cold polls, e.g. `perf record -g -o cold.data --`
 
 #[path = "common/farm.rs"]
 mod farm;
@@ -70,10 +70,13 @@ impl Tidings {
     }
 
     fn poll(&self, all: bool) -> Cost {
-        // TIDINGS_BENCH_WRAP runs the poll under a tool (e.g. `perf record -g -o cold.data --`).
+        // TIDINGS_BENCH_WRAP runs the cold poll under a tool (e.g. `perf record -g -o cold.data --`).
         let binary = std::env::var("TIDINGS_BENCH_BIN")
             .unwrap_or_else(|_| env!("CARGO_BIN_EXE_tidings").into());
-        let wrap = std::env::var("TIDINGS_BENCH_WRAP").unwrap_or_default();
+        let wrap = match all {
+            false => std::env::var("TIDINGS_BENCH_WRAP").unwrap_or_default(),
+            true => String::new(),
+        };
         let mut words = wrap.split_whitespace();
         let mut cmd = match words.next() {
             Some(tool) => {

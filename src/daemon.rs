@@ -47,7 +47,13 @@ struct Dispatcher {
     per_host: HashMap<String, usize>,
     done_tx: mpsc::UnboundedSender<(FeedId, String, Option<RefreshReport>)>,
     done_rx: mpsc::UnboundedReceiver<(FeedId, String, Option<RefreshReport>)>,
+    /// Due feeds read from the store and not started yet, and when they were read.
+    due: std::collections::VecDeque<Feed>,
+    due_read_at: Option<std::time::Instant>,
 }
+
+/// How long due feeds read from the store may wait in the dispatcher before they are read again.
+const DUE_FRESH: Duration = Duration::from_secs(1);
 
 impl Dispatcher {
     fn new(ctx: Arc<Context>) -> Dispatcher {
@@ -59,6 +65,8 @@ impl Dispatcher {
             per_host: HashMap::new(),
             done_tx,
             done_rx,
+            due: std::collections::VecDeque::new(),
+            due_read_at: None,
         }
     }
 
@@ -291,22 +299,41 @@ pub async fn run(ctx: Arc<Context>, cancel: CancellationToken) -> anyhow::Result
 /// sleep before the next feed comes due.
 async fn schedule_due(ctx: &Arc<Context>, dispatcher: &mut Dispatcher) -> anyhow::Result<Duration> {
     if dispatcher.has_room() {
-        let store = ctx.store.clone();
-        let exclude: Vec<FeedId> = dispatcher.in_flight.iter().copied().collect();
-        let want = ctx.config().fetch.concurrency * 4;
-        let now = chrono::Utc::now().timestamp();
-        let due =
-            tokio::task::spawn_blocking(move || store.due_feeds(now, want, &exclude)).await??;
-        for feed in due {
-            if !dispatcher.has_room() {
+        // Due feeds are read in batches and kept for a moment: reading a batch again after
+        // every finished refresh cost more CPU than the refreshes themselves (issue 8).
+        let stale = dispatcher
+            .due_read_at
+            .is_none_or(|t| t.elapsed() >= DUE_FRESH);
+        if dispatcher.due.is_empty() || stale {
+            let store = ctx.store.clone();
+            let exclude: Vec<FeedId> = dispatcher.in_flight.iter().copied().collect();
+            let want = ctx.config().fetch.concurrency * 4;
+            let now = chrono::Utc::now().timestamp();
+            let due =
+                tokio::task::spawn_blocking(move || store.due_feeds(now, want, &exclude)).await??;
+            dispatcher.due = due.into();
+            dispatcher.due_read_at = Some(std::time::Instant::now());
+        }
+        // A feed whose host is busy stays in the batch, in its place.
+        let mut skipped = Vec::new();
+        while dispatcher.has_room() {
+            let Some(feed) = dispatcher.due.pop_front() else {
                 break;
+            };
+            if let Some(feed) = dispatcher.try_start(feed) {
+                skipped.push(feed);
             }
-            // A feed whose host is busy stays due and comes back in a later round.
-            let _ = dispatcher.try_start(feed);
+        }
+        while let Some(feed) = skipped.pop() {
+            dispatcher.due.push_front(feed);
         }
     }
     if !dispatcher.has_room() {
         return Ok(IDLE_TICK);
+    }
+    if !dispatcher.due.is_empty() {
+        // Their hosts are busy: a finished refresh wakes the loop sooner.
+        return Ok(Duration::from_millis(200));
     }
     let store = ctx.store.clone();
     let next = tokio::task::spawn_blocking(move || store.next_due_at()).await??;

@@ -89,12 +89,20 @@ impl Store {
     pub fn pending_matches(&self, limit: usize) -> Result<Vec<MatchInput>, StoreError> {
         let conn = self.writer();
         let mut stmt = conn
+            // The batch's ids come first, from the match_state index alone: sorting every
+            // pending row with its summary and content to keep the first `limit` made a backlog
+            // of n items cost O(n²/limit) row reads (issue 8).
             .prepare_cached(&format!(
-                "SELECT {INPUT_COLUMNS}
-                 FROM items i JOIN feeds f ON f.id = i.feed_id
+                "WITH pending(id) AS (
+                     SELECT id FROM items WHERE match_state = 0
+                     UNION
+                     SELECT a.item_id FROM articles a JOIN items i ON i.id = a.item_id
+                      WHERE i.match_state = 1 AND a.text IS NOT NULL AND a.text != ''
+                     ORDER BY 1 LIMIT ?1)
+                 SELECT {INPUT_COLUMNS}
+                 FROM pending p JOIN items i ON i.id = p.id JOIN feeds f ON f.id = i.feed_id
                  LEFT JOIN articles a ON a.item_id = i.id AND a.text IS NOT NULL AND a.text != ''
-                 WHERE i.match_state = 0 OR (i.match_state = 1 AND a.item_id IS NOT NULL)
-                 ORDER BY i.id LIMIT ?1"
+                 ORDER BY i.id"
             ))
             .map_err(|e| self.error(e))?;
         stmt.query_map([limit as i64], input_from_row)
