@@ -44,16 +44,13 @@ impl Store {
         exclude: &[ItemId],
     ) -> Result<Vec<PendingPage>, StoreError> {
         let conn = self.writer();
-        // The EXISTS is evaluated once: when no feed extracts, the items are not scanned at all
-        // (this scan, on every wake of the stage, was 82% of an idle daemon's CPU; issue 8).
         let mut stmt = conn
             .prepare_cached(
                 "SELECT i.id, i.feed_id, i.url, coalesce(i.content, i.summary), coalesce(a.attempts, 0)
                  FROM items i
                  JOIN feeds f ON f.id = i.feed_id
                  LEFT JOIN articles a ON a.item_id = i.id
-                 WHERE EXISTS (SELECT 1 FROM feeds WHERE extract = 1)
-                   AND f.extract = 1 AND i.url IS NOT NULL
+                 WHERE f.extract = 1 AND i.url IS NOT NULL
                    AND (a.item_id IS NULL OR (a.status = 'retry' AND a.next_attempt_at <= ?1))
                  ORDER BY i.id DESC LIMIT ?2",
             )
