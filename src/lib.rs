@@ -5,11 +5,17 @@
 //! - `config` — TOML → validated `Config`; every error names file and key.
 //! - `daemon` — wiring, the polling loop within global and per-host limits, signals, reload.
 //! - `service` — systemd notifications and a watchdog that pings only while work progresses.
-//! - `pipeline` — the one orchestrator: fetch → parse → schedule → store for one feed.
+//! - `pipeline` — the one orchestrator: fetch → parse → schedule → store for one feed; its
+//!   `articles` and `matching` stages extract pages and match topics (the database is the queue).
 //! - `scheduler` — cron schedules, stable offsets, server hints, error backoff (pure).
-//! - `fetch` — the HTTP client: conditional GET, caps, timeouts, redirects.
+//! - `fetch` — the HTTP client: conditional GET, caps, timeouts, redirects; `fetch::policy`
+//!   keeps content-chosen URLs off private addresses.
 //! - `parse` — feed bytes → items with our own dedup key (pure); `dates` reads feed dates.
 //! - `discover` — finds a feed from a web page; `opml` — OPML import/export (pure).
+//! - `extract` — article HTML → the story's text (pure, bounded in time and size).
+//! - `matcher` — the topic query language, normalization, scoring, explanations (pure).
+//! - `notify` — the outbox dispatcher: signed webhooks, email digests; stories (SimHash).
+//! - `plaintext` — HTML fragments → plain text for the index, matching and excerpts.
 //! - `store` — SQLite: migrations, one file per aggregate; the only module that writes SQL.
 //! - `model` — plain domain types; no I/O.
 //! - `query` — the read side: search compiled to FTS5, time arguments, topic Atom feeds.
