@@ -256,20 +256,14 @@ mod tests {
         assert_eq!(urls(&feeds), ["https://example.com/feeds/atom.xml"]);
     }
 
-    /// A page of the shared feeds corpus, looked for next to the crate and at /work/shared.
+    /// A page of the shared feeds corpus beside the checkout.
     fn corpus_page(name: &str) -> String {
-        let relative = format!("feeds-corpus/edge/not-a-feed/{name}");
-        let crate_root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-        let candidates = [
-            crate_root.join("../shared").join(&relative),
-            crate_root.join("../../shared").join(&relative),
-            std::path::Path::new("/work/shared").join(&relative),
-        ];
-        let path = candidates
-            .iter()
-            .find(|p| p.exists())
-            .unwrap_or_else(|| panic!("corpus file not found, tried {candidates:?}"));
-        String::from_utf8_lossy(&std::fs::read(path).unwrap()).into_owned()
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../shared/feeds-corpus/edge/not-a-feed")
+            .join(name);
+        let bytes =
+            std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+        String::from_utf8_lossy(&bytes).into_owned()
     }
 
     #[test]

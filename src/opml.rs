@@ -467,19 +467,17 @@ mod tests {
         assert_eq!(back[1].title.as_deref(), Some("http://b.example/"));
     }
 
-    /// A file of the shared feeds corpus, looked for next to the crate and at /work/shared.
+    /// A file of the shared data folder beside the checkout.
     fn corpus_file(relative: &str) -> std::path::PathBuf {
-        let crate_root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-        let candidates = [
-            crate_root.join("../shared").join(relative),
-            crate_root.join("../../shared").join(relative),
-            std::path::Path::new("/work/shared").join(relative),
-        ];
-        candidates
-            .iter()
-            .find(|p| p.exists())
-            .cloned()
-            .unwrap_or_else(|| panic!("corpus file not found, tried {candidates:?}"))
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../shared")
+            .join(relative);
+        assert!(
+            path.exists(),
+            "shared data file missing: {}",
+            path.display()
+        );
+        path
     }
 
     #[test]
