@@ -97,6 +97,15 @@ impl Store {
                 added += usize::from(created);
             }
         }
+        // Pages queued for a feed whose extraction was turned off will not be fetched.
+        tx.execute(
+            "DELETE FROM extraction_queue WHERE item_id IN (
+                 SELECT q.item_id FROM extraction_queue q
+                 JOIN items i ON i.id = q.item_id JOIN feeds f ON f.id = i.feed_id
+                 WHERE f.extract = 0)",
+            [],
+        )
+        .map_err(|e| self.error(e))?;
         let listed: Vec<&str> = feeds.iter().map(|f| f.url.as_str()).collect();
         let mut disabled = 0;
         {

@@ -51,6 +51,9 @@ impl Store {
                      WHERE id = ?1",
                 )
                 .map_err(|e| self.error(e))?;
+            let mut queue_page = tx
+                .prepare_cached("INSERT INTO extraction_queue (item_id, due_at) VALUES (?1, 0)")
+                .map_err(|e| self.error(e))?;
             for item in items {
                 let key = params![feed.id, item.dedup_key];
                 if tombstoned.exists(key).map_err(|e| self.error(e))? {
@@ -86,6 +89,9 @@ impl Store {
                             .map_err(|e| self.error(e))?;
                         let id = tx.last_insert_rowid();
                         index_item(&tx, id, item, false).map_err(|e| self.error(e))?;
+                        if feed.settings.extract && item.url.is_some() {
+                            queue_page.execute([id]).map_err(|e| self.error(e))?;
+                        }
                         new_ids.push(id);
                         counts.new += 1;
                     }

@@ -122,6 +122,8 @@ impl Store {
                     let articles = tx
                         .prepare_cached("DELETE FROM articles WHERE item_id = ?1")?
                         .execute([id])?;
+                    tx.prepare_cached("DELETE FROM extraction_queue WHERE item_id = ?1")?
+                        .execute([id])?;
                     tx.prepare_cached("DELETE FROM items_fts WHERE rowid = ?1")?
                         .execute([id])?;
                     tx.prepare_cached("DELETE FROM items WHERE id = ?1")?
@@ -272,9 +274,9 @@ impl Store {
             )
             .map_err(e)?,
             pending_extractions: one(
-                "SELECT count(*) FROM items i JOIN feeds f ON f.id = i.feed_id
-                 WHERE f.extract = 1 AND i.url IS NOT NULL
-                   AND NOT EXISTS (SELECT 1 FROM articles a WHERE a.item_id = i.id)",
+                "SELECT count(*) FROM extraction_queue q
+                 JOIN items i ON i.id = q.item_id JOIN feeds f ON f.id = i.feed_id
+                 WHERE f.extract = 1 AND NOT EXISTS (SELECT 1 FROM articles a WHERE a.item_id = q.item_id)",
             )?,
             pending_matches: one("SELECT count(*) FROM items WHERE match_state = 0")?,
             tombstones: one("SELECT count(*) FROM item_tombstones")?,

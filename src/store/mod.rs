@@ -46,6 +46,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0004_deliveries.sql",
         include_str!("../../migrations/0004_deliveries.sql"),
     ),
+    (
+        "0005_extraction_queue.sql",
+        include_str!("../../migrations/0005_extraction_queue.sql"),
+    ),
 ];
 
 /// The schema version this binary writes.
