@@ -6,6 +6,7 @@ use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
 fn main() {
+    limit_malloc_arenas();
     let _ = rustls::crypto::ring::default_provider().install_default();
     let cli = tidings::cli::Cli::parse();
     init_logging(&cli.log_format);
@@ -44,5 +45,19 @@ fn init_logging(format: &str) {
         builder.without_time().init();
     } else {
         builder.init();
+    }
+}
+
+/// Caps glibc's malloc at two arenas and serves blocks of 256 KiB and more (feed bodies) with
+/// their own mappings, returned to the system when freed. By default every thread that parses a
+/// feed gets an arena of its own (up to 8 per core) that keeps what it frees: a cold poll of
+/// 10,000 feeds peaked at 240 MiB resident, 143 MiB with these two settings, for the same CPU
+/// time (`cargo bench --bench scale`, issue 8). Runs first, before any thread exists.
+fn limit_malloc_arenas() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets allocator parameters; called before any other thread starts.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 2);
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 256 * 1024);
     }
 }
