@@ -13,7 +13,7 @@ use tokio_util::task::TaskTracker;
 use crate::config::{Config, DatabaseLocation, FetchConfig};
 use crate::fetch::Fetcher;
 use crate::model::{Feed, FeedId};
-use crate::pipeline::{Context, RefreshReport, refresh_feed};
+use crate::pipeline::{Context, RefreshReport, refresh_feed_then};
 use crate::service::Liveness;
 use crate::store::Store;
 
@@ -39,14 +39,33 @@ pub fn open_context(config: Config) -> anyhow::Result<Context> {
     Ok(Context::new(config, Arc::new(store), fetcher, page_fetcher))
 }
 
-/// Tracks refreshes in flight against the global and per-host limits.
+/// What a refresh tells the dispatcher: its answer is in (the fetch and host slots are free),
+/// then it is stored (the feed may start again), with its report unless the store failed.
+enum RefreshEvent {
+    Fetched {
+        host: String,
+    },
+    Finished {
+        id: FeedId,
+        report: Option<RefreshReport>,
+    },
+}
+
+/// Tracks refreshes in flight against the global and per-host limits. The limits count
+/// fetches: a feed whose answer is in leaves its slots to the next while it is parsed and
+/// stored, so when storing is the bottleneck the network still does its share (issue 8: with
+/// 100 ms per answer, refreshes waiting for the writer held every slot). Fetched feeds
+/// waiting to be stored are capped at the concurrency too, which bounds memory.
 struct Dispatcher {
     ctx: Arc<Context>,
     tracker: TaskTracker,
+    /// Every feed started and not yet stored.
     in_flight: HashSet<FeedId>,
+    /// Requests on the wire, overall and per host.
+    fetching: usize,
     per_host: HashMap<String, usize>,
-    done_tx: mpsc::UnboundedSender<(FeedId, String, Option<RefreshReport>)>,
-    done_rx: mpsc::UnboundedReceiver<(FeedId, String, Option<RefreshReport>)>,
+    events_tx: mpsc::UnboundedSender<RefreshEvent>,
+    events_rx: mpsc::UnboundedReceiver<RefreshEvent>,
     /// Due feeds read from the store and not started yet, and when they were read.
     due: std::collections::VecDeque<Feed>,
     due_read_at: Option<std::time::Instant>,
@@ -57,21 +76,23 @@ const DUE_FRESH: Duration = Duration::from_secs(1);
 
 impl Dispatcher {
     fn new(ctx: Arc<Context>) -> Dispatcher {
-        let (done_tx, done_rx) = mpsc::unbounded_channel();
+        let (events_tx, events_rx) = mpsc::unbounded_channel();
         Dispatcher {
             ctx,
             tracker: TaskTracker::new(),
             in_flight: HashSet::new(),
+            fetching: 0,
             per_host: HashMap::new(),
-            done_tx,
-            done_rx,
+            events_tx,
+            events_rx,
             due: std::collections::VecDeque::new(),
             due_read_at: None,
         }
     }
 
     fn has_room(&self) -> bool {
-        self.in_flight.len() < self.ctx.config().fetch.concurrency
+        let concurrency = self.ctx.config().fetch.concurrency;
+        self.fetching < concurrency && self.in_flight.len() < 2 * concurrency
     }
 
     /// Starts refreshing `feed` unless its host is at its limit; gives the feed back if not.
@@ -82,29 +103,43 @@ impl Dispatcher {
             return Some(feed);
         }
         *self.per_host.entry(host.clone()).or_default() += 1;
+        self.fetching += 1;
         self.in_flight.insert(feed.id);
         let ctx = self.ctx.clone();
-        let done = self.done_tx.clone();
+        let events = self.events_tx.clone();
         self.tracker.spawn(async move {
             let id = feed.id;
-            let report = match refresh_feed(&ctx, feed).await {
+            let fetched = || {
+                let _ = events.send(RefreshEvent::Fetched { host });
+            };
+            let report = match refresh_feed_then(&ctx, feed, fetched).await {
                 Ok(report) => Some(report),
                 Err(e) => {
                     tracing::error!(feed_id = id, error = %e, "could not record feed refresh");
                     None
                 }
             };
-            let _ = done.send((id, host, report));
+            let _ = events.send(RefreshEvent::Finished { id, report });
         });
         None
     }
 
-    fn finish(&mut self, id: FeedId, host: &str) {
-        self.in_flight.remove(&id);
-        if let Some(n) = self.per_host.get_mut(host) {
-            *n -= 1;
-            if *n == 0 {
-                self.per_host.remove(host);
+    /// Applies one event; returns the report of a refresh that finished.
+    fn handle(&mut self, event: RefreshEvent) -> Option<RefreshReport> {
+        match event {
+            RefreshEvent::Fetched { host } => {
+                self.fetching -= 1;
+                if let Some(n) = self.per_host.get_mut(&host) {
+                    *n -= 1;
+                    if *n == 0 {
+                        self.per_host.remove(&host);
+                    }
+                }
+                None
+            }
+            RefreshEvent::Finished { id, report } => {
+                self.in_flight.remove(&id);
+                report
             }
         }
     }
@@ -116,11 +151,8 @@ impl Dispatcher {
         let mut reports = Vec::new();
         let deadline = tokio::time::Instant::now() + grace;
         while !self.in_flight.is_empty() {
-            match tokio::time::timeout_at(deadline, self.done_rx.recv()).await {
-                Ok(Some((id, host, report))) => {
-                    self.finish(id, &host);
-                    reports.extend(report);
-                }
+            match tokio::time::timeout_at(deadline, self.events_rx.recv()).await {
+                Ok(Some(event)) => reports.extend(self.handle(event)),
                 _ => {
                     tracing::warn!(
                         in_flight = self.in_flight.len(),
@@ -170,9 +202,8 @@ pub async fn poll_once(
             waiting.push_front(feed);
         }
         tokio::select! {
-            Some((id, host, report)) = dispatcher.done_rx.recv() => {
-                dispatcher.finish(id, &host);
-                reports.extend(report);
+            Some(event) = dispatcher.events_rx.recv() => {
+                reports.extend(dispatcher.handle(event));
             }
             _ = cancel.cancelled() => {
                 reports.extend(dispatcher.drain(ctx.config().shutdown_grace).await);
@@ -257,8 +288,8 @@ pub async fn run(ctx: Arc<Context>, cancel: CancellationToken) -> anyhow::Result
             }
         };
         tokio::select! {
-            Some((id, host, report)) = dispatcher.done_rx.recv() => {
-                dispatcher.finish(id, &host);
+            Some(event) = dispatcher.events_rx.recv() => {
+                let report = dispatcher.handle(event);
                 if report.is_some_and(|r| r.counts.new + r.counts.updated > 0) {
                     stages_wake.notify_one();
                 }

@@ -19,6 +19,12 @@ pub mod matching;
 const LARGE_BODY_BYTES: usize = 1024 * 1024;
 static LARGE_BODIES: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);
 
+/// Fetched feeds being parsed and stored at once: the cores, plus one.
+static SETTLE_SLOTS: std::sync::LazyLock<tokio::sync::Semaphore> = std::sync::LazyLock::new(|| {
+    let cores = std::thread::available_parallelism().map_or(2, usize::from);
+    tokio::sync::Semaphore::new(cores + 1)
+});
+
 /// Polls after which a permanent redirect is believed and the feed's URL updated.
 pub const REDIRECT_POLLS_TO_LEARN: u32 = 3;
 
@@ -91,21 +97,37 @@ pub enum RefreshError {
 /// Refreshes one feed and commits the outcome. Fetch and parse failures are recorded on the
 /// feed (and reported), not returned: only a store failure is an error here.
 pub async fn refresh_feed(ctx: &Context, feed: Feed) -> Result<RefreshReport, RefreshError> {
+    refresh_feed_then(ctx, feed, || {}).await
+}
+
+/// [`refresh_feed`], calling `fetched` once the answer is in, before it is parsed and stored:
+/// the dispatcher then gives the feed's fetch slot and host slot to the next feed.
+pub async fn refresh_feed_then(
+    ctx: &Context,
+    feed: Feed,
+    fetched: impl FnOnce(),
+) -> Result<RefreshReport, RefreshError> {
     let request = FetchRequest {
         trust_origin: true,
         etag: feed.etag.as_deref(),
         last_modified: feed.last_modified.as_deref(),
         headers: &feed.settings.headers,
     };
-    let fetched = ctx.fetcher.fetch(&feed.url, &request).await;
+    let outcome = ctx.fetcher.fetch(&feed.url, &request).await;
+    fetched();
+    // Parsing and storing take CPU and the one writer: as many at once as there are cores
+    // (plus one to cover a commit's fsync), however many fetches run. More at once only made
+    // threads wait on the writer holding parsed feeds in memory.
+    let _settling = SETTLE_SLOTS.acquire().await.ok();
     // Parsing holds several times a body's size in memory: large bodies take turns, which
     // bounds the peak however many refreshes run at once.
-    let large = matches!(&fetched, Ok(FetchOutcome::Fetched(b)) if b.body.len() > LARGE_BODY_BYTES);
+    let large = matches!(&outcome, Ok(FetchOutcome::Fetched(b)) if b.body.len() > LARGE_BODY_BYTES);
     let _turn = if large {
         LARGE_BODIES.acquire().await.ok()
     } else {
         None
     };
+    let fetched = outcome;
     let config = ctx.config();
     let store = ctx.store.clone();
     let feed_id = feed.id;
