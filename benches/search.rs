@@ -93,6 +93,7 @@ impl Text {
 
 fn build(store: &Store, items: usize, now: i64) {
     let feeds = 200;
+    let no_topics = tidings::config::Config::from_toml("", None).unwrap();
     let mut text = Text {
         words: WORDS.split_whitespace().collect(),
         rng: fastrand::Rng::with_seed(42),
@@ -158,12 +159,15 @@ fn build(store: &Store, items: usize, now: i64) {
                     .unwrap();
             }
         }
+        // The matching stage (with no topics) indexes the items for search, as in the daemon.
+        tidings::pipeline::matching::match_pending(&no_topics, store).unwrap();
         let matched: Vec<_> = ids
             .iter()
             .filter(|id| *id % 100 == 7)
             .map(|id| MatchedItem {
                 item_id: *id,
                 target_state: 1,
+                index: None,
                 records: vec![MatchRecord {
                     topic: "nk-russia".into(),
                     score: 5.0,

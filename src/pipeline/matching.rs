@@ -7,7 +7,9 @@ use crate::matcher::{Document, PreparedDocument, Topic, prepare};
 use crate::model::{ChannelKind, DeliveryPolicy, Route, StoryKey};
 use crate::notify::story::{same_story, story_key};
 use crate::plaintext::html_to_text;
-use crate::store::{DeliveryPlan, MatchInput, MatchRecord, MatchedItem, Store, StoreError};
+use crate::store::{
+    DeliveryPlan, IndexText, MatchInput, MatchRecord, MatchedItem, Store, StoreError,
+};
 
 /// How far back a new item looks for a story to join (copies arrive within hours).
 const STORY_LOOKBACK_SECS: i64 = 3 * 24 * 3600;
@@ -44,63 +46,89 @@ fn policy(config: &Config, now: i64) -> DeliveryPolicy {
     }
 }
 
-/// Evaluates one item against `topics`: what it reaches, what matched, its story identity.
+/// Evaluates one item against `topics`: what it reaches, what matched, its story identity,
+/// and (for an item not in the full-text index yet) its text for the index. Each HTML field is
+/// turned into plain text once, for all of these.
 fn evaluate_item(topics: &[&Topic], input: &MatchInput) -> MatchedItem {
-    // Without topics there is nothing to prepare; the item only moves on.
-    let records = if topics.is_empty() {
-        Vec::new()
-    } else {
-        evaluate(topics, &prepare_input(input))
+    let plain = (!topics.is_empty() || !input.indexed).then(|| PlainText::of(input));
+    let records = match &plain {
+        Some(plain) if !topics.is_empty() => evaluate(topics, &plain.prepare(input)),
+        _ => Vec::new(),
     };
     // The story identity is only needed to deliver a match.
-    let story = if records.is_empty() {
-        StoryKey {
+    let story = match &plain {
+        Some(plain) if !records.is_empty() => {
+            let text = if plain.text.is_empty() {
+                &plain.summary
+            } else {
+                &plain.text
+            };
+            story_key(
+                Some(input.url.as_str()).filter(|u| !u.is_empty()),
+                &input.title,
+                text,
+            )
+        }
+        _ => StoryKey {
             url: None,
             title_hash: 0,
             simhash: 0,
             words: 0,
-        }
-    } else {
-        let text = match &input.article_text {
-            Some(text) => text.clone(),
-            None => html_to_text(if input.content.is_empty() {
-                &input.summary
-            } else {
-                &input.content
-            }),
-        };
-        story_key(
-            Some(input.url.as_str()).filter(|u| !u.is_empty()),
-            &input.title,
-            &text,
-        )
+        },
+    };
+    let index = match plain {
+        Some(plain) if !input.indexed => Some(IndexText {
+            title: input.title.clone(),
+            summary: plain.summary,
+            text: plain.text,
+        }),
+        _ => None,
     };
     MatchedItem {
         item_id: input.item_id,
         target_state: input.target_state,
         records,
         story,
+        index,
     }
 }
 
 /// Items evaluated per transaction.
 const BATCH: usize = 500;
 
+/// An item's summary and text as plain text: the article text when there is one, else the
+/// feed's content.
+struct PlainText {
+    summary: String,
+    text: String,
+}
+
+impl PlainText {
+    fn of(input: &MatchInput) -> PlainText {
+        PlainText {
+            summary: html_to_text(&input.summary),
+            text: match &input.article_text {
+                Some(text) => text.clone(),
+                None => html_to_text(&input.content),
+            },
+        }
+    }
+
+    fn prepare(&self, input: &MatchInput) -> PreparedDocument {
+        prepare(&Document {
+            title: &input.title,
+            summary: &self.summary,
+            text: &self.text,
+            feed: &input.feed_title,
+            url: &input.url,
+            author: &input.author,
+        })
+    }
+}
+
 /// Normalizes one stored item for the matcher (once for all topics).
 pub fn prepare_input(input: &MatchInput) -> PreparedDocument {
-    let summary = html_to_text(&input.summary);
-    let text = match &input.article_text {
-        Some(text) => text.clone(),
-        None => html_to_text(&input.content),
-    };
-    prepare(&Document {
-        title: &input.title,
-        summary: &summary,
-        text: &text,
-        feed: &input.feed_title,
-        url: &input.url,
-        author: &input.author,
-    })
+    PlainText::of(input).prepare(input)
 }
 
 /// The topics among `topics` that match `doc`, as records to store.
@@ -203,4 +231,76 @@ pub fn apply_topic_changes(
     }
     tracing::info!(topics = ?names, matches = found, "re-evaluated recent items for changed topics");
     Ok((names, found))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{FeedSettings, FeedSource, NewItem};
+
+    fn item(text: &str, hash: &str) -> NewItem {
+        NewItem {
+            dedup_key: "story".into(),
+            guid: Some("story".into()),
+            url: Some("https://example.org/story".into()),
+            title: Some("Harbour report".into()),
+            summary: Some(format!("<p>{text}</p>")),
+            content: None,
+            author: None,
+            published_original: Some(1_700_000_000),
+            content_hash: hash.into(),
+        }
+    }
+
+    fn found(store: &Store, word: &str) -> Vec<i64> {
+        let conn = store.reader().unwrap();
+        let mut stmt = conn
+            .prepare("SELECT rowid FROM items_fts WHERE items_fts MATCH ?1")
+            .unwrap();
+        stmt.query_map([word], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    }
+
+    /// A new item is searchable once the matching stage has seen it (even with no topics); an
+    /// edited item is indexed again with its new text, and its old words no longer find it.
+    #[test]
+    fn the_stage_indexes_new_and_edited_items_for_search() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("t.db")).unwrap();
+        let (feed_id, _) = store
+            .add_feed(
+                "https://example.org/feed",
+                FeedSource::Cli,
+                &FeedSettings::default(),
+                0,
+            )
+            .unwrap();
+        let feed = store.feed(feed_id).unwrap();
+        let config = Config::from_toml("", None).unwrap();
+
+        let (_, ids) = store
+            .commit_refresh(&feed, &[item("Cranes at Rajin", "h1")], false, 100)
+            .unwrap();
+        assert!(
+            found(&store, "rajin").is_empty(),
+            "indexed by the stage, not the refresh"
+        );
+        match_pending(&config, &store).unwrap();
+        assert_eq!(found(&store, "rajin"), ids);
+        assert_eq!(found(&store, "harbour"), ids);
+
+        store
+            .commit_refresh(&feed, &[item("Cranes at Nakhodka", "h2")], false, 200)
+            .unwrap();
+        match_pending(&config, &store).unwrap();
+        assert_eq!(found(&store, "nakhodka"), ids);
+        assert!(found(&store, "rajin").is_empty());
+        let conn = store.reader().unwrap();
+        let rows: i64 = conn
+            .query_row("SELECT count(*) FROM items_fts", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(rows, 1);
+    }
 }

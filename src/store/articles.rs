@@ -75,8 +75,9 @@ impl Store {
             .collect())
     }
 
-    /// Stores an extraction outcome; text that arrives is indexed and queues the item for
-    /// matching on it.
+    /// Stores an extraction outcome; text that arrives replaces the feed's content in the
+    /// full-text index (an item not indexed yet gets it from the matching stage) and queues the
+    /// item for matching on it.
     pub fn record_article(
         &self,
         item_id: ItemId,

@@ -1,9 +1,9 @@
 //! The `items` aggregate: one transaction per feed refresh stores new items, updates edited
-//! ones in place, skips tombstoned keys, and writes the feed's fetch state.
+//! ones in place, skips tombstoned keys, and writes the feed's fetch state. New and edited
+//! items wait at match state 0; the matching stage indexes them for search in its batches.
 
 use rusqlite::{OptionalExtension, params};
 
-use super::search::fts_fold;
 use super::{Store, StoreError, feeds::write_fetch_state};
 use crate::model::{Feed, ItemId, NewItem, StoredCounts, UnixTime};
 
@@ -88,7 +88,6 @@ impl Store {
                             ])
                             .map_err(|e| self.error(e))?;
                         let id = tx.last_insert_rowid();
-                        index_item(&tx, id, item, false).map_err(|e| self.error(e))?;
                         if feed.settings.extract && item.url.is_some() {
                             queue_page.execute([id]).map_err(|e| self.error(e))?;
                         }
@@ -111,7 +110,6 @@ impl Store {
                                 now
                             ])
                             .map_err(|e| self.error(e))?;
-                        index_item(&tx, id, item, true).map_err(|e| self.error(e))?;
                         counts.updated += 1;
                     }
                 }
@@ -140,57 +138,4 @@ impl Store {
             .and_then(|rows| rows.collect())
             .map_err(|e| self.error(e))
     }
-}
-
-/// Keeps the full-text index in step with an item, in the caller's transaction. An edited item
-/// keeps its article text in the index if it has one.
-fn index_item(
-    tx: &rusqlite::Transaction,
-    id: ItemId,
-    item: &NewItem,
-    replace: bool,
-) -> rusqlite::Result<()> {
-    let title = item.title.as_deref().unwrap_or("");
-    let summary = item
-        .summary
-        .as_deref()
-        .map(crate::plaintext::html_to_text)
-        .unwrap_or_default();
-    if replace {
-        let article: Option<String> = tx
-            .prepare_cached("SELECT text FROM articles WHERE item_id = ?1 AND text IS NOT NULL")?
-            .query_row([id], |r| r.get(0))
-            .optional()?;
-        let text = article.unwrap_or_else(|| {
-            item.content
-                .as_deref()
-                .map(crate::plaintext::html_to_text)
-                .unwrap_or_default()
-        });
-        tx.prepare_cached(
-            "UPDATE items_fts SET title = ?2, summary = ?3, text = ?4 WHERE rowid = ?1",
-        )?
-        .execute(params![
-            id,
-            fts_fold(title),
-            fts_fold(&summary),
-            fts_fold(&text)
-        ])?;
-    } else {
-        let text = item
-            .content
-            .as_deref()
-            .map(crate::plaintext::html_to_text)
-            .unwrap_or_default();
-        tx.prepare_cached(
-            "INSERT INTO items_fts (rowid, title, summary, text) VALUES (?1, ?2, ?3, ?4)",
-        )?
-        .execute(params![
-            id,
-            fts_fold(title),
-            fts_fold(&summary),
-            fts_fold(&text)
-        ])?;
-    }
-    Ok(())
 }

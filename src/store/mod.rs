@@ -19,7 +19,7 @@ pub use articles::{ArticleRecord, PendingPage};
 pub use deliveries::{DeliveryContent, DeliveryRow, DigestRun, delivery_key};
 pub use feeds::{FeedProblem, FeedRow};
 pub use maintenance::{ArchiveCounts, DbStats, PruneReport, TableStat};
-pub use matches::{DeliveryPlan, MatchInput, MatchRecord, MatchedItem, StoredMatch};
+pub use matches::{DeliveryPlan, IndexText, MatchInput, MatchRecord, MatchedItem, StoredMatch};
 pub use search::{
     ItemDetail, ItemMatch, RECENCY_PERIOD_SECS, SearchHit, SearchOrder, SearchSpec, TextFilter,
     TopicEntry, fts_fold,

@@ -175,10 +175,14 @@ pub fn build(ws: &Workspace, base: i64) -> Ids {
             base - 39 * DAY,
         )
         .unwrap();
+    // The matching stage (with no topics here) indexes the items for search, as in the daemon.
+    let no_topics = tidings::config::Config::from_toml("", None).unwrap();
+    tidings::pipeline::matching::match_pending(&no_topics, &store).unwrap();
     let matched = |item_id: i64, records: Vec<MatchRecord>| MatchedItem {
         item_id,
         target_state: 1,
         records,
+        index: None,
         story: tidings::model::StoryKey {
             url: None,
             title_hash: 0,
