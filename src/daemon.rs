@@ -551,6 +551,25 @@ async fn run_stages(ctx: Arc<Context>, wake: Arc<tokio::sync::Notify>, cancel: C
     }
 }
 
+/// Matches whatever is waiting, again and again, until `done` fires (a poll in progress);
+/// returns the number of new matches.
+pub async fn match_until(ctx: Arc<Context>, done: CancellationToken) -> anyhow::Result<usize> {
+    let mut new_matches = 0;
+    while !done.is_cancelled() {
+        let stage = ctx.clone();
+        let matched = tokio::task::spawn_blocking(move || {
+            crate::pipeline::matching::match_pending(&stage.config(), &stage.store)
+        })
+        .await??;
+        new_matches += matched.len();
+        tokio::select! {
+            _ = done.cancelled() => {}
+            _ = tokio::time::sleep(Duration::from_millis(200)) => {}
+        }
+    }
+    Ok(new_matches)
+}
+
 /// Matches, extracts and matches again whatever is waiting. Returns (pages, new matches).
 pub async fn process_items(
     ctx: &Arc<Context>,

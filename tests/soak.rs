@@ -185,7 +185,7 @@ fn fifty_sigkills_while_ingesting_and_delivering_lose_nothing_and_send_each_stor
         "matching and deliveries to finish",
         Duration::from_secs(120),
         || {
-            ws.count("SELECT count(*) FROM items WHERE match_state = 0") == 0
+            ws.count("SELECT count(*) FROM items WHERE match_state IN (0, 3)") == 0
                 && ws.count("SELECT count(*) FROM deliveries WHERE status IN ('held', 'pending')")
                     == 0
         },

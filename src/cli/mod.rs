@@ -453,8 +453,15 @@ async fn poll(
     };
     let cancel = CancellationToken::new();
     daemon::cancel_on_signals(cancel.clone())?;
+    // Matching (which also indexes new items for search) runs beside the refreshes, as in the
+    // daemon, so that its CPU overlaps the network; extraction and a last pass follow.
+    let polled = CancellationToken::new();
+    let matching = tokio::spawn(daemon::match_until(ctx.clone(), polled.clone()));
     let reports = daemon::poll_once(ctx.clone(), feeds, cancel.clone()).await;
+    polled.cancel();
+    let matched_early = matching.await??;
     let (pages, matches) = daemon::process_items(&ctx, &cancel, extract).await?;
+    let matches = matched_early + matches;
     print_poll(&reports, json)?;
     if !json {
         println!("{pages} article pages extracted, {matches} new topic matches");

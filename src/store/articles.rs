@@ -130,7 +130,7 @@ impl Store {
             )
             .map_err(|e| self.error(e))?;
             tx.execute(
-                "UPDATE items SET match_state = min(match_state, 1) WHERE id = ?1",
+                "UPDATE items SET match_state = CASE WHEN match_state = 0 THEN 0 ELSE 3 END WHERE id = ?1",
                 [item_id],
             )
             .map_err(|e| self.error(e))?;

@@ -278,7 +278,7 @@ impl Store {
                  JOIN items i ON i.id = q.item_id JOIN feeds f ON f.id = i.feed_id
                  WHERE f.extract = 1 AND NOT EXISTS (SELECT 1 FROM articles a WHERE a.item_id = q.item_id)",
             )?,
-            pending_matches: one("SELECT count(*) FROM items WHERE match_state = 0")?,
+            pending_matches: one("SELECT count(*) FROM items WHERE match_state IN (0, 3)")?,
             tombstones: one("SELECT count(*) FROM item_tombstones")?,
             deliveries_by_status,
             last_poll_at: conn

@@ -101,19 +101,20 @@ fn input_from_row(row: &rusqlite::Row) -> rusqlite::Result<MatchInput> {
 }
 
 impl Store {
-    /// Items not matched yet, or whose article text arrived since they were matched.
+    /// Items not matched yet (state 0), or whose article text arrived since they were matched
+    /// (state 3).
     pub fn pending_matches(&self, limit: usize) -> Result<Vec<MatchInput>, StoreError> {
         let conn = self.writer();
         let mut stmt = conn
-            // The batch's ids come first, from the match_state index alone: sorting every
-            // pending row with its summary and content to keep the first `limit` made a backlog
-            // of n items cost O(n²/limit) row reads (issue 8).
+            // The batch's ids come first, from the match_state index alone, both states in
+            // id order merged up to the limit: sorting every pending row with its summary and
+            // content, or joining every matched item with its article, made a backlog of n
+            // items cost O(n²/limit) row reads (issue 8).
             .prepare_cached(&format!(
                 "WITH pending(id) AS (
                      SELECT id FROM items WHERE match_state = 0
-                     UNION
-                     SELECT a.item_id FROM articles a JOIN items i ON i.id = a.item_id
-                      WHERE i.match_state = 1 AND a.text IS NOT NULL AND a.text != ''
+                     UNION ALL
+                     SELECT id FROM items WHERE match_state = 3
                      ORDER BY 1 LIMIT ?1)
                  SELECT {INPUT_COLUMNS}
                  FROM pending p JOIN items i ON i.id = p.id JOIN feeds f ON f.id = i.feed_id
@@ -184,7 +185,14 @@ impl Store {
                 .prepare_cached("UPDATE matches SET score = ?2, terms = ?3, stage = ?4, updated_at = ?5 WHERE id = ?1")
                 .map_err(|e| self.error(e))?;
             let mut advance = tx
-                .prepare_cached("UPDATE items SET match_state = max(match_state, ?2) WHERE id = ?1")
+                // State 3 (article text arrived) ends only with a match on the article text.
+                .prepare_cached(
+                    "UPDATE items SET match_state = CASE
+                         WHEN match_state = 3 AND ?2 < 2 THEN 3
+                         WHEN match_state = 3 THEN ?2
+                         ELSE max(match_state, ?2) END
+                     WHERE id = ?1",
+                )
                 .map_err(|e| self.error(e))?;
             // Indexing a batch of items in one transaction costs a quarter less than one
             // feed's items per refresh transaction did (fewer, larger FTS5 segments; issue 8).

@@ -47,8 +47,8 @@ const MIGRATIONS: &[(&str, &str)] = &[
         include_str!("../../migrations/0004_deliveries.sql"),
     ),
     (
-        "0005_extraction_queue.sql",
-        include_str!("../../migrations/0005_extraction_queue.sql"),
+        "0005_work_queues.sql",
+        include_str!("../../migrations/0005_work_queues.sql"),
     ),
 ];
 
