@@ -551,14 +551,14 @@ async fn run_stages(ctx: Arc<Context>, wake: Arc<tokio::sync::Notify>, cancel: C
     }
 }
 
-/// Matches whatever is waiting, again and again, until `done` fires (a poll in progress);
-/// returns the number of new matches.
+/// Matches what is waiting in full batches, again and again, until `done` fires (a poll in
+/// progress); returns the number of new matches. The rest waits for the pass after the poll.
 pub async fn match_until(ctx: Arc<Context>, done: CancellationToken) -> anyhow::Result<usize> {
     let mut new_matches = 0;
     while !done.is_cancelled() {
         let stage = ctx.clone();
         let matched = tokio::task::spawn_blocking(move || {
-            crate::pipeline::matching::match_pending(&stage.config(), &stage.store)
+            crate::pipeline::matching::match_full_batches(&stage.config(), &stage.store)
         })
         .await??;
         new_matches += matched.len();

@@ -154,12 +154,22 @@ pub fn evaluate(topics: &[&Topic], doc: &PreparedDocument) -> Vec<MatchRecord> {
 /// Matches every waiting item and enqueues the deliveries of new matches; returns the ids of
 /// new matches.
 pub fn match_pending(config: &Config, store: &Store) -> Result<Vec<i64>, StoreError> {
+    match_batches(config, store, 1)
+}
+
+/// [`match_pending`], in full batches only: while a poll is still storing items, a smaller
+/// batch waits to grow (each batch writes one full-text segment; small ones cost more).
+pub fn match_full_batches(config: &Config, store: &Store) -> Result<Vec<i64>, StoreError> {
+    match_batches(config, store, BATCH)
+}
+
+fn match_batches(config: &Config, store: &Store, at_least: usize) -> Result<Vec<i64>, StoreError> {
     let topics: Vec<&Topic> = config.topics.compiled.iter().collect();
     let routes = routes(config);
     let mut new_matches = Vec::new();
     loop {
         let batch = store.pending_matches(BATCH)?;
-        if batch.is_empty() {
+        if batch.is_empty() || batch.len() < at_least {
             return Ok(new_matches);
         }
         let results: Vec<MatchedItem> = batch
