@@ -3,7 +3,7 @@
 
 use rusqlite::{OptionalExtension, params};
 
-use super::{Store, StoreError};
+use super::{SqliteStore, StoreError};
 use crate::model::{ItemId, UnixTime};
 
 /// An item whose article page is to be fetched.
@@ -34,7 +34,7 @@ pub struct ArticleRecord {
     pub next_attempt_at: Option<UnixTime>,
 }
 
-impl Store {
+impl SqliteStore {
     /// Items of feeds with extraction on that have no article yet, or whose retry is due;
     /// newest first.
     pub fn pending_pages(

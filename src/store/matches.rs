@@ -3,7 +3,7 @@
 
 use rusqlite::{OptionalExtension, params};
 
-use super::{Store, StoreError};
+use super::{SqliteStore, StoreError};
 use crate::model::{DeliveryPolicy, ItemId, Route, StoryKey, UnixTime};
 
 /// What the matcher needs of one item.
@@ -36,7 +36,7 @@ pub struct MatchedItem {
 pub struct DeliveryPlan<'a> {
     pub routes: &'a [Route],
     pub policy: DeliveryPolicy,
-    pub same_story: &'a dyn Fn(&StoryKey, &StoryKey) -> bool,
+    pub same_story: &'a (dyn Fn(&StoryKey, &StoryKey) -> bool + Sync),
 }
 
 /// One topic that matched one item.
@@ -84,7 +84,7 @@ fn input_from_row(row: &rusqlite::Row) -> rusqlite::Result<MatchInput> {
     })
 }
 
-impl Store {
+impl SqliteStore {
     /// Items not matched yet, or whose article text arrived since they were matched.
     pub fn pending_matches(&self, limit: usize) -> Result<Vec<MatchInput>, StoreError> {
         let conn = self.writer();
