@@ -155,8 +155,8 @@ mod tests {
             "('a' <1> 'b' | 'b' <1> 'a' | 'a' <2> 'b' | 'b' <2> 'a')"
         );
         assert_eq!(
-            ts("title:NEAR/0(a, b)"),
-            "('a':A <1> 'b':A | 'b':A <1> 'a':A)"
+            ts("title:NEAR/1(a, b)"),
+            "('a':A <1> 'b':A | 'b':A <1> 'a':A | 'a':A <2> 'b':A | 'b':A <2> 'a':A)"
         );
     }
 
