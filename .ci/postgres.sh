@@ -4,7 +4,7 @@
 # a new temporary folder; PostgreSQL refuses to run as root, so as root it runs as the
 # `postgres` user (created by the package). It listens on 127.0.0.1 on a free port and trusts
 # local connections (a test server, never a real one).
-#   url=$(bash .ci/postgres.sh)        # stop it with: pg_ctl -D "$dir" stop (dir is logged)
+#   url=$(bash .ci/postgres.sh)   # its last line on stderr: "postgres.sh: stop with: COMMAND"
 set -euo pipefail
 
 find_bin() {
@@ -46,5 +46,10 @@ as_owner "$INITDB" -D "$base/data" -U tidings --auth=trust -E UTF8 --locale=C >"
 as_owner "$PG_CTL" -D "$base/data" -l "$base/server.log" -w -t 60 \
     -o "-h 127.0.0.1 -p $port -k $base -c max_connections=400 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
     start >&2 || { cat "$base/server.log" >&2; exit 1; }
-echo "postgres.sh: PostgreSQL on 127.0.0.1:$port, data in $base/data (stop: $PG_CTL -D $base/data stop)" >&2
+stop="$PG_CTL -D $base/data stop -m immediate"
+if [ "$(id -u)" = 0 ]; then
+    stop="runuser -u postgres -- $stop"
+fi
+echo "postgres.sh: PostgreSQL on 127.0.0.1:$port, data in $base/data" >&2
+echo "postgres.sh: stop with: $stop" >&2
 echo "postgres://tidings@127.0.0.1:$port/postgres"

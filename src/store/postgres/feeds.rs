@@ -246,14 +246,14 @@ impl PgStore {
                             AND (f.claim_until IS NULL OR f.claim_until <= $1 OR f.claimed_by = $2)
                             AND NOT (f.id = ANY($5))
                           ORDER BY f.next_poll_at, f.id
-                          LIMIT $4 * 8),
+                          LIMIT $4::bigint * 8),
                      ranked AS (
                          SELECT id, next_poll_at, busy,
                                 row_number() OVER (PARTITION BY host ORDER BY next_poll_at, id) AS nth
                            FROM candidates),
                      chosen AS (
                          SELECT id FROM ranked WHERE busy + nth <= $6
-                          ORDER BY next_poll_at, id LIMIT $4)
+                          ORDER BY next_poll_at, id LIMIT $4::bigint)
                      UPDATE feeds SET claimed_by = $2, claim_until = $3
                        FROM chosen WHERE feeds.id = chosen.id
                      RETURNING {FEED_COLUMNS}"

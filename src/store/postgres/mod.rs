@@ -76,7 +76,8 @@ pub(super) type PgResult<T> = Result<T, PgError>;
 pub struct PgStore {
     /// The URL without its password, for messages.
     display: PathBuf,
-    runtime: tokio::runtime::Runtime,
+    /// Always `Some` until dropped (see `Drop`).
+    runtime: Option<tokio::runtime::Runtime>,
     pool: Pool,
     /// This process's name in claims.
     worker: String,
@@ -89,6 +90,16 @@ impl std::fmt::Debug for PgStore {
             .field("database", &self.display)
             .field("worker", &self.worker)
             .finish()
+    }
+}
+
+impl Drop for PgStore {
+    /// Lets the runtime go without waiting: dropping a runtime blocks, which panics when the
+    /// last owner of the store goes away inside an async task.
+    fn drop(&mut self) {
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
     }
 }
 
@@ -140,7 +151,7 @@ impl PgStore {
             .unwrap_or_else(|_| "host".into());
         let store = PgStore {
             display: PathBuf::from(&database),
-            runtime,
+            runtime: Some(runtime),
             pool,
             worker: format!("{host}:{}:{:08x}", std::process::id(), fastrand::u32(..)),
             options,
@@ -170,7 +181,7 @@ impl PgStore {
         let joined = std::thread::scope(|scope| {
             std::thread::Builder::new()
                 .name("tidings-pg-call".into())
-                .spawn_scoped(scope, || self.runtime.block_on(body))
+                .spawn_scoped(scope, || self.runtime().block_on(body))
                 .map(|handle| handle.join())
         });
         match joined {
@@ -182,6 +193,12 @@ impl PgStore {
                 source: Box::new(e),
             }),
         }
+    }
+
+    fn runtime(&self) -> &tokio::runtime::Runtime {
+        self.runtime
+            .as_ref()
+            .expect("the runtime is only taken when the store is dropped")
     }
 
     async fn client(&self) -> PgResult<deadpool_postgres::Object> {
