@@ -230,10 +230,19 @@ impl PgStore {
     ) -> Result<Vec<Feed>, StoreError> {
         let lease_until = now + self.lease_secs();
         let per_host = self.options.per_host.max(1) as i64;
+        // `tidings poll` asks for every due feed.
+        let limit = limit.min(1_000_000) as i64;
         self.run(async {
             let mut client = self.client().await?;
             let tx = client.transaction().await?;
             tx.execute("SELECT pg_advisory_xact_lock($1)", &[&CLAIM_LOCK]).await?;
+            // The feeds in flight here (`exclude`) keep their claims: a heartbeat that stops
+            // when this worker dies.
+            tx.execute(
+                "UPDATE feeds SET claim_until = $3 WHERE claimed_by = $2 AND id = ANY($1)",
+                &[&exclude, &self.worker, &lease_until],
+            )
+            .await?;
             let claim = tx
                 .prepare_cached(&format!(
                     "WITH busy AS (
@@ -262,7 +271,7 @@ impl PgStore {
             let rows = tx
                 .query(
                     &claim,
-                    &[&now, &self.worker, &lease_until, &(limit as i64), &exclude, &per_host],
+                    &[&now, &self.worker, &lease_until, &limit, &exclude, &per_host],
                 )
                 .await?;
             tx.commit().await?;
@@ -272,13 +281,18 @@ impl PgStore {
         })
     }
 
+    /// The earliest time an active feed is due and free for this worker: a feed another
+    /// worker holds counts from the end of its claim.
     pub fn next_due_at(&self) -> Result<Option<UnixTime>, StoreError> {
+        let now = chrono::Utc::now().timestamp();
         self.run(async {
             let client = self.client().await?;
             let row = client
                 .query_one(
-                    "SELECT min(next_poll_at) FROM feeds WHERE state = 'active'",
-                    &[],
+                    "SELECT min(CASE WHEN claim_until > $1 AND claimed_by IS DISTINCT FROM $2
+                                     THEN greatest(next_poll_at, claim_until) ELSE next_poll_at END)
+                     FROM feeds WHERE state = 'active'",
+                    &[&now, &self.worker],
                 )
                 .await?;
             Ok(row.try_get(0)?)
