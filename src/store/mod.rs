@@ -147,6 +147,19 @@ impl Store {
         matches!(self.backend, Backend::Postgres(_))
     }
 
+    /// Copies this SQLite archive into the empty PostgreSQL database at `url` (migrating it
+    /// first), keeping every id; returns the rows copied per table.
+    pub fn migrate_to_postgres(&self, url: &str) -> Result<Vec<(String, u64)>, StoreError> {
+        let Backend::Sqlite(source) = &self.backend else {
+            return Err(StoreError::Refused(
+                "migrate-to copies an SQLite archive; this database is PostgreSQL already".into(),
+            ));
+        };
+        let target = PgStore::open(url, WorkerOptions::default())?;
+        let mut conn = source.reader_for_copy()?;
+        target.import_sqlite(&mut conn, &source.path().display().to_string())
+    }
+
     /// A new read-only SQLite connection (SQLite only: for tools that read the file).
     pub fn reader(&self) -> Result<Connection, StoreError> {
         match &self.backend {

@@ -97,6 +97,11 @@ impl SqliteStore {
         Ok(conn)
     }
 
+    /// A read-only connection for copying the archive elsewhere.
+    pub(super) fn reader_for_copy(&self) -> Result<Connection, StoreError> {
+        self.reader()
+    }
+
     pub(crate) fn error(&self, source: rusqlite::Error) -> StoreError {
         StoreError::Sqlite {
             path: self.path.clone(),

@@ -11,6 +11,7 @@
 mod articles;
 mod deliveries;
 mod feeds;
+mod import;
 mod items;
 mod maintenance;
 mod matches;
