@@ -1107,5 +1107,16 @@ mod tests {
         assert_eq!(c.database, DatabaseLocation::Sqlite("/tmp/a.db".into()));
         let c = Config::from_toml("database = \"b.db\"\n", None).unwrap();
         assert_eq!(c.database, DatabaseLocation::Sqlite("b.db".into()));
+        assert_eq!(c.claim_lease, Duration::from_secs(120));
+        let url = "postgres://tidings:pw@db.example:5432/tidings";
+        let c = Config::from_toml(
+            &format!("database = \"{url}\"\nclaim_lease = \"30s\"\n"),
+            None,
+        )
+        .unwrap();
+        assert_eq!(c.database, DatabaseLocation::Postgres(url.into()));
+        assert_eq!(c.claim_lease, Duration::from_secs(30));
+        let err = Config::from_toml("database = \"postgres://h:notaport/db\"\n", None).unwrap_err();
+        assert!(err.to_string().contains("not a PostgreSQL URL"), "{err}");
     }
 }
