@@ -19,8 +19,13 @@ find_bin() {
 if [ -z "$(find_bin initdb)" ]; then
     echo "postgres.sh: installing PostgreSQL (Debian package postgresql)" >&2
     export DEBIAN_FRONTEND=noninteractive
+    # No default cluster (nor a service start): this script makes its own.
+    if [ ! -e /etc/postgresql-common/createcluster.conf ]; then
+        mkdir -p /etc/postgresql-common
+        echo "create_main_cluster = false" >/etc/postgresql-common/createcluster.conf
+    fi
     apt-get update -qq >&2
-    apt-get install -y -qq postgresql >&2
+    apt-get install -y -qq -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold postgresql >&2
 fi
 INITDB=$(find_bin initdb)
 PG_CTL=$(find_bin pg_ctl)
