@@ -125,7 +125,7 @@ fn three_workers_share_the_work_and_survive_a_sigkill() {
     // The cold round: every feed polled once.
     wait_until(
         "the first round over every feed",
-        Duration::from_secs(240),
+        Duration::from_secs(400),
         || {
             for w in workers.iter_mut() {
                 assert!(
