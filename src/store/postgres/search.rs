@@ -83,6 +83,22 @@ pub(super) fn document(title: &str, summary: &str, text: &str) -> String {
     out
 }
 
+/// The plain text a new item is indexed with: title, summary and content (HTML reduced).
+pub(super) fn index_text(item: &NewItem) -> (String, String, String) {
+    let title = item.title.clone().unwrap_or_default();
+    let summary = item
+        .summary
+        .as_deref()
+        .map(crate::plaintext::html_to_text)
+        .unwrap_or_default();
+    let text = item
+        .content
+        .as_deref()
+        .map(crate::plaintext::html_to_text)
+        .unwrap_or_default();
+    (title, summary, text)
+}
+
 /// Keeps the index in step with an item, in the caller's transaction. An edited item keeps
 /// its article text in the index if it has one.
 pub(super) async fn index_item(
