@@ -869,7 +869,7 @@ fn postgres_per_host_limits_hold_across_workers() {
 }
 
 #[test]
-fn postgres_pages_and_deliveries_are_claimed_once() {
+fn postgres_pages_and_items_to_match_are_claimed_once() {
     let (db, first) = postgres_with(WorkerOptions {
         lease: Duration::from_secs(60),
         per_host: 2,
@@ -889,6 +889,11 @@ fn postgres_pages_and_deliveries_are_claimed_once() {
     first
         .commit_refresh(&first.feed(id).unwrap(), &items, false, NOW)
         .unwrap();
+    // Items to match are split the same way.
+    let ma = first.pending_matches(4).unwrap();
+    let mb = second.pending_matches(4).unwrap();
+    assert_eq!((ma.len(), mb.len()), (4, 2));
+    assert!(ma.iter().all(|m| mb.iter().all(|n| n.item_id != m.item_id)));
     let a = first.pending_pages(NOW, 4, &[]).unwrap();
     let b = second.pending_pages(NOW, 4, &[]).unwrap();
     assert_eq!((a.len(), b.len()), (4, 2));

@@ -61,3 +61,10 @@ CREATE TABLE page_claims (
     claimed_by  TEXT NOT NULL,
     claim_until BIGINT NOT NULL
 );
+
+-- Items a worker is matching (a row from reading the batch until its matches are stored).
+CREATE TABLE match_claims (
+    item_id     BIGINT PRIMARY KEY,
+    claimed_by  TEXT NOT NULL,
+    claim_until BIGINT NOT NULL
+);

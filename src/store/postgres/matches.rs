@@ -12,6 +12,9 @@ const INPUT_COLUMNS: &str =
     "i.id, coalesce(f.title, f.feed_title, f.url), coalesce(i.url, ''), coalesce(i.title, ''),
      coalesce(i.summary, ''), coalesce(i.content, ''), coalesce(i.author, ''), a.text";
 
+/// Serializes the claiming of items to match ("tdmt").
+const MATCH_LOCK: i64 = 0x7464_6d74;
+
 /// Serializes transactions that join items to stories ("tdst").
 const STORY_LOCK: i64 = 0x7464_7374;
 
@@ -31,25 +34,48 @@ fn input_from_row(row: &Row) -> PgResult<MatchInput> {
 }
 
 impl PgStore {
+    /// Items not matched yet (or whose article text arrived since), claimed for this worker
+    /// until its matches are stored or the lease ends, so workers never match one item twice.
     pub fn pending_matches(&self, limit: usize) -> Result<Vec<MatchInput>, StoreError> {
+        let now = chrono::Utc::now().timestamp();
+        let lease_until = now + self.lease_secs();
         self.run(async {
-            let client = self.client().await?;
-            let stmt = client
+            let mut client = self.client().await?;
+            let tx = client.transaction().await?;
+            tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MATCH_LOCK])
+                .await?;
+            let stmt = tx
                 .prepare_cached(&format!(
                     "WITH pending(id) AS (
-                         (SELECT id FROM items WHERE match_state = 0
-                          UNION
-                          SELECT a.item_id FROM articles a JOIN items i ON i.id = a.item_id
-                           WHERE i.match_state = 1 AND a.text IS NOT NULL AND a.text != '')
-                         ORDER BY 1 LIMIT $1)
+                         SELECT id FROM items WHERE match_state = 0
+                         UNION
+                         SELECT a.item_id FROM articles a JOIN items i ON i.id = a.item_id
+                          WHERE i.match_state = 1 AND a.text IS NOT NULL AND a.text != ''),
+                     free(id) AS (
+                         SELECT p.id FROM pending p LEFT JOIN match_claims c ON c.item_id = p.id
+                          WHERE c.item_id IS NULL OR c.claim_until <= $2 OR c.claimed_by = $3
+                          ORDER BY 1 LIMIT $1)
                      SELECT {INPUT_COLUMNS}
-                     FROM pending p JOIN items i ON i.id = p.id JOIN feeds f ON f.id = i.feed_id
+                     FROM free p JOIN items i ON i.id = p.id JOIN feeds f ON f.id = i.feed_id
                      LEFT JOIN articles a ON a.item_id = i.id AND a.text IS NOT NULL AND a.text != ''
                      ORDER BY i.id"
                 ))
                 .await?;
-            let rows = client.query(&stmt, &[&(limit as i64)]).await?;
-            rows.iter().map(input_from_row).collect()
+            let rows = tx
+                .query(&stmt, &[&(limit as i64), &now, &self.worker])
+                .await?;
+            let inputs = rows.iter().map(input_from_row).collect::<PgResult<Vec<_>>>()?;
+            let ids: Vec<ItemId> = inputs.iter().map(|m| m.item_id).collect();
+            tx.execute(
+                "INSERT INTO match_claims (item_id, claimed_by, claim_until)
+                 SELECT unnest($1::bigint[]), $2, $3
+                 ON CONFLICT (item_id) DO UPDATE SET claimed_by = excluded.claimed_by,
+                    claim_until = excluded.claim_until",
+                &[&ids, &self.worker, &lease_until],
+            )
+            .await?;
+            tx.commit().await?;
+            Ok(inputs)
         })
     }
 
@@ -157,6 +183,9 @@ impl PgStore {
                 }
                 tx.execute(&advance, &[&item.item_id, &item.target_state]).await?;
             }
+            let ids: Vec<ItemId> = batch.iter().map(|m| m.item_id).collect();
+            tx.execute("DELETE FROM match_claims WHERE item_id = ANY($1)", &[&ids])
+                .await?;
             tx.commit().await?;
             Ok(new_ids)
         })
