@@ -25,6 +25,9 @@ impl PgStore {
                      LEFT JOIN articles a ON a.item_id = i.id
                      LEFT JOIN page_claims c ON c.item_id = i.id
                      WHERE f.extract AND i.url IS NOT NULL
+                       -- Checked once per query (a one-time filter in PostgreSQL's plan): with no
+                       -- feed extracting, the items are not scanned at all.
+                       AND EXISTS (SELECT 1 FROM feeds WHERE extract)
                        AND (a.item_id IS NULL OR (a.status = 'retry' AND a.next_attempt_at <= $1))
                        AND (c.item_id IS NULL OR c.claim_until <= $1 OR c.claimed_by = $2)
                        AND NOT (i.id = ANY($4))
