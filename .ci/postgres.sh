@@ -44,6 +44,8 @@ if [ "$(id -u)" = 0 ]; then
     id postgres >/dev/null 2>&1 || useradd --system --no-create-home postgres
     chown postgres "$base"
 fi
+# The server's user may not be able to enter the checkout (under /root on CI).
+cd "$base"
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 as_owner "$INITDB" -D "$base/data" -U tidings --auth=trust -E UTF8 --locale=C >"$base/initdb.log" 2>&1 \
     || { cat "$base/initdb.log" >&2; exit 1; }

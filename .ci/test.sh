@@ -30,7 +30,7 @@ if ! TIDINGS_TEST_POSTGRES=$(bash .ci/postgres.sh 2>"$pg_log"); then
 fi
 export TIDINGS_TEST_POSTGRES
 pg_stop=$(sed -n 's/^postgres.sh: stop with: //p' "$pg_log")
-trap '$pg_stop >/dev/null 2>&1 || true' EXIT
+trap '(cd / && $pg_stop >/dev/null 2>&1) || true' EXIT
 
 if cargo nextest --version >/dev/null 2>&1; then
     cargo nextest run --locked --no-fail-fast "$@"

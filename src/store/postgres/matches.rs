@@ -46,15 +46,22 @@ impl PgStore {
                 .await?;
             let stmt = tx
                 .prepare_cached(&format!(
-                    "WITH pending(id) AS (
-                         SELECT id FROM items WHERE match_state = 0
+                    // Each branch reads at most `limit` ids in id order from an index (the
+                    // batch must not cost a scan of the whole backlog, issue 8), skipping items
+                    // another worker holds.
+                    "WITH free(id) AS (
+                         (SELECT i.id FROM items i
+                           WHERE i.match_state = 0
+                             AND NOT EXISTS (SELECT 1 FROM match_claims c WHERE c.item_id = i.id
+                                               AND c.claim_until > $2 AND c.claimed_by != $3)
+                           ORDER BY i.id LIMIT $1)
                          UNION
-                         SELECT a.item_id FROM articles a JOIN items i ON i.id = a.item_id
-                          WHERE i.match_state = 1 AND a.text IS NOT NULL AND a.text != ''),
-                     free(id) AS (
-                         SELECT p.id FROM pending p LEFT JOIN match_claims c ON c.item_id = p.id
-                          WHERE c.item_id IS NULL OR c.claim_until <= $2 OR c.claimed_by = $3
-                          ORDER BY 1 LIMIT $1)
+                         (SELECT a.item_id FROM articles a JOIN items i ON i.id = a.item_id
+                           WHERE i.match_state = 1 AND a.text IS NOT NULL AND a.text != ''
+                             AND NOT EXISTS (SELECT 1 FROM match_claims c WHERE c.item_id = a.item_id
+                                               AND c.claim_until > $2 AND c.claimed_by != $3)
+                           ORDER BY a.item_id LIMIT $1)
+                         ORDER BY 1 LIMIT $1)
                      SELECT {INPUT_COLUMNS}
                      FROM free p JOIN items i ON i.id = p.id JOIN feeds f ON f.id = i.feed_id
                      LEFT JOIN articles a ON a.item_id = i.id AND a.text IS NOT NULL AND a.text != ''
