@@ -121,7 +121,7 @@ impl PgStore {
             let mut client = self.client().await?;
             let tx = client.transaction().await?;
             let mut new_ids = Vec::new();
-            if plan.is_some() {
+            if plan.is_some() && batch.iter().any(|item| !item.records.is_empty()) {
                 // Stories are found among the recent ones read below: two workers joining
                 // copies of one story at once would each start it anew.
                 tx.execute("SELECT pg_advisory_xact_lock($1)", &[&STORY_LOCK]).await?;
