@@ -20,6 +20,18 @@ if [ ! -x .ci/.venv-smtp/bin/python ] || ! .ci/.venv-smtp/bin/python -c 'import 
 fi
 export TIDINGS_TEST_PYTHON="$PWD/.ci/.venv-smtp/bin/python"
 
+# A throwaway PostgreSQL for the tests that run the store on both backends (installs Debian's
+# postgresql package when missing; runs as the postgres user when we are root). Stopped on exit.
+pg_log=$(mktemp)
+if ! TIDINGS_TEST_POSTGRES=$(bash .ci/postgres.sh 2>"$pg_log"); then
+    cat "$pg_log" >&2
+    echo "test.sh: could not start PostgreSQL" >&2
+    exit 1
+fi
+export TIDINGS_TEST_POSTGRES
+pg_stop=$(sed -n 's/^postgres.sh: stop with: //p' "$pg_log")
+trap '(cd / && $pg_stop >/dev/null 2>&1) || true' EXIT
+
 if cargo nextest --version >/dev/null 2>&1; then
     cargo nextest run --locked --no-fail-fast "$@"
 else

@@ -35,6 +35,8 @@ pub enum ConfigError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DatabaseLocation {
     Sqlite(PathBuf),
+    /// A `postgres://` or `postgresql://` URL (libpq form, as tokio-postgres reads it).
+    Postgres(String),
 }
 
 /// Limits and manners of the HTTP client.
@@ -81,6 +83,10 @@ pub struct Config {
     pub schedule: ScheduleConfig,
     pub feeds: Vec<FeedConfig>,
     pub shutdown_grace: Duration,
+    /// How long a worker's claim on a due feed, a pending page or a due delivery lasts on
+    /// PostgreSQL before another worker may take it over (a killed worker's claims return
+    /// to the pool after it). Unused on SQLite.
+    pub claim_lease: Duration,
     pub extract: ExtractConfig,
     pub topics: TopicsConfig,
     pub delivery: DeliveryConfig,
@@ -279,6 +285,7 @@ struct RawConfig {
     database: Option<String>,
     contact: Option<String>,
     shutdown_grace: Option<String>,
+    claim_lease: Option<String>,
     #[serde(default)]
     fetch: RawFetch,
     #[serde(default)]
@@ -678,6 +685,7 @@ impl Validator {
                 raw.shutdown_grace.as_deref(),
                 "20s",
             )?,
+            claim_lease: self.duration("claim_lease", raw.claim_lease.as_deref(), "2m")?,
             extract,
             topics,
         })
@@ -948,10 +956,10 @@ impl Validator {
             return Ok(DatabaseLocation::Sqlite(default_database_path()));
         };
         if value.starts_with("postgres://") || value.starts_with("postgresql://") {
-            return Err(self.invalid(
-                "database",
-                "PostgreSQL is not supported yet; use a file path or a sqlite: URL",
-            ));
+            if let Err(e) = value.parse::<tokio_postgres::Config>() {
+                return Err(self.invalid("database", format!("not a PostgreSQL URL: {e}")));
+            }
+            return Ok(DatabaseLocation::Postgres(value.to_string()));
         }
         let path = value
             .strip_prefix("sqlite://")
@@ -1099,5 +1107,16 @@ mod tests {
         assert_eq!(c.database, DatabaseLocation::Sqlite("/tmp/a.db".into()));
         let c = Config::from_toml("database = \"b.db\"\n", None).unwrap();
         assert_eq!(c.database, DatabaseLocation::Sqlite("b.db".into()));
+        assert_eq!(c.claim_lease, Duration::from_secs(120));
+        let url = "postgres://tidings:pw@db.example:5432/tidings";
+        let c = Config::from_toml(
+            &format!("database = \"{url}\"\nclaim_lease = \"30s\"\n"),
+            None,
+        )
+        .unwrap();
+        assert_eq!(c.database, DatabaseLocation::Postgres(url.into()));
+        assert_eq!(c.claim_lease, Duration::from_secs(30));
+        let err = Config::from_toml("database = \"postgres://h:notaport/db\"\n", None).unwrap_err();
+        assert!(err.to_string().contains("not a PostgreSQL URL"), "{err}");
     }
 }

@@ -10,20 +10,25 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::config::{Config, DatabaseLocation, FetchConfig};
+use crate::config::{Config, FetchConfig};
 use crate::fetch::Fetcher;
 use crate::model::{Feed, FeedId};
 use crate::pipeline::{Context, RefreshReport, refresh_feed_then};
 use crate::service::Liveness;
-use crate::store::Store;
+use crate::store::{Store, WorkerOptions};
 
 /// How long the loop sleeps at most between looks at the database.
 const IDLE_TICK: Duration = Duration::from_secs(5);
 
 /// Opens the database and syncs the config's feeds into it.
 pub fn open_context(config: Config) -> anyhow::Result<Context> {
-    let DatabaseLocation::Sqlite(path) = &config.database;
-    let store = Store::open(path)?;
+    let store = Store::open_location(
+        &config.database,
+        WorkerOptions {
+            lease: config.claim_lease,
+            per_host: config.fetch.per_host,
+        },
+    )?;
     let (added, disabled) =
         store.sync_config_feeds(&config.feeds, chrono::Utc::now().timestamp())?;
     if added > 0 || disabled > 0 {

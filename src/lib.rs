@@ -16,9 +16,11 @@
 //! - `matcher` — the topic query language, normalization, scoring, explanations (pure).
 //! - `notify` — the outbox dispatcher: signed webhooks, email digests; stories (SimHash).
 //! - `plaintext` — HTML fragments → plain text for the index, matching and excerpts.
-//! - `store` — SQLite: migrations, one file per aggregate; the only module that writes SQL.
+//! - `store` — the only module that writes SQL: one interface over SQLite (the default; one
+//!   file per aggregate) and PostgreSQL (`store::postgres`, for many workers that claim work).
 //! - `model` — plain domain types; no I/O.
-//! - `query` — the read side: search compiled to FTS5, time arguments, topic Atom feeds.
+//! - `query` — the read side: search compiled to FTS5 and to tsquery, time arguments, topic
+//!   Atom feeds.
 //! - `api` — the optional HTTP API (axum): JSON, Atom, `/healthz`, `/metrics`.
 
 pub mod api;

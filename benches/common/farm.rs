@@ -23,6 +23,10 @@ pub struct FarmOptions {
     pub latency: Duration,
     /// Per mille of requests answered 500 (and another share 429 with Retry-After).
     pub errors_per_mille: u32,
+    /// Keep a log of (feed index, when) for every feed request (see `Farm::request_log`).
+    pub log_requests: bool,
+    /// Remove RSS `<ttl>` from the feeds, so every feed follows the schedule alone.
+    pub strip_ttl: bool,
 }
 
 impl Default for FarmOptions {
@@ -32,6 +36,8 @@ impl Default for FarmOptions {
             hosts: 500,
             latency: Duration::ZERO,
             errors_per_mille: 0,
+            log_requests: false,
+            strip_ttl: false,
         }
     }
 }
@@ -48,6 +54,8 @@ struct Shared {
     requests: AtomicUsize,
     bytes: AtomicU64,
     stop: AtomicBool,
+    /// With `log_requests`: (feed index, when the request arrived).
+    log: std::sync::Mutex<Vec<(usize, std::time::Instant)>>,
 }
 
 pub struct Farm {
@@ -67,7 +75,14 @@ impl Farm {
         );
         let feeds = (0..options.feeds)
             .map(|i| Feed {
-                body: RwLock::new(Arc::new(unique_ids(&sources[i % sources.len()], i))),
+                body: RwLock::new(Arc::new({
+                    let body = unique_ids(&sources[i % sources.len()], i);
+                    if options.strip_ttl {
+                        without_ttl(body)
+                    } else {
+                        body
+                    }
+                })),
                 version: AtomicU64::new(0),
             })
             .collect();
@@ -77,6 +92,7 @@ impl Farm {
             requests: AtomicUsize::new(0),
             bytes: AtomicU64::new(0),
             stop: AtomicBool::new(false),
+            log: std::sync::Mutex::new(Vec::new()),
         });
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -122,6 +138,11 @@ impl Farm {
 
     pub fn requests(&self) -> usize {
         self.shared.requests.load(Ordering::Relaxed)
+    }
+
+    /// Every feed request so far as (feed index, arrival), with `log_requests` on.
+    pub fn request_log(&self) -> Vec<(usize, std::time::Instant)> {
+        self.shared.log.lock().unwrap().clone()
     }
 
     /// Gives `share` of the feeds (spread evenly) one new item each.
@@ -190,6 +211,18 @@ fn unique_ids(body: &[u8], i: usize) -> Vec<u8> {
         .into_bytes()
 }
 
+/// The feed without its `<ttl>` elements.
+fn without_ttl(body: Vec<u8>) -> Vec<u8> {
+    let mut text = String::from_utf8_lossy(&body).into_owned();
+    while let Some(start) = text.find("<ttl>") {
+        match text[start..].find("</ttl>") {
+            Some(end) => text.replace_range(start..start + end + "</ttl>".len(), ""),
+            None => break,
+        }
+    }
+    text.into_bytes()
+}
+
 /// Inserts one new item at the top of an RSS channel or Atom feed.
 fn with_new_item(body: &[u8], i: usize, version: u64) -> Vec<u8> {
     let text = String::from_utf8_lossy(body);
@@ -242,6 +275,15 @@ async fn serve(stream: TcpStream, shared: Arc<Shared>) -> std::io::Result<()> {
             .strip_prefix("/f/")
             .and_then(|p| p.strip_suffix(".xml"))
             .and_then(|p| p.parse().ok());
+        if shared.options.log_requests
+            && let Some(i) = index.filter(|i| *i < shared.feeds.len())
+        {
+            shared
+                .log
+                .lock()
+                .unwrap()
+                .push((i, std::time::Instant::now()));
+        }
         let Some(feed) = index.and_then(|i| shared.feeds.get(i)) else {
             write
                 .write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n")

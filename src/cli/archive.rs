@@ -195,6 +195,19 @@ pub fn backup(store: &Store, file: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+pub fn migrate_to(store: &Store, url: &str) -> anyhow::Result<()> {
+    let copied = store.migrate_to_postgres(url)?;
+    let target = crate::store::postgres::redact(url);
+    for (table, rows) in &copied {
+        println!("{table}: {rows} rows");
+    }
+    println!(
+        "copied {} to {target}; set `database = \"{target}\"` in the config to use it",
+        store.path().display()
+    );
+    Ok(())
+}
+
 pub fn stats(store: &Store, json: bool) -> anyhow::Result<()> {
     let stats = store.stats()?;
     let mut out = std::io::stdout().lock();

@@ -140,6 +140,9 @@ pub enum DbCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Copy this SQLite archive into an empty PostgreSQL database (postgres://…), keeping
+    /// every id; then point `database` at it.
+    MigrateTo { url: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -390,6 +393,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
                 )?,
                 DbCommand::Backup { file } => archive::backup(&ctx.store, &file)?,
                 DbCommand::Stats { json } => archive::stats(&ctx.store, json)?,
+                DbCommand::MigrateTo { url } => archive::migrate_to(&ctx.store, &url)?,
             }
             Ok(0)
         }

@@ -25,6 +25,8 @@ use crate::matcher::{Field, Node, Query, Word};
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CompiledSearch {
     pub fts: Option<String>,
+    /// The same condition as a PostgreSQL tsquery (see `query::tsquery`).
+    pub tsquery: Option<String>,
     pub filters: Vec<FieldFilter>,
 }
 
@@ -57,6 +59,7 @@ pub fn compile(query: &Query) -> Result<CompiledSearch, CompileError> {
     let mut filters = Vec::new();
     let mut positive = Vec::new();
     let mut negative = Vec::new();
+    let mut ts_parts = Vec::new();
     for node in conjuncts {
         if let Some(filter) = as_filter(node) {
             filters.push(filter);
@@ -66,6 +69,7 @@ pub fn compile(query: &Query) -> Result<CompiledSearch, CompileError> {
             Node::Not(inner) => negative.push(expr(inner).map_err(fail)?),
             other => positive.push(expr(other).map_err(fail)?),
         }
+        ts_parts.push(super::tsquery::expr(node).map_err(fail)?);
     }
     if positive.is_empty() && !negative.is_empty() {
         return Err(fail(
@@ -81,7 +85,14 @@ pub fn compile(query: &Query) -> Result<CompiledSearch, CompileError> {
         }
         Some(text)
     };
-    Ok(CompiledSearch { fts, filters })
+    // Positive conjuncts first, as in the FTS5 expression.
+    ts_parts.sort_by_key(|p| p.starts_with('!'));
+    let tsquery = fts.as_ref().map(|_| join(&ts_parts, " & "));
+    Ok(CompiledSearch {
+        fts,
+        tsquery,
+        filters,
+    })
 }
 
 /// An FTS5 string literal: the text in double quotes, inner quotes doubled.

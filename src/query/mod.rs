@@ -6,6 +6,7 @@
 
 pub mod atom;
 pub mod fts;
+pub mod tsquery;
 
 use crate::matcher::{Aliases, Field, ParseError, parse_query};
 use crate::model::UnixTime;
@@ -69,6 +70,7 @@ pub fn search(
         .collect();
     let spec = SearchSpec {
         fts: compiled.fts,
+        tsquery: compiled.tsquery,
         filters,
         topic: req.topic.clone(),
         feed_url: req.feed_url.clone(),

@@ -3,7 +3,7 @@
 
 use rusqlite::{OptionalExtension, params};
 
-use super::{Store, StoreError};
+use super::{SqliteStore, StoreError};
 use crate::model::{ItemId, UnixTime};
 
 /// An item whose article page is to be fetched.
@@ -34,7 +34,7 @@ pub struct ArticleRecord {
     pub next_attempt_at: Option<UnixTime>,
 }
 
-impl Store {
+impl SqliteStore {
     /// Queued items of feeds with extraction on that were never tried, or whose retry is due;
     /// newest first.
     pub fn pending_pages(
@@ -180,7 +180,7 @@ mod tests {
         }
     }
 
-    fn feed_with(store: &Store, url: &str, extract: bool) -> crate::model::Feed {
+    fn feed_with(store: &SqliteStore, url: &str, extract: bool) -> crate::model::Feed {
         let settings = FeedSettings {
             extract,
             ..FeedSettings::default()
@@ -189,7 +189,7 @@ mod tests {
         store.feed(id).unwrap()
     }
 
-    fn pending_ids(store: &Store, now: UnixTime) -> Vec<ItemId> {
+    fn pending_ids(store: &SqliteStore, now: UnixTime) -> Vec<ItemId> {
         let pages = store.pending_pages(now, 100, &[]).unwrap();
         pages.iter().map(|p| p.item_id).collect()
     }
@@ -199,7 +199,7 @@ mod tests {
     #[test]
     fn the_queue_holds_what_waits_and_nothing_else() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("t.db")).unwrap();
+        let store = SqliteStore::open(&dir.path().join("t.db")).unwrap();
         let extracting = feed_with(&store, "https://a.example/feed", true);
         let plain = feed_with(&store, "https://b.example/feed", false);
         let items = vec![

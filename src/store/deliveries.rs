@@ -4,7 +4,7 @@
 use rusqlite::{OptionalExtension, Transaction, params};
 
 use super::matches::{DeliveryPlan, MatchedItem};
-use super::{Store, StoreError};
+use super::{SqliteStore, StoreError};
 use crate::model::{ChannelKind, ItemId, StoryKey, UnixTime};
 
 /// Stories created within the lookback window, loaded once per transaction.
@@ -193,7 +193,7 @@ fn content_from_row(row: &rusqlite::Row) -> rusqlite::Result<DeliveryContent> {
     })
 }
 
-impl Store {
+impl SqliteStore {
     fn with_sources(
         &self,
         conn: &rusqlite::Connection,

@@ -2,7 +2,7 @@
 
 use rusqlite::{OptionalExtension, Row, params};
 
-use super::{Store, StoreError};
+use super::{SqliteStore, StoreError};
 use crate::config::FeedConfig;
 use crate::model::{Feed, FeedId, FeedSettings, FeedSource, FeedState, UnixTime};
 
@@ -53,7 +53,7 @@ fn json<T: serde::Serialize>(value: &T) -> String {
     serde_json::to_string(value).unwrap_or_else(|_| "[]".into())
 }
 
-impl Store {
+impl SqliteStore {
     /// Makes the database's feeds match the config: config feeds are added or updated (and
     /// re-enabled), config feeds no longer listed are disabled with their items kept.
     /// Returns (added, disabled).
@@ -322,7 +322,7 @@ pub struct FeedProblem {
     pub problem: String,
 }
 
-impl Store {
+impl SqliteStore {
     /// Feeds that need the owner: failing for more than a day, gone (410) this week, moved (a
     /// learned 301) this week, or silent for far longer than their usual gap between items.
     pub fn feed_problems(&self, now: UnixTime) -> Result<Vec<FeedProblem>, StoreError> {
@@ -337,55 +337,96 @@ impl Store {
                  FROM feeds f WHERE f.state != 'disabled' ORDER BY f.id",
             )
             .map_err(|e| self.error(e))?;
-        let day = 86_400;
         let rows = stmt
             .query_map([], |r| {
-                let (title, url, state): (String, String, String) =
-                    (r.get(0)?, r.get(1)?, r.get(2)?);
-                let errors: i64 = r.get(3)?;
-                let last_error: Option<String> = r.get(4)?;
-                let last_ok: i64 = r.get(5)?;
-                let polled: Option<i64> = r.get(6)?;
-                let moved_at: Option<i64> = r.get(7)?;
-                let previous: Option<String> = r.get(8)?;
-                let (count, first, last): (i64, Option<i64>, Option<i64>) =
-                    (r.get(9)?, r.get(10)?, r.get(11)?);
-                let problem = if state == "gone" && polled.is_some_and(|t| t > now - 7 * day) {
-                    Some("gone: the server answered 410; polling stopped".to_string())
-                } else if errors > 0 && last_ok < now - day {
-                    Some(format!(
-                        "failing for {} days: {}",
-                        (now - last_ok) / day,
-                        last_error.unwrap_or_default()
-                    ))
-                } else if let (Some(at), Some(previous)) = (moved_at, previous).clone() {
-                    (at > now - 7 * day).then(|| format!("moved permanently from {previous}"))
-                } else if let (Some(first), Some(last)) = (first, last) {
-                    let usual = if count > 1 {
-                        (last - first) / (count - 1)
-                    } else {
-                        0
-                    };
-                    let silent = now - last;
-                    (count >= 5 && silent > (10 * usual).max(7 * day)).then(|| {
-                        format!(
-                            "silent for {} days (usually an item every {})",
-                            silent / day,
-                            human_gap(usual)
-                        )
-                    })
-                } else {
-                    None
-                };
-                Ok(problem.map(|problem| FeedProblem {
-                    title,
-                    url,
-                    problem,
-                }))
+                Ok(ProblemFacts {
+                    title: r.get(0)?,
+                    url: r.get(1)?,
+                    state: r.get(2)?,
+                    errors: r.get(3)?,
+                    last_error: r.get(4)?,
+                    last_ok: r.get(5)?,
+                    polled: r.get(6)?,
+                    moved_at: r.get(7)?,
+                    previous: r.get(8)?,
+                    count: r.get(9)?,
+                    first: r.get(10)?,
+                    last: r.get(11)?,
+                })
             })
             .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
             .map_err(|e| self.error(e))?;
-        Ok(rows.into_iter().flatten().collect())
+        Ok(rows.into_iter().filter_map(|f| f.problem(now)).collect())
+    }
+}
+
+/// What `feed_problems` reads of one feed (on either backend).
+pub(super) struct ProblemFacts {
+    pub title: String,
+    pub url: String,
+    pub state: String,
+    pub errors: i64,
+    pub last_error: Option<String>,
+    /// Last success, else when the feed was added.
+    pub last_ok: i64,
+    pub polled: Option<i64>,
+    pub moved_at: Option<i64>,
+    pub previous: Option<String>,
+    pub count: i64,
+    pub first: Option<i64>,
+    pub last: Option<i64>,
+}
+
+impl ProblemFacts {
+    /// The problem the owner should hear of, if any.
+    pub(super) fn problem(self, now: UnixTime) -> Option<FeedProblem> {
+        let day = 86_400;
+        let ProblemFacts {
+            title,
+            url,
+            state,
+            errors,
+            last_error,
+            last_ok,
+            polled,
+            moved_at,
+            previous,
+            count,
+            first,
+            last,
+        } = self;
+        let problem = if state == "gone" && polled.is_some_and(|t| t > now - 7 * day) {
+            Some("gone: the server answered 410; polling stopped".to_string())
+        } else if errors > 0 && last_ok < now - day {
+            Some(format!(
+                "failing for {} days: {}",
+                (now - last_ok) / day,
+                last_error.unwrap_or_default()
+            ))
+        } else if let (Some(at), Some(previous)) = (moved_at, previous) {
+            (at > now - 7 * day).then(|| format!("moved permanently from {previous}"))
+        } else if let (Some(first), Some(last)) = (first, last) {
+            let usual = if count > 1 {
+                (last - first) / (count - 1)
+            } else {
+                0
+            };
+            let silent = now - last;
+            (count >= 5 && silent > (10 * usual).max(7 * day)).then(|| {
+                format!(
+                    "silent for {} days (usually an item every {})",
+                    silent / day,
+                    human_gap(usual)
+                )
+            })
+        } else {
+            None
+        };
+        problem.map(|problem| FeedProblem {
+            title,
+            url,
+            problem,
+        })
     }
 }
 

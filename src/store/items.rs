@@ -4,14 +4,14 @@
 
 use rusqlite::{OptionalExtension, params};
 
-use super::{Store, StoreError, feeds::write_fetch_state};
+use super::{SqliteStore, StoreError, feeds::write_fetch_state};
 use crate::model::{Feed, ItemId, NewItem, StoredCounts, UnixTime};
 
 /// How far in the future a feed's date may be before it counts as "in the future" and the
 /// item is dated when first seen instead.
 const FUTURE_TOLERANCE_SECS: i64 = 10 * 60;
 
-impl Store {
+impl SqliteStore {
     /// Commits one refresh: the feed's new fetch state and its items, in one transaction.
     /// Returns what was new, edited and unchanged, and the ids of the new items.
     pub fn commit_refresh(

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use rusqlite::{Connection, params};
 
-use super::{Store, StoreError};
+use super::{SqliteStore, StoreError};
 use crate::model::UnixTime;
 
 /// Items deleted per transaction while pruning, so the writer is never held long.
@@ -74,7 +74,7 @@ fn pairs(conn: &Connection, sql: &str) -> rusqlite::Result<Vec<(String, i64)>> {
         .collect()
 }
 
-impl Store {
+impl SqliteStore {
     /// Deletes items published before `cutoff` with their article, index row and (unless
     /// `keep_matched`) matches; matched items are kept when `keep_matched`. Each deleted
     /// item's (feed, dedup key) goes into `item_tombstones`, so a later poll never stores it

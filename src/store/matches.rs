@@ -4,7 +4,7 @@
 use rusqlite::{OptionalExtension, params};
 
 use super::search::fts_fold;
-use super::{Store, StoreError};
+use super::{SqliteStore, StoreError};
 use crate::model::{DeliveryPolicy, ItemId, Route, StoryKey, UnixTime};
 
 /// What the matcher needs of one item.
@@ -51,7 +51,7 @@ pub struct MatchedItem {
 pub struct DeliveryPlan<'a> {
     pub routes: &'a [Route],
     pub policy: DeliveryPolicy,
-    pub same_story: &'a dyn Fn(&StoryKey, &StoryKey) -> bool,
+    pub same_story: &'a (dyn Fn(&StoryKey, &StoryKey) -> bool + Sync),
 }
 
 /// One topic that matched one item.
@@ -100,7 +100,7 @@ fn input_from_row(row: &rusqlite::Row) -> rusqlite::Result<MatchInput> {
     })
 }
 
-impl Store {
+impl SqliteStore {
     /// Items not matched yet (state 0), or whose article text arrived since they were matched
     /// (state 3).
     pub fn pending_matches(&self, limit: usize) -> Result<Vec<MatchInput>, StoreError> {

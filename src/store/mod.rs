@@ -1,5 +1,8 @@
-//! SQLite storage: opening and checking the file, migrations from `migrations/`, WAL, one
-//! writer connection. The only module that writes SQL; one file per aggregate.
+//! Storage: the only module that writes SQL. [`Store`] is one interface over two backends:
+//! SQLite (the default: one file, one process; `sqlite.rs` opens it and one file per
+//! aggregate holds its queries) and PostgreSQL (`postgres/`, mirroring those files, for many
+//! cooperating workers that claim their work with `FOR UPDATE SKIP LOCKED` and leases).
+//! Methods are synchronous and speak in domain types; async callers use `spawn_blocking`.
 
 mod articles;
 mod deliveries;
@@ -7,78 +10,70 @@ mod feeds;
 mod items;
 mod maintenance;
 mod matches;
+pub mod postgres;
 mod search;
+mod sqlite;
 
-use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard};
+use std::path::Path;
 use std::time::Duration;
 
-use rusqlite::{Connection, OpenFlags};
+use rusqlite::Connection;
 
 pub use articles::{ArticleRecord, PendingPage};
 pub use deliveries::{DeliveryContent, DeliveryRow, DigestRun, delivery_key};
 pub use feeds::{FeedProblem, FeedRow};
 pub use maintenance::{ArchiveCounts, DbStats, PruneReport, TableStat};
 pub use matches::{DeliveryPlan, IndexText, MatchInput, MatchRecord, MatchedItem, StoredMatch};
+pub use postgres::PgStore;
 pub use search::{
     ItemDetail, ItemMatch, RECENCY_PERIOD_SECS, SearchHit, SearchOrder, SearchSpec, TextFilter,
     TopicEntry, fts_fold,
+};
+pub use sqlite::{SCHEMA_VERSION, SqliteStore};
+
+use crate::config::{DatabaseLocation, FeedConfig};
+use crate::model::{
+    Feed, FeedId, FeedSettings, FeedSource, ItemId, NewItem, StoredCounts, UnixTime,
 };
 
 /// `PRAGMA application_id` marking a file as tidings' own ("tdgs").
 pub const APPLICATION_ID: i32 = 0x7464_6773;
 
-/// Schema migrations, applied in order; the schema version is their count.
-const MIGRATIONS: &[(&str, &str)] = &[
-    (
-        "0001_feeds_items.sql",
-        include_str!("../../migrations/0001_feeds_items.sql"),
-    ),
-    (
-        "0002_articles_matches_search.sql",
-        include_str!("../../migrations/0002_articles_matches_search.sql"),
-    ),
-    (
-        "0003_views_retention.sql",
-        include_str!("../../migrations/0003_views_retention.sql"),
-    ),
-    (
-        "0004_deliveries.sql",
-        include_str!("../../migrations/0004_deliveries.sql"),
-    ),
-    (
-        "0005_work_queues.sql",
-        include_str!("../../migrations/0005_work_queues.sql"),
-    ),
-];
-
-/// The schema version this binary writes.
-pub const SCHEMA_VERSION: i32 = MIGRATIONS.len() as i32;
-
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("database {path}: {source}")]
     Sqlite {
-        path: PathBuf,
+        path: std::path::PathBuf,
         source: rusqlite::Error,
+    },
+    /// A PostgreSQL error; `message` carries the server's own text (`source` alone prints
+    /// only "db error").
+    #[error("database {database}: {message}")]
+    Postgres {
+        database: String,
+        message: String,
+        source: Box<dyn std::error::Error + Send + Sync>,
     },
     #[error(
         "database {path} is not a tidings database (application_id {found:#x}); refusing to touch it"
     )]
-    Foreign { path: PathBuf, found: i32 },
+    Foreign {
+        path: std::path::PathBuf,
+        found: i32,
+    },
     #[error("database {path} is not an SQLite file; refusing to touch it")]
-    NotADatabase { path: PathBuf },
+    NotADatabase { path: std::path::PathBuf },
     #[error(
         "database {path} has schema version {found}, newer than this tidings ({supported}); upgrade tidings"
     )]
     TooNew {
-        path: PathBuf,
+        path: std::path::PathBuf,
         found: i32,
         supported: i32,
     },
     #[error("database {path}: migration {name} failed: {source}")]
     Migration {
-        path: PathBuf,
+        path: std::path::PathBuf,
         name: String,
         source: rusqlite::Error,
     },
@@ -88,318 +83,206 @@ pub enum StoreError {
     Refused(String),
 }
 
-/// The database: one writer connection (callers run it off the async runtime), readers opened
-/// on demand.
+/// How a worker shares work with others on PostgreSQL (ignored by SQLite).
+#[derive(Debug, Clone, Copy)]
+pub struct WorkerOptions {
+    /// How long a claim lasts before another worker may take the work over.
+    pub lease: Duration,
+    /// Refreshes running at once against one host, across all workers.
+    pub per_host: usize,
+}
+
+impl Default for WorkerOptions {
+    fn default() -> WorkerOptions {
+        WorkerOptions {
+            lease: Duration::from_secs(120),
+            per_host: 2,
+        }
+    }
+}
+
+/// The database, on either backend.
 #[derive(Debug)]
 pub struct Store {
-    path: PathBuf,
-    writer: Mutex<Connection>,
+    backend: Backend,
+}
+
+#[derive(Debug)]
+enum Backend {
+    Sqlite(SqliteStore),
+    Postgres(PgStore),
 }
 
 impl Store {
-    /// Opens (creating if missing) and migrates the database at `path`. A file that is not
-    /// tidings' own, or whose schema is newer, is refused before anything is written.
+    /// Opens (creating if missing) and migrates the SQLite database at `path`.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
-        let err = |source| StoreError::Sqlite {
-            path: path.to_path_buf(),
-            source,
-        };
-        if path.exists()
-            && std::fs::metadata(path)
-                .map(|m| m.len() > 0)
-                .unwrap_or(false)
-        {
-            check_existing(path)?;
-        }
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            let _ = std::fs::create_dir_all(dir);
-        }
-        let conn = Connection::open(path).map_err(err)?;
-        configure(&conn).map_err(err)?;
-        // A checkpoint every 4,000 pages (16 MiB of WAL) instead of SQLite's 1,000: a cold poll
-        // commits once per feed, and each checkpoint copied the same hot index pages again.
-        conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA wal_autocheckpoint = 4000;")
-            .map_err(err)?;
-        migrate(&conn, path)?;
         Ok(Store {
-            path: path.to_path_buf(),
-            writer: Mutex::new(conn),
+            backend: Backend::Sqlite(SqliteStore::open(path)?),
         })
     }
 
+    /// Opens and migrates the database the config names: an SQLite file or PostgreSQL.
+    pub fn open_location(
+        location: &DatabaseLocation,
+        options: WorkerOptions,
+    ) -> Result<Store, StoreError> {
+        match location {
+            DatabaseLocation::Sqlite(path) => Store::open(path),
+            DatabaseLocation::Postgres(url) => Ok(Store {
+                backend: Backend::Postgres(PgStore::open(url, options)?),
+            }),
+        }
+    }
+
+    /// The SQLite file, or for PostgreSQL its URL with any password removed.
     pub fn path(&self) -> &Path {
-        &self.path
-    }
-
-    /// The writer connection. Hold it only for one short unit of work.
-    pub(crate) fn writer(&self) -> MutexGuard<'_, Connection> {
-        // A panic while holding the lock leaves SQLite consistent (the transaction rolls back).
-        self.writer
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
-    /// A new read-only connection, for queries that must not wait on the writer.
-    pub fn reader(&self) -> Result<Connection, StoreError> {
-        let conn = Connection::open_with_flags(
-            &self.path,
-            OpenFlags::SQLITE_OPEN_READ_ONLY
-                | OpenFlags::SQLITE_OPEN_NO_MUTEX
-                | OpenFlags::SQLITE_OPEN_URI,
-        )
-        .map_err(|e| self.error(e))?;
-        configure(&conn).map_err(|e| self.error(e))?;
-        Ok(conn)
-    }
-
-    pub(crate) fn error(&self, source: rusqlite::Error) -> StoreError {
-        StoreError::Sqlite {
-            path: self.path.clone(),
-            source,
+        match &self.backend {
+            Backend::Sqlite(s) => s.path(),
+            Backend::Postgres(p) => p.display_path(),
         }
     }
 
-    /// Takes the write lock and lets it go (`BEGIN IMMEDIATE; COMMIT`), writing nothing: proof
-    /// that the writer connection can still write. Waits as long as the busy timeout allows.
-    pub fn probe_writer(&self) -> Result<(), StoreError> {
-        let conn = self.writer();
-        conn.execute_batch("BEGIN IMMEDIATE")
-            .map_err(|e| self.error(e))?;
-        conn.execute_batch("COMMIT").map_err(|e| {
-            let _ = conn.execute_batch("ROLLBACK");
-            self.error(e)
-        })
+    /// Whether this store is PostgreSQL (shared by several workers).
+    pub fn is_postgres(&self) -> bool {
+        matches!(self.backend, Backend::Postgres(_))
     }
 
-    /// `PRAGMA integrity_check` says ok.
-    pub fn integrity_ok(&self) -> Result<bool, StoreError> {
-        let conn = self.writer();
-        let result: String = conn
-            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
-            .map_err(|e| self.error(e))?;
-        Ok(result == "ok")
-    }
-}
-
-fn configure(conn: &Connection) -> rusqlite::Result<()> {
-    conn.busy_timeout(Duration::from_secs(10))?;
-    // Used by migrations that index stored HTML.
-    conn.create_scalar_function(
-        "tidings_plain_text",
-        1,
-        rusqlite::functions::FunctionFlags::SQLITE_UTF8
-            | rusqlite::functions::FunctionFlags::SQLITE_DETERMINISTIC,
-        |ctx| {
-            let html: Option<String> = ctx.get(0)?;
-            Ok(html.map(|h| crate::plaintext::html_to_text(&h)))
-        },
-    )?;
-    // Used by the migration that folds letters the FTS tokenizer keeps (ł, ø, ß …).
-    conn.create_scalar_function(
-        "tidings_fts_fold",
-        1,
-        rusqlite::functions::FunctionFlags::SQLITE_UTF8
-            | rusqlite::functions::FunctionFlags::SQLITE_DETERMINISTIC,
-        |ctx| {
-            let text: Option<String> = ctx.get(0)?;
-            Ok(text.map(|t| search::fts_fold(&t).into_owned()))
-        },
-    )?;
-    conn.execute_batch(
-        "PRAGMA foreign_keys = ON;
-         PRAGMA synchronous = NORMAL;
-         PRAGMA cache_size = -16000;
-         PRAGMA temp_store = MEMORY;",
-    )
-}
-
-/// Refuses a file that is not SQLite, belongs to another program or has a newer schema,
-/// reading it without write access.
-fn check_existing(path: &Path) -> Result<(), StoreError> {
-    let conn =
-        Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(|source| {
-            StoreError::Sqlite {
-                path: path.to_path_buf(),
-                source,
-            }
-        })?;
-    conn.busy_timeout(Duration::from_secs(10)).ok();
-    let app_id: i32 = match conn.query_row("PRAGMA application_id", [], |r| r.get(0)) {
-        Ok(id) => id,
-        Err(rusqlite::Error::SqliteFailure(e, _))
-            if e.code == rusqlite::ErrorCode::NotADatabase =>
-        {
-            return Err(StoreError::NotADatabase {
-                path: path.to_path_buf(),
-            });
-        }
-        Err(source) => {
-            return Err(StoreError::Sqlite {
-                path: path.to_path_buf(),
-                source,
-            });
-        }
-    };
-    let tables: i64 = conn
-        .query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get(0))
-        .map_err(|source| StoreError::Sqlite {
-            path: path.to_path_buf(),
-            source,
-        })?;
-    if app_id != APPLICATION_ID && (app_id != 0 || tables > 0) {
-        return Err(StoreError::Foreign {
-            path: path.to_path_buf(),
-            found: app_id,
-        });
-    }
-    let version: i32 = conn
-        .query_row("PRAGMA user_version", [], |r| r.get(0))
-        .map_err(|source| StoreError::Sqlite {
-            path: path.to_path_buf(),
-            source,
-        })?;
-    if version > SCHEMA_VERSION {
-        return Err(StoreError::TooNew {
-            path: path.to_path_buf(),
-            found: version,
-            supported: SCHEMA_VERSION,
-        });
-    }
-    Ok(())
-}
-
-/// Applies the migrations the file has not seen yet, each in its own transaction together
-/// with the version bump.
-fn migrate(conn: &Connection, path: &Path) -> Result<(), StoreError> {
-    let err = |source| StoreError::Sqlite {
-        path: path.to_path_buf(),
-        source,
-    };
-    let version: i32 = conn
-        .query_row("PRAGMA user_version", [], |r| r.get(0))
-        .map_err(err)?;
-    for (index, (name, sql)) in MIGRATIONS.iter().enumerate() {
-        let target = index as i32 + 1;
-        if target <= version {
-            continue;
-        }
-        let apply = || -> rusqlite::Result<()> {
-            conn.execute_batch("BEGIN IMMEDIATE")?;
-            let result = conn.execute_batch(sql).and_then(|_| {
-                conn.execute_batch(&format!(
-                    "PRAGMA application_id = {APPLICATION_ID}; PRAGMA user_version = {target};"
-                ))
-            });
-            match result {
-                Ok(()) => conn.execute_batch("COMMIT"),
-                Err(e) => {
-                    let _ = conn.execute_batch("ROLLBACK");
-                    Err(e)
-                }
-            }
+    /// Copies this SQLite archive into the empty PostgreSQL database at `url` (migrating it
+    /// first), keeping every id; returns the rows copied per table.
+    pub fn migrate_to_postgres(&self, url: &str) -> Result<Vec<(String, u64)>, StoreError> {
+        let Backend::Sqlite(source) = &self.backend else {
+            return Err(StoreError::Refused(
+                "migrate-to copies an SQLite archive; this database is PostgreSQL already".into(),
+            ));
         };
-        apply().map_err(|source| StoreError::Migration {
-            path: path.to_path_buf(),
-            name: name.to_string(),
-            source,
-        })?;
-        tracing::info!(
-            migration = name,
-            version = target,
-            "applied database migration"
-        );
+        let target = PgStore::open(url, WorkerOptions::default())?;
+        let mut conn = source.reader_for_copy()?;
+        target.import_sqlite(&mut conn, &source.path().display().to_string())
     }
-    Ok(())
+
+    /// A new read-only SQLite connection (SQLite only: for tools that read the file).
+    pub fn reader(&self) -> Result<Connection, StoreError> {
+        match &self.backend {
+            Backend::Sqlite(s) => s.reader(),
+            Backend::Postgres(p) => Err(StoreError::Refused(format!(
+                "database {}: a PostgreSQL store has no SQLite reader",
+                p.display_path().display()
+            ))),
+        }
+    }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn creates_and_reopens() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("t.db");
-        drop(Store::open(&path).unwrap());
-        let store = Store::open(&path).unwrap();
-        let conn = store.writer();
-        let id: i32 = conn
-            .query_row("PRAGMA application_id", [], |r| r.get(0))
-            .unwrap();
-        assert_eq!(id, APPLICATION_ID);
-    }
-
-    #[test]
-    fn migration_3_refolds_the_index_and_adds_views() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("v2.db");
-        {
-            let conn = Connection::open(&path).unwrap();
-            configure(&conn).unwrap();
-            for (_, sql) in &MIGRATIONS[..2] {
-                conn.execute_batch(sql).unwrap();
-            }
-            conn.execute_batch(&format!(
-                "PRAGMA application_id = {APPLICATION_ID}; PRAGMA user_version = 2;
-                 INSERT INTO feeds (origin_url, url, source, created_at) VALUES ('u', 'u', 'cli', 0);
-                 INSERT INTO items (feed_id, dedup_key, title, published_at, first_seen_at, content_hash)
-                     VALUES (1, 'k', 'Łódź and Straße', 0, 0, 'h');
-                 INSERT INTO items_fts (rowid, title, summary, text) VALUES (1, 'Łódź and Straße', '', '');"
-            ))
-            .unwrap();
+/// Each listed method forwards to the backend's method of the same name and signature.
+macro_rules! forward {
+    ($( $(#[$doc:meta])* fn $name:ident(&self $(, $arg:ident: $ty:ty)*) -> $ret:ty; )*) => {
+        impl Store {
+            $(
+                $(#[$doc])*
+                pub fn $name(&self $(, $arg: $ty)*) -> $ret {
+                    match &self.backend {
+                        Backend::Sqlite(s) => s.$name($($arg),*),
+                        Backend::Postgres(p) => p.$name($($arg),*),
+                    }
+                }
+            )*
         }
-        let store = Store::open(&path).unwrap();
-        let conn = store.reader().unwrap();
-        let title: String = conn
-            .query_row(
-                "SELECT title FROM items_fts WHERE items_fts MATCH 'lodz strasse'",
-                [],
-                |r| r.get(0),
-            )
-            .unwrap();
-        assert_eq!(title, "Lódź and Strasse");
-        let n: i64 = conn
-            .query_row("SELECT count(*) FROM v_items", [], |r| r.get(0))
-            .unwrap();
-        assert_eq!(n, 1);
-    }
+    };
+}
 
-    #[test]
-    fn refuses_foreign_and_newer_files_without_writing() {
-        let dir = tempfile::tempdir().unwrap();
-        let foreign = dir.path().join("foreign.db");
-        Connection::open(&foreign)
-            .unwrap()
-            .execute_batch("CREATE TABLE x(a)")
-            .unwrap();
-        let before = std::fs::read(&foreign).unwrap();
-        assert!(matches!(
-            Store::open(&foreign),
-            Err(StoreError::Foreign { .. })
-        ));
-        assert_eq!(before, std::fs::read(&foreign).unwrap());
+forward! {
+    /// Takes the write lock and lets it go, writing nothing: proof the database can write.
+    fn probe_writer(&self) -> Result<(), StoreError>;
+    /// The database's own consistency check says ok.
+    fn integrity_ok(&self) -> Result<bool, StoreError>;
 
-        let text = dir.path().join("notes.txt");
-        std::fs::write(
-            &text,
-            "this is not a database, just some notes that are long enough",
-        )
-        .unwrap();
-        let err = Store::open(&text).unwrap_err();
-        assert!(matches!(err, StoreError::NotADatabase { .. }), "{err}");
-        assert!(
-            std::fs::read_to_string(&text)
-                .unwrap()
-                .starts_with("this is not")
-        );
+    // feeds
+    /// Makes the database's feeds match the config; returns (added, disabled).
+    fn sync_config_feeds(&self, feeds: &[FeedConfig], now: UnixTime) -> Result<(usize, usize), StoreError>;
+    /// Adds a feed (or re-enables one that was removed); returns its id and whether it is new.
+    fn add_feed(&self, url: &str, source: FeedSource, settings: &FeedSettings, now: UnixTime) -> Result<(FeedId, bool), StoreError>;
+    /// Stops polling a feed; its items stay. False if no feed has that URL.
+    fn disable_feed(&self, url: &str) -> Result<bool, StoreError>;
+    /// Every feed, in id order.
+    fn list_feeds(&self) -> Result<Vec<Feed>, StoreError>;
+    /// The feed whose original or current URL is `url`.
+    fn feed_by_url(&self, url: &str) -> Result<Option<Feed>, StoreError>;
+    fn feed(&self, id: FeedId) -> Result<Feed, StoreError>;
+    /// Active feeds due at `now`, earliest first, skipping `exclude`. On PostgreSQL the feeds
+    /// returned are claimed by this worker for the lease (within the per-host limit).
+    fn due_feeds(&self, now: UnixTime, limit: usize, exclude: &[FeedId]) -> Result<Vec<Feed>, StoreError>;
+    /// The earliest `next_poll_at` of any active feed.
+    fn next_due_at(&self) -> Result<Option<UnixTime>, StoreError>;
+    /// Moves an active feed's next poll earlier, to `at`; never later.
+    fn advance_next_poll(&self, id: FeedId, at: UnixTime) -> Result<bool, StoreError>;
+    /// Makes every active feed due now.
+    fn make_all_due(&self) -> Result<usize, StoreError>;
+    /// Feeds that need the owner's attention.
+    fn feed_problems(&self, now: UnixTime) -> Result<Vec<FeedProblem>, StoreError>;
 
-        let newer = dir.path().join("newer.db");
-        drop(Store::open(&newer).unwrap());
-        Connection::open(&newer)
-            .unwrap()
-            .execute_batch("PRAGMA user_version = 999")
-            .unwrap();
-        let err = Store::open(&newer).unwrap_err();
-        assert!(err.to_string().contains("999"), "{err}");
-    }
+    // items
+    /// Commits one refresh (fetch state and items) in one transaction; releases the claim.
+    fn commit_refresh(&self, feed: &Feed, items: &[NewItem], first_poll: bool, now: UnixTime) -> Result<(StoredCounts, Vec<ItemId>), StoreError>;
+    /// Writes a feed's fetch state after a poll that stored no items; releases the claim.
+    fn record_fetch_state(&self, feed: &Feed) -> Result<(), StoreError>;
+    /// Every stored (feed id, dedup key) pair.
+    fn item_keys(&self) -> Result<Vec<(i64, String)>, StoreError>;
+
+    // articles
+    /// Items whose page is to be extracted (claimed on PostgreSQL), newest first.
+    fn pending_pages(&self, now: UnixTime, limit: usize, exclude: &[ItemId]) -> Result<Vec<PendingPage>, StoreError>;
+    /// Stores an extraction outcome.
+    fn record_article(&self, item_id: ItemId, article: &ArticleRecord, now: UnixTime) -> Result<(), StoreError>;
+    /// The stored article of an item, if any.
+    fn article(&self, item_id: ItemId) -> Result<Option<ArticleRecord>, StoreError>;
+
+    // matches
+    /// Items not matched yet, or whose article text arrived since.
+    fn pending_matches(&self, limit: usize) -> Result<Vec<MatchInput>, StoreError>;
+    /// Matched items first seen since `since`, in id order after `after_id`.
+    fn items_for_backfill(&self, since: UnixTime, after_id: ItemId, limit: usize) -> Result<Vec<MatchInput>, StoreError>;
+    /// Records a batch's matches and their deliveries in one transaction.
+    fn record_matches(&self, batch: &[MatchedItem], backfill: bool, plan: Option<&DeliveryPlan>, now: UnixTime) -> Result<Vec<i64>, StoreError>;
+    fn topic_fingerprints(&self) -> Result<Vec<(String, String)>, StoreError>;
+    fn set_topic_fingerprint(&self, name: &str, fingerprint: &str, now: UnixTime) -> Result<(), StoreError>;
+    /// Matches, newest first.
+    fn list_matches(&self, topic: Option<&str>, since: UnixTime, limit: usize) -> Result<Vec<StoredMatch>, StoreError>;
+    /// Items published since `since`, newest first.
+    fn items_since(&self, since: UnixTime, limit: usize) -> Result<Vec<MatchInput>, StoreError>;
+
+    // deliveries
+    /// Due webhook deliveries of `channel` (claimed on PostgreSQL), oldest first.
+    fn due_webhook_deliveries(&self, channel: &str, now: UnixTime, limit: usize) -> Result<Vec<DeliveryContent>, StoreError>;
+    fn stamp_batch(&self, ids: &[i64], batch_key: &str) -> Result<(), StoreError>;
+    fn mark_sent(&self, ids: &[i64], now: UnixTime) -> Result<(), StoreError>;
+    fn mark_failed(&self, ids: &[i64], error: &str, next: Option<UnixTime>) -> Result<(), StoreError>;
+    fn disable_endpoint(&self, name: &str, url: &str, reason: &str, now: UnixTime) -> Result<(), StoreError>;
+    fn endpoint_disabled(&self, name: &str, url: &str) -> Result<Option<String>, StoreError>;
+    fn list_deliveries(&self, status: Option<&str>, limit: usize) -> Result<Vec<DeliveryRow>, StoreError>;
+    fn delivery_counts(&self) -> Result<Vec<(String, i64)>, StoreError>;
+    fn retry_deliveries(&self, id: Option<i64>, now: UnixTime) -> Result<usize, StoreError>;
+    fn release_backfill(&self, topic: Option<&str>, channel: Option<&str>, now: UnixTime) -> Result<usize, StoreError>;
+    fn pending_digest_entries(&self, channel: &str, limit: usize) -> Result<Vec<DeliveryContent>, StoreError>;
+    fn last_digest_slot(&self, digest: &str) -> Result<Option<UnixTime>, StoreError>;
+    /// Stores a built digest once per (digest, slot); `None` if another run took the slot.
+    fn create_digest_run(&self, run: &DigestRun, delivery_ids: &[i64], now: UnixTime) -> Result<Option<i64>, StoreError>;
+    /// Digest runs waiting to be sent (claimed on PostgreSQL).
+    fn due_digest_runs(&self, now: UnixTime) -> Result<Vec<DigestRun>, StoreError>;
+    fn mark_digest_sent(&self, run_id: i64, now: UnixTime) -> Result<(), StoreError>;
+    fn mark_digest_failed(&self, run_id: i64, error: &str, next: Option<UnixTime>) -> Result<(), StoreError>;
+
+    // search
+    /// Runs a search (FTS5 on SQLite, tsvector on PostgreSQL).
+    fn search(&self, spec: &SearchSpec) -> Result<Vec<SearchHit>, StoreError>;
+    fn item_detail(&self, id: ItemId) -> Result<Option<ItemDetail>, StoreError>;
+    fn topic_entries(&self, topic: &str, limit: usize) -> Result<Vec<TopicEntry>, StoreError>;
+    fn topic_match_counts(&self) -> Result<Vec<(String, i64)>, StoreError>;
+
+    // maintenance
+    /// Deletes items published before `cutoff` (tombstoning their keys).
+    fn prune(&self, cutoff: UnixTime, keep_matched: bool, now: UnixTime) -> Result<PruneReport, StoreError>;
+    /// A consistent copy to a new SQLite file (SQLite only; use pg_dump for PostgreSQL).
+    fn backup(&self, dest: &Path) -> Result<(), StoreError>;
+    fn stats(&self) -> Result<DbStats, StoreError>;
+    fn ping(&self) -> Result<(), StoreError>;
+    fn counts(&self) -> Result<ArchiveCounts, StoreError>;
 }

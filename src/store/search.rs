@@ -12,7 +12,7 @@
 use rusqlite::types::Value;
 use rusqlite::{OptionalExtension, params_from_iter};
 
-use super::{Store, StoreError};
+use super::{SqliteStore, StoreError};
 use crate::model::{FeedId, ItemId, UnixTime};
 
 /// Seconds in the recency half-weight period (30 days).
@@ -42,6 +42,8 @@ pub enum SearchOrder {
 #[derive(Debug, Clone)]
 pub struct SearchSpec {
     pub fts: Option<String>,
+    /// The same condition as a PostgreSQL tsquery (see `query::tsquery`), for that backend.
+    pub tsquery: Option<String>,
     pub filters: Vec<TextFilter>,
     pub topic: Option<String>,
     /// The feed's current or original URL.
@@ -122,7 +124,7 @@ pub struct TopicEntry {
 
 const SNIPPET_CHARS: usize = 200;
 
-impl Store {
+impl SqliteStore {
     /// Runs a search; see the module docs for the ranking.
     pub fn search(&self, spec: &SearchSpec) -> Result<Vec<SearchHit>, StoreError> {
         let conn = self.reader()?;
@@ -391,7 +393,7 @@ pub fn fts_fold(text: &str) -> std::borrow::Cow<'_, str> {
 }
 
 /// The first words of an item's summary, when there is no full-text snippet.
-fn lead(summary: Option<&str>) -> String {
+pub(super) fn lead(summary: Option<&str>) -> String {
     let text = summary
         .map(crate::plaintext::html_to_text)
         .unwrap_or_default();

@@ -4,6 +4,7 @@
 #![allow(dead_code, unused_imports)]
 
 pub mod archive;
+pub mod pg;
 pub mod receiver;
 pub mod server;
 pub mod smtp;
