@@ -74,6 +74,8 @@ struct Dispatcher {
     /// Due feeds read from the store and not started yet, and when they were read.
     due: std::collections::VecDeque<Feed>,
     due_read_at: Option<std::time::Instant>,
+    /// When the claims of the feeds in flight were last renewed (PostgreSQL leases).
+    claims_renewed_at: Option<std::time::Instant>,
 }
 
 /// How long due feeds read from the store may wait in the dispatcher before they are read again.
@@ -92,6 +94,7 @@ impl Dispatcher {
             events_rx,
             due: std::collections::VecDeque::new(),
             due_read_at: None,
+            claims_renewed_at: None,
         }
     }
 
@@ -334,6 +337,20 @@ pub async fn run(ctx: Arc<Context>, cancel: CancellationToken) -> anyhow::Result
 /// Starts the refreshes that are due and the limits allow; returns how long the loop may
 /// sleep before the next feed comes due.
 async fn schedule_due(ctx: &Arc<Context>, dispatcher: &mut Dispatcher) -> anyhow::Result<Duration> {
+    if !dispatcher.has_room()
+        && dispatcher
+            .claims_renewed_at
+            .is_none_or(|t| t.elapsed() >= DUE_FRESH)
+    {
+        // No room for new work, but the feeds in flight (some waiting to be stored) keep their
+        // claims: on PostgreSQL a lease that lapses lets another worker poll them again. Every
+        // read of due feeds renews them; this one reads none.
+        let store = ctx.store.clone();
+        let exclude: Vec<FeedId> = dispatcher.in_flight.iter().copied().collect();
+        let now = chrono::Utc::now().timestamp();
+        tokio::task::spawn_blocking(move || store.due_feeds(now, 0, &exclude)).await??;
+        dispatcher.claims_renewed_at = Some(std::time::Instant::now());
+    }
     if dispatcher.has_room() {
         // Due feeds are read in batches and kept for a moment: reading a batch again after
         // every finished refresh cost more CPU than the refreshes themselves (issue 8).
@@ -349,6 +366,7 @@ async fn schedule_due(ctx: &Arc<Context>, dispatcher: &mut Dispatcher) -> anyhow
                 tokio::task::spawn_blocking(move || store.due_feeds(now, want, &exclude)).await??;
             dispatcher.due = due.into();
             dispatcher.due_read_at = Some(std::time::Instant::now());
+            dispatcher.claims_renewed_at = dispatcher.due_read_at;
         }
         // A feed whose host is busy stays in the batch, in its place.
         let mut skipped = Vec::new();

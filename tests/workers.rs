@@ -157,6 +157,10 @@ fn three_workers_share_the_work_and_survive_a_sigkill() {
                 == Some(&FEEDS.to_string())
         },
     );
+    // The first period after the cold round is left out of the checks: a feed whose poll came
+    // due while the cold round still ran is polled late, then again on time at the next
+    // boundary (two polls a few seconds apart, in two periods).
+    std::thread::sleep(PERIOD);
     let steady_from = Instant::now();
 
     // Periods with new items; worker 1 dies in the middle of the second.

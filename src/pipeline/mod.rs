@@ -115,10 +115,15 @@ pub async fn refresh_feed_then(
     };
     let outcome = ctx.fetcher.fetch(&feed.url, &request).await;
     fetched();
-    // Parsing and storing take CPU and the one writer: as many at once as there are cores
-    // (plus one to cover a commit's fsync), however many fetches run. More at once only made
-    // threads wait on the writer holding parsed feeds in memory.
-    let _settling = SETTLE_SLOTS.acquire().await.ok();
+    // On SQLite parsing and storing take CPU and the one writer: as many at once as there are
+    // cores (plus one to cover a commit's fsync), however many fetches run. More at once only
+    // made threads wait on the writer holding parsed feeds in memory. On PostgreSQL a refresh
+    // mostly waits for the server, and the connection pool bounds how many store at once.
+    let _settling = if ctx.store.is_postgres() {
+        None
+    } else {
+        SETTLE_SLOTS.acquire().await.ok()
+    };
     // Parsing holds several times a body's size in memory: large bodies take turns, which
     // bounds the peak however many refreshes run at once.
     let large = matches!(&outcome, Ok(FetchOutcome::Fetched(b)) if b.body.len() > LARGE_BODY_BYTES);
