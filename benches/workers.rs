@@ -12,6 +12,9 @@
 mod farm;
 #[path = "common/measure.rs"]
 mod measure;
+#[path = "../tests/common/pg.rs"]
+#[allow(dead_code)]
+mod pg;
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -29,64 +32,26 @@ fn env_usize(name: &str, default: usize) -> usize {
         .unwrap_or(default)
 }
 
-/// Runs one statement on the PostgreSQL server's admin database.
-fn admin(url: &str, sql: &str) {
-    let (url, sql) = (url.to_string(), sql.to_string());
-    std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        runtime.block_on(async {
-            let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
-                .await
-                .unwrap_or_else(|e| panic!("connect to {url}: {e}"));
-            let task = tokio::spawn(conn);
-            client
-                .batch_execute(&sql)
-                .await
-                .unwrap_or_else(|e| panic!("{sql}: {e}"));
-            drop(client);
-            let _ = task.await;
-        })
-    })
-    .join()
-    .unwrap();
-}
-
 /// Polls done since `since` (unix seconds), read with one cheap query (the store's
 /// `list_feeds` counts every feed's items, which costs the database more than the polls).
 fn polled_since(database: &str, since: i64) -> usize {
-    let sql = "SELECT count(*) FROM feeds WHERE last_polled_at >= $1";
-    if !database.starts_with("postgres") {
-        let conn = rusqlite::Connection::open_with_flags(
-            database,
-            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
-        )
-        .unwrap();
-        return conn
-            .query_row(&sql.replace("$1", "?1"), [since], |r| r.get::<_, i64>(0))
-            .unwrap() as usize;
-    }
-    let database = database.to_string();
-    std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
+    if database.starts_with("postgres") {
+        let sql = format!("SELECT count(*)::text FROM feeds WHERE last_polled_at >= {since}");
+        return pg::query(database, &sql)[0][0]
+            .as_deref()
+            .unwrap()
+            .parse()
             .unwrap();
-        runtime.block_on(async {
-            let (client, conn) = tokio_postgres::connect(&database, tokio_postgres::NoTls)
-                .await
-                .unwrap();
-            let task = tokio::spawn(conn);
-            let n: i64 = client.query_one(sql, &[&since]).await.unwrap().get(0);
-            drop(client);
-            let _ = task.await;
-            n as usize
-        })
-    })
-    .join()
-    .unwrap()
+    }
+    let conn =
+        rusqlite::Connection::open_with_flags(database, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .unwrap();
+    conn.query_row(
+        "SELECT count(*) FROM feeds WHERE last_polled_at >= ?1",
+        [since],
+        |r| r.get::<_, i64>(0),
+    )
+    .unwrap() as usize
 }
 
 /// Starts `workers` daemons on `database`, waits for the cold round, makes every feed due
@@ -161,9 +126,6 @@ fn main() {
     let feeds = env_usize("TIDINGS_BENCH_FEEDS", 2000);
     let latency = Duration::from_millis(env_usize("TIDINGS_BENCH_LATENCY_MS", 50) as u64);
     let concurrency = env_usize("TIDINGS_BENCH_CONCURRENCY", 32);
-    let server = std::env::var("TIDINGS_TEST_POSTGRES").expect(
-        "TIDINGS_TEST_POSTGRES is not set: start PostgreSQL with `bash .ci/postgres.sh` and export its URL",
-    );
     let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/feeds-corpus");
     let farm = Farm::start(
         &corpus,
@@ -182,12 +144,12 @@ fn main() {
         dir.path().join("bench.db").display().to_string(),
         1,
     )];
+    // One fresh database per run, dropped at the end (TIDINGS_TEST_POSTGRES names the server).
+    let mut databases = Vec::new();
     for workers in [1, 2, 4] {
-        let name = format!("tidings_bench_{}_{workers}", std::process::id());
-        admin(&server, &format!("CREATE DATABASE {name}"));
-        let mut url = url::Url::parse(&server).unwrap();
-        url.set_path(&format!("/{name}"));
-        setups.push(("PostgreSQL".into(), url.to_string(), workers));
+        let database = pg::TestDatabase::create();
+        setups.push(("PostgreSQL".into(), database.url.clone(), workers));
+        databases.push(database);
     }
     let mut base = None;
     for (backend, database, workers) in &setups {
@@ -204,10 +166,6 @@ fn main() {
             format!("{:.0}", rate(warm)),
             format!("{:.2}", rate(warm) / base_rates.1),
         ]);
-        if backend == "PostgreSQL" {
-            let name = url::Url::parse(database).unwrap().path()[1..].to_string();
-            admin(&server, &format!("DROP DATABASE {name} WITH (FORCE)"));
-        }
     }
     println!(
         "workers benchmark: {feeds} feeds on {} hosts, {} ms latency per answer, \
