@@ -124,6 +124,67 @@ pub struct TopicEntry {
 
 const SNIPPET_CHARS: usize = 200;
 
+/// A value bound into a search's SQL, whichever backend binds it.
+pub(super) enum SearchArg {
+    Text(String),
+    Integer(i64),
+}
+
+/// A search's filters as SQL conditions over `items i` and `feeds f`, the same on both
+/// backends: feed, URL and author patterns (with the backend's `like` operator), topic, feed
+/// URL, dates and the paging cursor. `arg` binds a value and returns its placeholder.
+pub(super) fn filter_conditions(
+    spec: &SearchSpec,
+    like: &str,
+    mut arg: impl FnMut(SearchArg) -> String,
+) -> Vec<String> {
+    let mut conds = Vec::new();
+    for filter in &spec.filters {
+        let (column, pattern) = match filter {
+            TextFilter::Feed(p) => (
+                "(coalesce(f.title, '') || ' ' || coalesce(f.feed_title, '') || ' ' || f.url)",
+                p,
+            ),
+            TextFilter::Url(p) => ("i.url", p),
+            TextFilter::Author(p) => ("i.author", p),
+        };
+        conds.push(format!(
+            "{column} {like} {} ESCAPE '\\'",
+            arg(SearchArg::Text(pattern.clone()))
+        ));
+    }
+    if let Some(topic) = &spec.topic {
+        conds.push(format!(
+            "i.id IN (SELECT item_id FROM matches WHERE topic = {})",
+            arg(SearchArg::Text(topic.clone()))
+        ));
+    }
+    if let Some(url) = &spec.feed_url {
+        let p = arg(SearchArg::Text(url.clone()));
+        conds.push(format!("(f.url = {p} OR f.origin_url = {p})"));
+    }
+    if let Some(since) = spec.since {
+        conds.push(format!(
+            "i.published_at >= {}",
+            arg(SearchArg::Integer(since))
+        ));
+    }
+    if let Some(until) = spec.until {
+        conds.push(format!(
+            "i.published_at < {}",
+            arg(SearchArg::Integer(until))
+        ));
+    }
+    if let Some((published, id)) = spec.before {
+        let p = arg(SearchArg::Integer(published));
+        let i = arg(SearchArg::Integer(id));
+        conds.push(format!(
+            "(i.published_at < {p} OR (i.published_at = {p} AND i.id < {i}))"
+        ));
+    }
+    conds
+}
+
 impl SqliteStore {
     /// Runs a search; see the module docs for the ranking.
     pub fn search(&self, spec: &SearchSpec) -> Result<Vec<SearchHit>, StoreError> {
@@ -150,43 +211,12 @@ impl SqliteStore {
             "(-{bm25}) * (0.5 + 0.5 / (1.0 + max(0, {now} - i.published_at) / {}.0))",
             RECENCY_PERIOD_SECS
         );
-        for filter in &spec.filters {
-            let (column, pattern) = match filter {
-                TextFilter::Feed(p) => (
-                    "(coalesce(f.title, '') || ' ' || coalesce(f.feed_title, '') || ' ' || f.url)",
-                    p,
-                ),
-                TextFilter::Url(p) => ("i.url", p),
-                TextFilter::Author(p) => ("i.author", p),
-            };
-            conds.push(format!(
-                "{column} LIKE {} ESCAPE '\\'",
-                arg(Value::Text(pattern.clone()))
-            ));
-        }
-        if let Some(topic) = &spec.topic {
-            conds.push(format!(
-                "i.id IN (SELECT item_id FROM matches WHERE topic = {})",
-                arg(Value::Text(topic.clone()))
-            ));
-        }
-        if let Some(url) = &spec.feed_url {
-            let p = arg(Value::Text(url.clone()));
-            conds.push(format!("(f.url = {p} OR f.origin_url = {p})"));
-        }
-        if let Some(since) = spec.since {
-            conds.push(format!("i.published_at >= {}", arg(Value::Integer(since))));
-        }
-        if let Some(until) = spec.until {
-            conds.push(format!("i.published_at < {}", arg(Value::Integer(until))));
-        }
-        if let Some((published, id)) = spec.before {
-            let p = arg(Value::Integer(published));
-            let i = arg(Value::Integer(id));
-            conds.push(format!(
-                "(i.published_at < {p} OR (i.published_at = {p} AND i.id < {i}))"
-            ));
-        }
+        conds.extend(filter_conditions(spec, "LIKE", |value| {
+            arg(match value {
+                SearchArg::Text(text) => Value::Text(text),
+                SearchArg::Integer(n) => Value::Integer(n),
+            })
+        }));
         let order = match (spec.order, spec.fts.is_some()) {
             (SearchOrder::Rank, true) => "score DESC, i.id DESC",
             _ => "i.published_at DESC, i.id DESC",

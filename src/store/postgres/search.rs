@@ -16,9 +16,10 @@ use tokio_postgres::types::ToSql;
 use super::{PgError, PgResult, PgStore};
 use crate::matcher::normalize::tokenize;
 use crate::model::{ItemId, NewItem};
+use crate::store::search::{SearchArg, filter_conditions};
 use crate::store::{
     ItemDetail, ItemMatch, RECENCY_PERIOD_SECS, SearchHit, SearchOrder, SearchSpec, StoreError,
-    TextFilter, TopicEntry,
+    TopicEntry,
 };
 
 /// PostgreSQL's largest tsvector position.
@@ -211,44 +212,13 @@ impl PgStore {
             "({relevance})::float8 * (0.5 + 0.5 / (1.0 + greatest(0, {now} - i.published_at) / {}.0))",
             RECENCY_PERIOD_SECS
         );
-        for filter in &spec.filters {
-            let (column, pattern) = match filter {
-                TextFilter::Feed(p) => (
-                    "(coalesce(f.title, '') || ' ' || coalesce(f.feed_title, '') || ' ' || f.url)",
-                    p,
-                ),
-                TextFilter::Url(p) => ("i.url", p),
-                TextFilter::Author(p) => ("i.author", p),
-            };
-            // SQLite's LIKE is ASCII case-insensitive; ILIKE is the nearest.
-            conds.push(format!(
-                "{column} ILIKE {} ESCAPE '\\'",
-                arg(Box::new(pattern.clone()))
-            ));
-        }
-        if let Some(topic) = &spec.topic {
-            conds.push(format!(
-                "i.id IN (SELECT item_id FROM matches WHERE topic = {})",
-                arg(Box::new(topic.clone()))
-            ));
-        }
-        if let Some(url) = &spec.feed_url {
-            let p = arg(Box::new(url.clone()));
-            conds.push(format!("(f.url = {p} OR f.origin_url = {p})"));
-        }
-        if let Some(since) = spec.since {
-            conds.push(format!("i.published_at >= {}", arg(Box::new(since))));
-        }
-        if let Some(until) = spec.until {
-            conds.push(format!("i.published_at < {}", arg(Box::new(until))));
-        }
-        if let Some((published, id)) = spec.before {
-            let p = arg(Box::new(published));
-            let i = arg(Box::new(id));
-            conds.push(format!(
-                "(i.published_at < {p} OR (i.published_at = {p} AND i.id < {i}))"
-            ));
-        }
+        // SQLite's LIKE is ASCII case-insensitive; ILIKE is the nearest.
+        conds.extend(filter_conditions(spec, "ILIKE", |value| {
+            arg(match value {
+                SearchArg::Text(text) => Box::new(text),
+                SearchArg::Integer(n) => Box::new(n),
+            })
+        }));
         let order = match (spec.order, tsquery.is_some()) {
             (SearchOrder::Rank, true) => "score DESC, id DESC",
             _ => "published_at DESC, id DESC",
