@@ -13,7 +13,7 @@ use tokio_util::task::TaskTracker;
 use crate::config::{Config, FetchConfig};
 use crate::fetch::Fetcher;
 use crate::model::{Feed, FeedId};
-use crate::pipeline::{Context, RefreshReport, refresh_feed_then};
+use crate::pipeline::{Context, RefreshReport, refresh_feed};
 use crate::service::Liveness;
 use crate::store::{Store, WorkerOptions};
 
@@ -120,7 +120,7 @@ impl Dispatcher {
             let fetched = || {
                 let _ = events.send(RefreshEvent::Fetched { host });
             };
-            let report = match refresh_feed_then(&ctx, feed, fetched).await {
+            let report = match refresh_feed(&ctx, feed, fetched).await {
                 Ok(report) => Some(report),
                 Err(e) => {
                     tracing::error!(feed_id = id, error = %e, "could not record feed refresh");

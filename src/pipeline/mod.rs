@@ -95,14 +95,10 @@ pub enum RefreshError {
 }
 
 /// Refreshes one feed and commits the outcome. Fetch and parse failures are recorded on the
-/// feed (and reported), not returned: only a store failure is an error here.
-pub async fn refresh_feed(ctx: &Context, feed: Feed) -> Result<RefreshReport, RefreshError> {
-    refresh_feed_then(ctx, feed, || {}).await
-}
-
-/// [`refresh_feed`], calling `fetched` once the answer is in, before it is parsed and stored:
-/// the dispatcher then gives the feed's fetch slot and host slot to the next feed.
-pub async fn refresh_feed_then(
+/// feed (and reported), not returned: only a store failure is an error here. `fetched` is
+/// called once the answer is in, before it is parsed and stored: the dispatcher then gives the
+/// feed's fetch slot and host slot to the next feed.
+pub async fn refresh_feed(
     ctx: &Context,
     feed: Feed,
     fetched: impl FnOnce(),
