@@ -135,3 +135,48 @@ fn the_copy_takes_new_rows_after_the_copied_ids_and_refuses_a_second_copy() {
         String::from_utf8_lossy(&again.stderr)
     );
 }
+
+/// An item whose article text arrived after it was matched (SQLite's match state 3) still
+/// waits to be matched on that text after the copy (PostgreSQL's state 1 with article text).
+#[test]
+fn an_item_waiting_for_its_article_match_still_waits_after_the_copy() {
+    let sqlite = Workspace::new();
+    sqlite.write_config(TOPICS_TOML, &[]);
+    let ids = build(&sqlite, chrono::Utc::now().timestamp());
+    let db = TestDatabase::create();
+    {
+        let store = tidings::store::Store::open(&sqlite.db()).unwrap();
+        store
+            .record_article(
+                ids.summit,
+                &tidings::store::ArticleRecord {
+                    status: "ok".into(),
+                    text: Some("The summit's article text.".into()),
+                    ..Default::default()
+                },
+                chrono::Utc::now().timestamp(),
+            )
+            .unwrap();
+        let waiting: Vec<i64> = store
+            .pending_matches(10)
+            .unwrap()
+            .iter()
+            .map(|m| m.item_id)
+            .collect();
+        assert_eq!(waiting, vec![ids.summit]);
+        // Copied through the store: the CLI command would run the matching stage first.
+        store.migrate_to_postgres(&db.url).unwrap();
+    }
+    let copy = tidings::store::Store::open_location(
+        &tidings::config::DatabaseLocation::Postgres(db.url.clone()),
+        Default::default(),
+    )
+    .unwrap();
+    let waiting: Vec<(i64, i64)> = copy
+        .pending_matches(10)
+        .unwrap()
+        .iter()
+        .map(|m| (m.item_id, m.target_state))
+        .collect();
+    assert_eq!(waiting, vec![(ids.summit, 2)]);
+}
