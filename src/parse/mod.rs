@@ -273,7 +273,11 @@ fn collapse_whitespace(s: &str) -> String {
 /// C1 control characters in feed text are windows-1252 bytes mislabelled as Latin-1
 /// (`don\u{92}t` was `don’t`); read them as windows-1252.
 fn fix_c1_controls(s: &str) -> String {
-    if !s.chars().any(|c| ('\u{80}'..='\u{9f}').contains(&c)) {
+    // U+0080..U+009F are encoded as 0xC2 0x80..0x9F; look for those bytes, not characters.
+    let bytes = s.as_bytes();
+    let has_c1 = memchr::memchr_iter(0xc2, bytes)
+        .any(|at| bytes.get(at + 1).is_some_and(|b| (0x80..=0x9f).contains(b)));
+    if !has_c1 {
         return s.to_string();
     }
     s.chars()
