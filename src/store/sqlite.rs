@@ -32,6 +32,10 @@ pub(super) const MIGRATIONS: &[(&str, &str)] = &[
         "0005_work_queues.sql",
         include_str!("../../migrations/0005_work_queues.sql"),
     ),
+    (
+        "0006_fts_hashsize.sql",
+        include_str!("../../migrations/0006_fts_hashsize.sql"),
+    ),
 ];
 
 /// The schema version this binary writes.
