@@ -2,7 +2,10 @@
 //! `tidings` binary (extraction off) and, side by side in the same run, by newsboat if it is
 //! installed. Prints one table of medians: cold poll (everything new), warm poll (everything
 //! 304), steady state (5% of the feeds with one new item), then a 100 ms latency run against
-//! the bound set by the fetch limits.
+//! the bound set by the fetch limits. Beside newsboat's cold poll, it measures in-process what
+//! two parts the stack prescribes cost alone on the same 1,000 bodies (feed-rs parsing, FTS5
+//! indexing of the items' text), as shares of newsboat's CPU: the floor under the cold-poll
+//! ratio.
 //!
 //! Run: `cargo bench --bench scale`. Environment:
 //! - `TIDINGS_BENCH_FEEDS` feed counts, comma-separated (default `1000,10000`)
@@ -188,6 +191,7 @@ fn main() {
     let mut rows = Vec::new();
     let mut ratio_rows = Vec::new();
     let mut per_feed_cpu = Vec::new();
+    let mut parts_rows = Vec::new();
     for &feeds in &counts {
         let mut t = Figures::default();
         let mut nb: Vec<(usize, Figures)> = Vec::new();
@@ -236,6 +240,13 @@ fn main() {
                     None => nb.push((boat.threads, figures)),
                 }
             }
+        }
+        if !nb.is_empty() {
+            let newsboat_cpu: Vec<(usize, f64)> = nb
+                .iter()
+                .map(|(threads, f)| (*threads, med(&f.cold, |c| c.cpu.as_secs_f64())))
+                .collect();
+            parts_rows = parts_alone(feeds, runs, &newsboat_cpu);
         }
         per_feed_cpu.push((feeds, med(&t.cold, |c| c.cpu.as_secs_f64()) / feeds as f64));
         let mut push_rows = |who: &str, f: &Figures, db: bool| {
@@ -301,6 +312,15 @@ fn main() {
             &["against", "poll", "feeds", "cpu ratio", "wall ratio"],
             &ratio_rows,
         );
+    }
+    if !parts_rows.is_empty() {
+        println!(
+            "\nparts alone, in-process on one thread, on the same bodies (median of {runs}); \
+             share = cpu / newsboat's cold cpu"
+        );
+        let mut header = vec!["part", "items", "cpu s"];
+        header.extend(PARTS_SHARE_HEADERS);
+        print_table(&header, &parts_rows);
     }
     if let Some((base_feeds, base)) = per_feed_cpu.first().copied() {
         println!("\ncold CPU per feed against {base_feeds} feeds (1.00 = linear)");
@@ -380,4 +400,130 @@ fn latency_run(feeds: usize) {
         ],
         &rows,
     );
+}
+
+const PARTS_SHARE_HEADERS: [&str; 2] = ["share (nb 2 thr)", "share (nb 8 thr)"];
+
+/// CPU time of the calling thread.
+fn thread_cpu() -> Duration {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime writes one timespec into the valid pointer it is given.
+    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+}
+
+/// What two parts the stack prescribes cost alone on the bodies of a fresh farm of `feeds`
+/// feeds (the ones the cold poll read): feed-rs parsing each body, and FTS5 indexing the
+/// items' plain text in 500-item transactions into a table like tidings' own (same tokenizer,
+/// WAL, synchronous=NORMAL, hashsize). One row per part with its CPU and its share of each
+/// newsboat cold CPU given; the last row is their sum, which no cold poll can go below.
+fn parts_alone(feeds: usize, runs: usize, newsboat_cpu: &[(usize, f64)]) -> Vec<Vec<String>> {
+    let farm = Farm::start(
+        &corpus(),
+        FarmOptions {
+            feeds,
+            hosts: 1,
+            ..FarmOptions::default()
+        },
+    );
+    let bodies: Vec<_> = (0..feeds).map(|i| farm.body(i)).collect();
+    drop(farm);
+
+    // The index's input, prepared outside the measured part as tidings' matching stage does.
+    let texts: Vec<[String; 3]> = bodies
+        .iter()
+        .filter_map(|body| tidings::parse::parse_feed(body, "http://127.0.0.1/f.xml").ok())
+        .flat_map(|parsed| parsed.items)
+        .map(|item| {
+            let plain = |html: Option<String>| {
+                tidings::store::fts_fold(&tidings::plaintext::html_to_text(
+                    html.as_deref().unwrap_or(""),
+                ))
+                .into_owned()
+            };
+            [
+                tidings::store::fts_fold(item.title.as_deref().unwrap_or("")).into_owned(),
+                plain(item.summary),
+                plain(item.content),
+            ]
+        })
+        .collect();
+
+    let mut feed_rs_cpu = Vec::new();
+    let mut fts_cpu = Vec::new();
+    let mut entries = 0;
+    for _ in 0..runs {
+        let start = thread_cpu();
+        entries = 0;
+        for body in &bodies {
+            if let Ok(feed) = feed_rs::parser::parse(&body[..]) {
+                entries += feed.entries.len();
+            }
+        }
+        feed_rs_cpu.push((thread_cpu() - start).as_secs_f64());
+        fts_cpu.push(index_alone(&texts).as_secs_f64());
+    }
+    let feed_rs_cpu = median(feed_rs_cpu);
+    let fts_cpu = median(fts_cpu);
+    let row = |part: &str, items: usize, cpu: f64| {
+        let mut row = vec![part.to_string(), items.to_string(), format!("{cpu:.2}")];
+        for threads in [2, 8] {
+            row.push(
+                newsboat_cpu
+                    .iter()
+                    .find(|(t, _)| *t == threads)
+                    .map(|(_, nb)| format!("{:.3}", cpu / nb))
+                    .unwrap_or_else(|| "-".into()),
+            );
+        }
+        row
+    };
+    vec![
+        row(
+            "feed-rs parse (feed_rs::parser::parse)",
+            entries,
+            feed_rs_cpu,
+        ),
+        row("FTS5 index of title, summary, text", texts.len(), fts_cpu),
+        row("the two together", texts.len(), feed_rs_cpu + fts_cpu),
+    ]
+}
+
+/// CPU to index `texts` into a fresh FTS5 table on disk, 500 rows per transaction.
+fn index_alone(texts: &[[String; 3]]) -> Duration {
+    let dir = tempfile::tempdir().unwrap();
+    let conn = rusqlite::Connection::open(dir.path().join("fts.db")).unwrap();
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 4000;
+         CREATE VIRTUAL TABLE items_fts USING fts5(title, summary, text,
+             tokenize = 'unicode61 remove_diacritics 2');
+         INSERT INTO items_fts (items_fts, rank) VALUES ('hashsize', 8388608);",
+    )
+    .unwrap();
+    let start = thread_cpu();
+    for (n, chunk) in texts.chunks(500).enumerate() {
+        conn.execute_batch("BEGIN").unwrap();
+        {
+            let mut insert = conn
+                .prepare_cached(
+                    "INSERT INTO items_fts (rowid, title, summary, text) VALUES (?1, ?2, ?3, ?4)",
+                )
+                .unwrap();
+            for (i, [title, summary, text]) in chunk.iter().enumerate() {
+                insert
+                    .execute(rusqlite::params![
+                        (n * 500 + i + 1) as i64,
+                        title,
+                        summary,
+                        text
+                    ])
+                    .unwrap();
+            }
+        }
+        conn.execute_batch("COMMIT").unwrap();
+    }
+    thread_cpu() - start
 }

@@ -132,6 +132,11 @@ impl Farm {
         format!("http://{}/f/{i}.xml", self.addrs[i % self.addrs.len()])
     }
 
+    /// The body feed `i` serves now.
+    pub fn body(&self, i: usize) -> Arc<Vec<u8>> {
+        self.shared.feeds[i].body.read().unwrap().clone()
+    }
+
     pub fn urls(&self) -> Vec<String> {
         (0..self.shared.feeds.len()).map(|i| self.url(i)).collect()
     }
