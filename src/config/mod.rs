@@ -1,0 +1,367 @@
+//! The config file: TOML → raw structs (unknown keys are errors) → a validated `Config`.
+//! Every error names the file, the key and what is wrong.
+//!
+//! This file owns the public config types, loading (`impl Config`) and the small public
+//! helpers; `raw` holds the TOML shape as read and `validate` the `Validator`.
+
+mod raw;
+mod validate;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::model::FeedSettings;
+use crate::scheduler::Schedule;
+
+use raw::RawConfig;
+use validate::Validator;
+
+/// The example config, embedded so the binary runs with no config file at all.
+pub const EXAMPLE_CONFIG: &str = include_str!("../../config/tidings.example.toml");
+
+/// A config that failed to load or validate.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("config {path}: cannot read: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("config {path}: {message}")]
+    Syntax { path: PathBuf, message: String },
+    #[error("config {path}: key `{key}`: {message}")]
+    Invalid {
+        path: PathBuf,
+        key: String,
+        message: String,
+    },
+}
+
+/// Where the database lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseLocation {
+    Sqlite(PathBuf),
+    /// A `postgres://` or `postgresql://` URL (libpq form, as tokio-postgres reads it).
+    Postgres(String),
+}
+
+/// Limits and manners of the HTTP client.
+#[derive(Debug, Clone)]
+pub struct FetchConfig {
+    pub user_agent: String,
+    pub concurrency: usize,
+    pub per_host: usize,
+    pub connect_timeout: Duration,
+    pub timeout: Duration,
+    pub read_timeout: Duration,
+    pub max_body_bytes: u64,
+    pub max_redirects: usize,
+    /// What content-chosen URLs may reach besides the public internet.
+    pub policy: crate::fetch::policy::AddressPolicy,
+}
+
+/// When feeds are polled.
+#[derive(Debug, Clone)]
+pub struct ScheduleConfig {
+    pub default: Schedule,
+    /// The time zone schedules are read in unless they name their own (`TZ=...`).
+    pub timezone: String,
+    /// Longest a server hint (`<ttl>`, max-age, Expires, Retry-After) may delay a poll.
+    pub max_hint: Duration,
+    pub error_backoff_base: Duration,
+    pub error_backoff_max: Duration,
+}
+
+/// One feed listed in the config.
+#[derive(Debug, Clone)]
+pub struct FeedConfig {
+    pub url: url::Url,
+    pub settings: FeedSettings,
+}
+
+/// A validated config.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The file it came from; `None` for the embedded example.
+    pub path: Option<PathBuf>,
+    pub database: DatabaseLocation,
+    pub fetch: FetchConfig,
+    pub schedule: ScheduleConfig,
+    pub feeds: Vec<FeedConfig>,
+    pub shutdown_grace: Duration,
+    /// How long a worker's claim on a due feed, a pending page or a due delivery lasts on
+    /// PostgreSQL before another worker may take it over (a killed worker's claims return
+    /// to the pool after it). Unused on SQLite.
+    pub claim_lease: Duration,
+    pub extract: ExtractConfig,
+    pub topics: TopicsConfig,
+    pub delivery: DeliveryConfig,
+    pub webhooks: Vec<WebhookConfig>,
+    pub smtp: Option<SmtpConfig>,
+    pub digests: Vec<DigestConfig>,
+    pub retention: RetentionConfig,
+    /// The HTTP API; `None` unless `[api]` is configured.
+    pub api: Option<ApiConfig>,
+}
+
+/// When matches are delivered.
+#[derive(Debug, Clone)]
+pub struct DeliveryConfig {
+    /// Nothing published longer ago than this is delivered.
+    pub max_age: Duration,
+    /// How long a webhook delivery waits for copies of the same story from other feeds.
+    pub story_window: Duration,
+    /// Waits between attempts; after the last one a delivery is dead.
+    pub retry_schedule: Vec<Duration>,
+}
+
+/// How a webhook sends matches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WebhookMode {
+    /// One POST per story.
+    PerMatch,
+    /// One POST with every story due at once.
+    Batch,
+}
+
+/// One `[[webhook]]`.
+#[derive(Clone)]
+pub struct WebhookConfig {
+    pub name: String,
+    pub url: url::Url,
+    /// Signing secrets, primary first (a second one while rotating).
+    pub secrets: Vec<String>,
+    pub topics: Vec<String>,
+    pub mode: WebhookMode,
+    pub timeout: Duration,
+}
+
+impl std::fmt::Debug for WebhookConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebhookConfig")
+            .field("name", &self.name)
+            .field("url", &self.url.as_str())
+            .field(
+                "secrets",
+                &format_args!("[{} redacted]", self.secrets.len()),
+            )
+            .field("topics", &self.topics)
+            .field("mode", &self.mode)
+            .finish()
+    }
+}
+
+/// How the SMTP connection is secured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmtpTls {
+    /// TLS from the first byte (port 465).
+    Implicit,
+    /// Plain, then STARTTLS (port 587).
+    StartTls,
+    /// No TLS: only for a relay on this machine.
+    None,
+}
+
+/// `[smtp]`.
+#[derive(Clone)]
+pub struct SmtpConfig {
+    pub host: String,
+    pub port: u16,
+    pub tls: SmtpTls,
+    pub user: Option<String>,
+    pub password: Option<String>,
+    pub from: String,
+    pub timeout: Duration,
+}
+
+impl std::fmt::Debug for SmtpConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SmtpConfig")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("tls", &self.tls)
+            .field("user", &self.user)
+            .field("password", &self.password.as_ref().map(|_| "[redacted]"))
+            .field("from", &self.from)
+            .finish()
+    }
+}
+
+/// One `[[digest]]`.
+#[derive(Debug, Clone)]
+pub struct DigestConfig {
+    pub name: String,
+    pub schedule: Schedule,
+    pub topics: Vec<String>,
+    pub to: Vec<String>,
+    pub subject: String,
+    pub max_items: usize,
+    pub skip_empty: bool,
+    pub timezone: chrono_tz::Tz,
+}
+
+/// How long the archive keeps items (`[retention]`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RetentionConfig {
+    /// Items published longer ago than this are pruned; `None` keeps them forever.
+    pub keep_items: Option<Duration>,
+    /// Items matched by a topic are kept regardless of age.
+    pub keep_matched: bool,
+}
+
+/// The optional HTTP API (`[api]`).
+#[derive(Clone, PartialEq)]
+pub struct ApiConfig {
+    pub listen: std::net::SocketAddr,
+    /// Bearer token required on `/api/`; read from `env:NAME` or `file:PATH`, never inline.
+    pub token: Option<String>,
+}
+
+impl std::fmt::Debug for ApiConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApiConfig")
+            .field("listen", &self.listen)
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
+}
+
+/// Article extraction: how pages are fetched and bounded.
+#[derive(Debug, Clone)]
+pub struct ExtractConfig {
+    /// Pages fetched at once, across all hosts.
+    pub concurrency: usize,
+    /// Pages fetched at once from one host.
+    pub per_host: usize,
+    /// Cap on a page body, in bytes (after decompression).
+    pub max_page_bytes: u64,
+    /// Time bound for extracting one page (CPU), separate from the fetch timeout.
+    pub time_limit: Duration,
+    /// Attempts for transient failures (timeouts, 5xx, network) before giving up.
+    pub max_attempts: u32,
+    pub retry_base: Duration,
+}
+
+/// The topics and the alias sets they share, parsed and validated.
+#[derive(Debug, Clone)]
+pub struct TopicsConfig {
+    pub defs: Vec<TopicConfig>,
+    pub aliases: Vec<(String, String)>,
+    pub compiled: Vec<crate::matcher::Topic>,
+    /// How far back a changed topic re-evaluates stored items.
+    pub backfill_window: Duration,
+}
+
+/// One `[[topic]]`.
+#[derive(Debug, Clone)]
+pub struct TopicConfig {
+    pub name: String,
+    pub title: String,
+    pub query: String,
+    pub min_score: f64,
+}
+
+impl TopicsConfig {
+    /// A fingerprint of a topic's definition (query, threshold and every alias), so a change
+    /// is noticed at start or reload.
+    pub fn fingerprint(&self, name: &str) -> Option<String> {
+        let def = self.defs.iter().find(|d| d.name == name)?;
+        let mut text = format!("{}\u{0}{}\u{0}", def.query, def.min_score);
+        for (alias, expr) in &self.aliases {
+            text.push_str(&format!("{alias}={expr}\u{0}"));
+        }
+        Some(format!(
+            "{:016x}",
+            xxhash_rust::xxh3::xxh3_64(text.as_bytes())
+        ))
+    }
+
+    pub fn title_of(&self, name: &str) -> String {
+        self.defs
+            .iter()
+            .find(|d| d.name == name)
+            .map(|d| d.title.clone())
+            .unwrap_or_else(|| name.to_string())
+    }
+}
+
+impl Config {
+    /// Loads the file at `path`, or the embedded example when `path` is `None`.
+    pub fn load(path: Option<&Path>) -> Result<Config, ConfigError> {
+        match path {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                    path: path.to_path_buf(),
+                    source,
+                })?;
+                Config::from_toml(&text, Some(path))
+            }
+            None => Config::from_toml(EXAMPLE_CONFIG, None),
+        }
+    }
+
+    /// Parses and validates config text; `path` only names the source in errors.
+    pub fn from_toml(text: &str, path: Option<&Path>) -> Result<Config, ConfigError> {
+        let shown = path
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from("<embedded example config>"));
+        let raw: RawConfig = toml::from_str(text).map_err(|e| ConfigError::Syntax {
+            path: shown.clone(),
+            message: e.to_string().trim_end().to_string(),
+        })?;
+        Validator { path: shown }.validate(raw, path.map(Path::to_path_buf))
+    }
+}
+
+/// The database file used when the config names none: `$STATE_DIRECTORY` under systemd, else
+/// the working directory.
+pub fn default_database_path() -> PathBuf {
+    match std::env::var_os("STATE_DIRECTORY") {
+        // systemd may pass several colon-separated directories; the first is ours.
+        Some(dirs) => {
+            let first = dirs
+                .to_string_lossy()
+                .split(':')
+                .next()
+                .unwrap_or("")
+                .to_string();
+            PathBuf::from(first).join("tidings.db")
+        }
+        None => PathBuf::from("tidings.db"),
+    }
+}
+
+/// Checks that a feed URL is absolute http(s).
+pub fn parse_feed_url(text: &str) -> Result<url::Url, String> {
+    let url = url::Url::parse(text.trim()).map_err(|e| format!("`{text}` is not a URL: {e}"))?;
+    match url.scheme() {
+        "http" | "https" => Ok(url),
+        other => Err(format!("`{text}`: scheme `{other}` is not http or https")),
+    }
+}
+
+/// A secret in the config is never written inline: `env:NAME` reads an environment variable,
+/// `file:PATH` a file; anything else is taken literally (fine for non-secret header values).
+pub fn resolve_secret(value: &str) -> Result<String, String> {
+    if let Some(name) = value.strip_prefix("env:") {
+        std::env::var(name).map_err(|_| format!("environment variable {name} is not set"))
+    } else if let Some(path) = value.strip_prefix("file:") {
+        std::fs::read_to_string(path)
+            .map(|s| s.trim_end().to_string())
+            .map_err(|e| format!("cannot read {path}: {e}"))
+    } else {
+        Ok(value.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_example_is_valid() {
+        let config = Config::load(None).unwrap();
+        assert!(!config.feeds.is_empty());
+        assert_eq!(config.fetch.per_host, 2);
+    }
+}
