@@ -1,0 +1,273 @@
+//! Document preparation: every field normalized, tokenized and indexed once (sorted term
+//! index with a start-bytes filter), and the term and phrase lookups evaluation runs on it.
+
+use crate::matcher::normalize::{Tokens, tokenize};
+use crate::matcher::query::{Field, Word};
+
+/// A feed item to match.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Document<'a> {
+    pub title: &'a str,
+    pub summary: &'a str,
+    pub text: &'a str,
+    pub feed: &'a str,
+    pub url: &'a str,
+    pub author: &'a str,
+}
+
+/// One normalized, tokenized field with a sorted term index.
+#[derive(Debug, Clone, Default)]
+pub(super) struct PreparedField {
+    pub(super) toks: Tokens,
+    /// Every token and joined compound, sorted by text then first token.
+    index: Vec<IndexEntry>,
+    /// Bloom-style bitmap of the first two bytes of every indexed text: a lookup whose word
+    /// is absent from it skips the binary search (most lookups miss).
+    starts: [u64; 16],
+}
+
+/// Bit of [`PreparedField::starts`] for a word (its first two bytes).
+fn start_bit(s: &str) -> usize {
+    let b = s.as_bytes();
+    let h = (usize::from(b.first().copied().unwrap_or(0)) * 31)
+        ^ usize::from(b.get(1).copied().unwrap_or(0));
+    h % 1024
+}
+
+#[derive(Debug, Clone, Copy)]
+struct IndexEntry {
+    /// The first 8 bytes of the text, big-endian, zero padded: comparing these first
+    /// orders entries exactly like comparing the texts (tokens contain no NUL), and
+    /// decides most comparisons without touching the text.
+    head: u64,
+    /// Byte range of the text in the field's normalized buffer.
+    norm: (u32, u32),
+    /// First token and token count.
+    tok: u32,
+    len: u32,
+}
+
+fn head(s: &str) -> u64 {
+    let mut b = [0u8; 8];
+    let n = s.len().min(8);
+    b[..n].copy_from_slice(&s.as_bytes()[..n]);
+    u64::from_be_bytes(b)
+}
+
+impl PreparedField {
+    fn new(text: &str) -> PreparedField {
+        let toks = tokenize(text);
+        let entry = |norm: (u32, u32), tok: u32, len: u32| IndexEntry {
+            head: head(&toks.norm[norm.0 as usize..norm.1 as usize]),
+            norm,
+            tok,
+            len,
+        };
+        let mut index: Vec<IndexEntry> = Vec::with_capacity(toks.tokens.len() + toks.joined.len());
+        for (i, t) in toks.tokens.iter().enumerate() {
+            index.push(entry(t.norm, i as u32, 1));
+        }
+        for j in &toks.joined {
+            index.push(entry(j.norm, j.first, j.len));
+        }
+        let norm = &toks.norm;
+        let key = |r: (u32, u32)| &norm[r.0 as usize..r.1 as usize];
+        let mut starts = [0u64; 16];
+        for e in &index {
+            let bit = start_bit(&toks.norm[e.norm.0 as usize..e.norm.1 as usize]);
+            starts[bit / 64] |= 1 << (bit % 64);
+        }
+        index.sort_unstable_by(|a, b| {
+            a.head
+                .cmp(&b.head)
+                .then_with(|| key(a.norm).cmp(key(b.norm)))
+                .then(a.tok.cmp(&b.tok))
+        });
+        PreparedField {
+            toks,
+            index,
+            starts,
+        }
+    }
+
+    fn key(&self, r: (u32, u32)) -> &str {
+        &self.toks.norm[r.0 as usize..r.1 as usize]
+    }
+
+    /// Calls `f(first_token, token_count)` for every index entry equal to `word` (or
+    /// starting with it when `prefix`).
+    pub(super) fn lookup(&self, word: &str, prefix: bool, mut f: impl FnMut(u32, u32)) {
+        // A one-byte prefix word can match texts with any second byte: no filter then.
+        if word.len() >= 2 {
+            let bit = start_bit(word);
+            if self.starts[bit / 64] & (1 << (bit % 64)) == 0 {
+                return;
+            }
+        }
+        let h = head(word);
+        let start = self
+            .index
+            .partition_point(|e| e.head < h || (e.head == h && self.key(e.norm) < word));
+        for e in &self.index[start..] {
+            let k = self.key(e.norm);
+            let ok = if prefix {
+                k.starts_with(word)
+            } else {
+                k == word
+            };
+            if !ok {
+                break;
+            }
+            f(e.tok, e.len);
+        }
+    }
+
+    fn text(&self, i: usize) -> &str {
+        self.toks.text(i)
+    }
+
+    pub(super) fn pos(&self, i: u32) -> u32 {
+        self.toks.tokens[i as usize].pos
+    }
+
+    /// Tries to match `words` starting at token `ti`; returns the end token (exclusive).
+    pub(super) fn phrase_at(&self, words: &[Word], ti: usize, first: bool) -> Option<usize> {
+        let Some(w) = words.first() else {
+            return Some(ti);
+        };
+        let n = self.toks.tokens.len();
+        if ti >= n {
+            return None;
+        }
+        if !first && self.toks.tokens[ti].pos != self.toks.tokens[ti - 1].pos + 1 {
+            return None; // crossed a sentence or paragraph gap
+        }
+        let tok = self.text(ti);
+        if word_matches(tok, w)
+            && let Some(end) = self.phrase_at(&words[1..], ti + 1, false)
+        {
+            return Some(end);
+        }
+        // Several query words glued together in one text token ("kim jongun").
+        if tok.len() > w.text.len() && tok.starts_with(&w.text) {
+            let mut glued = w.text.clone();
+            for k in 1..words.len() {
+                glued.push_str(&words[k].text);
+                if glued.len() > tok.len() || !tok.starts_with(&glued) {
+                    break;
+                }
+                if (glued == tok || (words[k].prefix && tok.starts_with(&glued)))
+                    && let Some(end) = self.phrase_at(&words[k + 1..], ti + 1, false)
+                {
+                    return Some(end);
+                }
+            }
+        }
+        // The joined form of a hyphenated compound starting here ("jong-un" = "jongun").
+        for (j, jn) in self.toks.joined.iter().enumerate() {
+            if jn.first as usize == ti
+                && word_matches(self.toks.joined_text(j), w)
+                && let Some(end) = self.phrase_at(&words[1..], ti + jn.len as usize, false)
+            {
+                return Some(end);
+            }
+        }
+        None
+    }
+}
+
+fn word_matches(tok: &str, w: &Word) -> bool {
+    if w.prefix {
+        tok.starts_with(&w.text)
+    } else {
+        tok == w.text
+    }
+}
+
+/// A document normalized and tokenized once, reused for every topic.
+#[derive(Debug, Clone, Default)]
+pub struct PreparedDocument {
+    fields: [PreparedField; 6],
+}
+
+/// Normalizes and indexes every field of `doc`.
+pub fn prepare(doc: &Document) -> PreparedDocument {
+    PreparedDocument {
+        fields: [
+            PreparedField::new(doc.title),
+            PreparedField::new(doc.summary),
+            PreparedField::new(doc.text),
+            PreparedField::new(doc.feed),
+            PreparedField::new(doc.url),
+            PreparedField::new(doc.author),
+        ],
+    }
+}
+
+impl PreparedDocument {
+    pub(super) fn field(&self, f: Field) -> &PreparedField {
+        &self.fields[f.index()]
+    }
+
+    /// The normalized tokens of a field, space separated.
+    pub fn normalized(&self, f: Field) -> String {
+        let pf = self.field(f);
+        let n = pf.toks.tokens.len();
+        (0..n).map(|i| pf.text(i)).collect::<Vec<_>>().join(" ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::matcher::eval::evaluate;
+    use crate::matcher::eval::tests::{hit, q, title};
+
+    #[test]
+    fn names_with_hyphens_spaces_and_glue() {
+        for t in [
+            "Kim Jong-un visits",
+            "Kim Jong Un visits",
+            "Kim Jongun visits",
+            "KIM JONG‐UN",
+        ] {
+            let d = title(t);
+            assert!(hit("\"kim jong un\"", &d), "{t}");
+            assert!(hit("\"kim jong-un\"", &d), "{t}");
+            assert!(hit("kim jong-un", &d), "{t}");
+        }
+        assert!(hit("\"kim jongun\"", &title("Kim Jong-un")));
+        assert!(hit("jongun", &title("Kim Jong-un")));
+        assert!(!hit("\"kim jong un\"", &title("Kim Jong-il")));
+        assert!(!hit("\"kim jong un\"", &title("Kim Jong-kook sings")));
+    }
+
+    #[test]
+    fn phrases_do_not_cross_sentences() {
+        assert!(hit("\"korea russia\"", &title("North Korea Russia")));
+        assert!(!hit(
+            "\"korea russia\"",
+            &title("Talks with Korea. Russia said")
+        ));
+        assert!(!hit("\"korea russia\"", &title("Russia Korea")));
+    }
+
+    #[test]
+    fn index_lookup_with_long_shared_prefixes() {
+        let d = title("internationalization internationally international internal intern");
+        assert!(hit("internationally", &d));
+        assert!(hit("intern", &d));
+        assert!(!hit("internation", &d));
+        let r = evaluate(&q("internationa*"), &d).unwrap();
+        assert_eq!(r.terms[0].count, 3);
+        let r = evaluate(&q("intern*"), &d).unwrap();
+        assert_eq!(r.terms[0].count, 5);
+        assert!(!hit("internationalizations*", &d));
+    }
+
+    #[test]
+    fn normalized_field_view() {
+        let d = title("Kim Jong-un's trip");
+        assert_eq!(d.normalized(Field::Title), "kim jong un trip");
+    }
+}
