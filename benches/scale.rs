@@ -11,6 +11,9 @@
 //! - `TIDINGS_BENCH_FEEDS` feed counts, comma-separated (default `1000,10000`)
 //! - `TIDINGS_BENCH_RUNS` runs per figure, the median is printed (default 3)
 //! - `TIDINGS_BENCH_LATENCY_FEEDS` feeds for the latency run (default 10000; 0 skips it)
+//! - `TIDINGS_BENCH_ERRORS_FEEDS` feeds for the errors run (default 1000; 0 skips it): a cold
+//!   poll of a clean farm beside one where 2% of answers are 500, 2% are 429 and 1% are never
+//!   answered
 //! - `TIDINGS_BENCH_NEWSBOAT` feed counts newsboat is run on (default `1000`; empty skips it)
 //! - `TIDINGS_BENCH_BIN` another `tidings` binary to measure (e.g. a build from before a change)
 //! - `TIDINGS_BENCH_WRAP` a command prefix for the cold polls, e.g. `perf record -g -o cold.data --`
@@ -104,6 +107,17 @@ impl Tidings {
         let conn = rusqlite::Connection::open(&self.db).unwrap();
         conn.query_row("SELECT count(*) FROM items", [], |r| r.get(0))
             .unwrap()
+    }
+
+    /// Feeds whose last refresh failed.
+    fn feeds_in_error(&self) -> i64 {
+        let conn = rusqlite::Connection::open(&self.db).unwrap();
+        conn.query_row(
+            "SELECT count(*) FROM feeds WHERE consecutive_errors > 0",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap()
     }
 
     /// The database's size once its WAL is folded in.
@@ -342,6 +356,65 @@ fn main() {
     if latency_feeds > 0 {
         latency_run(latency_feeds);
     }
+    let errors_feeds = env_usize("TIDINGS_BENCH_ERRORS_FEEDS", 1000);
+    if errors_feeds > 0 {
+        errors_run(errors_feeds, runs);
+    }
+}
+
+/// A cold poll of a farm that fails some requests (2% answered 500, 2% 429 with Retry-After,
+/// 1% never answered) beside a clean farm, with `read_timeout = "2s"`: the failures cost their
+/// feeds (each waits for its backoff) and a silent server holds one fetch slot for the read
+/// timeout, but the rest of the poll goes on around them.
+fn errors_run(feeds: usize, runs: usize) {
+    let fetch = "[fetch]\nread_timeout = \"2s\"\n";
+    let mut rows = Vec::new();
+    for (name, errors, timeouts) in [("clean", 0, 0), ("5% failing", 20, 10)] {
+        let mut costs = Vec::new();
+        let mut stored = Vec::new();
+        let mut failed = Vec::new();
+        for _ in 0..runs {
+            let farm = Farm::start(
+                &corpus(),
+                FarmOptions {
+                    feeds,
+                    hosts: HOSTS.min(feeds),
+                    errors_per_mille: errors,
+                    timeouts_per_mille: timeouts,
+                    ..FarmOptions::default()
+                },
+            );
+            let tidings = Tidings::new(&farm, fetch);
+            costs.push(tidings.poll(false));
+            stored.push(tidings.items() as f64);
+            failed.push(tidings.feeds_in_error() as f64);
+        }
+        rows.push(vec![
+            name.to_string(),
+            feeds.to_string(),
+            format!("{:.0}", med(&failed, |x| *x)),
+            format!("{:.0}", med(&stored, |x| *x)),
+            format!("{:.2}", med(&costs, |c| c.wall.as_secs_f64())),
+            format!("{:.2}", med(&costs, |c| c.cpu.as_secs_f64())),
+            format!("{:.1}", med(&costs, |c| c.peak_rss_kib as f64) / 1024.0),
+        ]);
+    }
+    println!(
+        "\nerrors run: cold poll, {feeds} feeds, median of {runs}; failing = 2% 500, 2% 429 \
+         (Retry-After: 60), 1% no answer (read_timeout 2 s)"
+    );
+    print_table(
+        &[
+            "farm",
+            "feeds",
+            "feeds in error",
+            "items",
+            "wall s",
+            "cpu s",
+            "peak MiB",
+        ],
+        &rows,
+    );
 }
 
 /// 100 ms per answer: wall time against the bound the fetch limits allow.

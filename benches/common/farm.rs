@@ -1,7 +1,8 @@
 //! A feed farm for benchmarks: serves N feeds built from `feeds-corpus/` (unique item ids per
 //! copy) over HTTP/1.1 keep-alive from listeners on many loopback addresses (127.0.x.y, so
 //! per-host limits act as on the internet), with ETag/304, optional latency, a share of
-//! errors and new items on demand. Runs on 127.0.0.0/8 only and stops when dropped.
+//! errors (500, 429 with Retry-After, no answer at all) and new items on demand. Runs on
+//! 127.0.0.0/8 only and stops when dropped.
 
 #![allow(dead_code)]
 
@@ -23,6 +24,9 @@ pub struct FarmOptions {
     pub latency: Duration,
     /// Per mille of requests answered 500 (and another share 429 with Retry-After).
     pub errors_per_mille: u32,
+    /// Per mille of requests never answered: the connection stays open and silent until the
+    /// client gives up.
+    pub timeouts_per_mille: u32,
     /// Keep a log of (feed index, when) for every feed request (see `Farm::request_log`).
     pub log_requests: bool,
     /// Remove RSS `<ttl>` from the feeds, so every feed follows the schedule alone.
@@ -36,6 +40,7 @@ impl Default for FarmOptions {
             hosts: 500,
             latency: Duration::ZERO,
             errors_per_mille: 0,
+            timeouts_per_mille: 0,
             log_requests: false,
             strip_ttl: false,
         }
@@ -295,16 +300,25 @@ async fn serve(stream: TcpStream, shared: Arc<Shared>) -> std::io::Result<()> {
                 .await?;
             continue;
         };
+        // Each request gets a slot in 0..1000; 7919 is prime to 1000, so every thousand
+        // requests fill every slot once and the failures are spread out, not bunched.
+        let slot = n.wrapping_mul(7919) % 1000;
         let errors = shared.options.errors_per_mille as usize;
-        if errors > 0 && n % 1000 < errors {
+        let timeouts = shared.options.timeouts_per_mille as usize;
+        if slot < errors {
             write
                 .write_all(b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n\r\n")
                 .await?;
             continue;
         }
-        if errors > 0 && n % 1000 < 2 * errors {
+        if slot < 2 * errors {
             write.write_all(b"HTTP/1.1 429 Too Many Requests\r\nRetry-After: 60\r\nContent-Length: 0\r\n\r\n").await?;
             continue;
+        }
+        if slot < 2 * errors + timeouts {
+            // Silent until the client closes the connection (or sends anything more).
+            let _ = reader.read_line(&mut line).await;
+            return Ok(());
         }
         let etag = format!("\"v{}\"", feed.version.load(Ordering::Relaxed));
         if if_none_match.as_deref() == Some(etag.as_str()) {
