@@ -53,31 +53,11 @@ impl Drop for TestDatabase {
 /// Runs one statement on the server's admin database (on a thread of its own, so it works
 /// from async tests too).
 pub fn admin(sql: &str) {
-    let url = server_url();
-    let sql = sql.to_string();
-    std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        runtime.block_on(async {
-            let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
-                .await
-                .unwrap_or_else(|e| panic!("connect to {url}: {e}"));
-            let task = tokio::spawn(conn);
-            client
-                .batch_execute(&sql)
-                .await
-                .unwrap_or_else(|e| panic!("{sql}: {e:?}"));
-            drop(client);
-            let _ = task.await;
-        })
-    })
-    .join()
-    .unwrap();
+    query(&server_url(), sql);
 }
 
-/// Rows of one query on database `url`, each column read as text (`::text` in the SQL).
+/// Rows of one query (or several statements) on database `url`, each column as the server's
+/// text form, on a thread of its own so it works from async tests too.
 pub fn query(url: &str, sql: &str) -> Vec<Vec<Option<String>>> {
     let url = url.to_string();
     let sql = sql.to_string();
@@ -91,21 +71,24 @@ pub fn query(url: &str, sql: &str) -> Vec<Vec<Option<String>>> {
                 .await
                 .unwrap_or_else(|e| panic!("connect to {url}: {e}"));
             let task = tokio::spawn(conn);
-            let rows = client
-                .query(&sql, &[])
+            let messages = client
+                .simple_query(&sql)
                 .await
                 .unwrap_or_else(|e| panic!("{sql}: {e:?}"));
-            let out = rows
+            let rows = messages
                 .iter()
-                .map(|r| {
-                    (0..r.len())
-                        .map(|i| r.get::<_, Option<String>>(i))
-                        .collect()
+                .filter_map(|message| match message {
+                    tokio_postgres::SimpleQueryMessage::Row(row) => Some(
+                        (0..row.len())
+                            .map(|i| row.get(i).map(str::to_string))
+                            .collect(),
+                    ),
+                    _ => None,
                 })
                 .collect();
             drop(client);
             let _ = task.await;
-            out
+            rows
         })
     })
     .join()
