@@ -494,16 +494,7 @@ fn thread_cpu() -> Duration {
 /// WAL, synchronous=NORMAL, hashsize). One row per part with its CPU and its share of each
 /// newsboat cold CPU given; the last row is their sum, which no cold poll can go below.
 fn parts_alone(feeds: usize, runs: usize, newsboat_cpu: &[(usize, f64)]) -> Vec<Vec<String>> {
-    let farm = Farm::start(
-        &corpus(),
-        FarmOptions {
-            feeds,
-            hosts: 1,
-            ..FarmOptions::default()
-        },
-    );
-    let bodies: Vec<_> = (0..feeds).map(|i| farm.body(i)).collect();
-    drop(farm);
+    let bodies = farm::corpus_copies(&corpus(), feeds);
 
     // The index's input, prepared outside the measured part as tidings' matching stage does.
     let texts: Vec<[String; 3]> = bodies

@@ -72,21 +72,13 @@ pub struct Farm {
 impl Farm {
     /// Builds the feeds from the corpus and starts the listeners on their own runtime.
     pub fn start(corpus: &Path, options: FarmOptions) -> Farm {
-        let sources = corpus_feeds(corpus);
-        assert!(
-            !sources.is_empty(),
-            "no corpus feeds under {}",
-            corpus.display()
-        );
-        let feeds = (0..options.feeds)
-            .map(|i| Feed {
-                body: RwLock::new(Arc::new({
-                    let body = unique_ids(&sources[i % sources.len()], i);
-                    if options.strip_ttl {
-                        without_ttl(body)
-                    } else {
-                        body
-                    }
+        let feeds = corpus_copies(corpus, options.feeds)
+            .into_iter()
+            .map(|body| Feed {
+                body: RwLock::new(Arc::new(if options.strip_ttl {
+                    without_ttl(body)
+                } else {
+                    body
                 })),
                 version: AtomicU64::new(0),
             })
@@ -137,11 +129,6 @@ impl Farm {
         format!("http://{}/f/{i}.xml", self.addrs[i % self.addrs.len()])
     }
 
-    /// The body feed `i` serves now.
-    pub fn body(&self, i: usize) -> Arc<Vec<u8>> {
-        self.shared.feeds[i].body.read().unwrap().clone()
-    }
-
     pub fn urls(&self) -> Vec<String> {
         (0..self.shared.feeds.len()).map(|i| self.url(i)).collect()
     }
@@ -179,6 +166,20 @@ impl Drop for Farm {
             rt.shutdown_background();
         }
     }
+}
+
+/// The bodies a farm of `feeds` feeds starts with: copies of the corpus feeds in turn, each
+/// with item ids of its own.
+pub fn corpus_copies(corpus: &Path, feeds: usize) -> Vec<Vec<u8>> {
+    let sources = corpus_feeds(corpus);
+    assert!(
+        !sources.is_empty(),
+        "no corpus feeds under {}",
+        corpus.display()
+    );
+    (0..feeds)
+        .map(|i| unique_ids(&sources[i % sources.len()], i))
+        .collect()
 }
 
 /// Corpus feeds that are plain XML with at least one item.
