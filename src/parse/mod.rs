@@ -301,6 +301,18 @@ mod tests {
     use super::*;
 
     #[test]
+    fn c1_controls_read_as_windows_1252_and_nothing_else_changes() {
+        assert_eq!(
+            fix_c1_controls("don\u{92}t \u{93}quoted\u{94}"),
+            "don’t “quoted”"
+        );
+        // U+00A0 (0xC2 0xA0) shares the C1 controls' lead byte but is not one; Â is 0xC3 0x82.
+        for plain in ["no\u{a0}break", "Âé", "plain", "", "€ ok"] {
+            assert_eq!(fix_c1_controls(plain), plain);
+        }
+    }
+
+    #[test]
     fn canonical_links_drop_tracking_and_fragment() {
         let base = Url::parse("https://Example.COM/feed.xml").unwrap();
         assert_eq!(

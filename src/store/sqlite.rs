@@ -287,6 +287,22 @@ mod tests {
         assert_eq!(id, APPLICATION_ID);
     }
 
+    /// Migration 6: FTS5 buffers 8 MiB of index entries before writing a segment.
+    #[test]
+    fn full_text_index_buffers_a_batch() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("t.db")).unwrap();
+        let hashsize: i64 = store
+            .writer()
+            .query_row(
+                "SELECT v FROM items_fts_config WHERE k = 'hashsize'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(hashsize, 8 * 1024 * 1024);
+    }
+
     #[test]
     fn migration_3_refolds_the_index_and_adds_views() {
         let dir = tempfile::tempdir().unwrap();
