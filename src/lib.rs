@@ -16,8 +16,9 @@
 //! - `matcher` — the topic query language, normalization, scoring, explanations (pure).
 //! - `notify` — the outbox dispatcher: signed webhooks, email digests; stories (SimHash).
 //! - `plaintext` — HTML fragments → plain text for the index, matching and excerpts.
-//! - `store` — the only module that writes SQL: one interface over SQLite (the default; one
-//!   file per aggregate) and PostgreSQL (`store::postgres`, for many workers that claim work).
+//! - `store` — the only module that writes SQL: one interface over SQLite (`store::sqlite`, the
+//!   default; one file per aggregate) and PostgreSQL (`store::postgres`, mirroring it, for many
+//!   workers that claim work).
 //! - `model` — plain domain types; no I/O.
 //! - `query` — the read side: search compiled to FTS5 and to tsquery, time arguments, topic
 //!   Atom feeds.

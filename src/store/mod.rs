@@ -1,17 +1,11 @@
 //! Storage: the only module that writes SQL. [`Store`] is one interface over two backends:
-//! SQLite (the default: one file, one process; `sqlite.rs` opens it and one file per
-//! aggregate holds its queries) and PostgreSQL (`postgres/`, mirroring those files, for many
-//! cooperating workers that claim their work with `FOR UPDATE SKIP LOCKED` and leases).
+//! SQLite (`sqlite/`, the default: one file, one process; `sqlite/mod.rs` opens it and one
+//! file per aggregate holds its queries) and PostgreSQL (`postgres/`, mirroring those files,
+//! for many cooperating workers that claim their work with `FOR UPDATE SKIP LOCKED` and
+//! leases).
 //! Methods are synchronous and speak in domain types; async callers use `spawn_blocking`.
 
-mod articles;
-mod deliveries;
-mod feeds;
-mod items;
-mod maintenance;
-mod matches;
 pub mod postgres;
-mod search;
 mod sqlite;
 
 use std::path::Path;
@@ -19,13 +13,15 @@ use std::time::Duration;
 
 use rusqlite::Connection;
 
-pub use articles::{ArticleRecord, PendingPage};
-pub use deliveries::{DeliveryContent, DeliveryRow, DigestRun, delivery_key};
-pub use feeds::{FeedProblem, FeedRow};
-pub use maintenance::{ArchiveCounts, DbStats, PruneReport, TableStat};
-pub use matches::{DeliveryPlan, IndexText, MatchInput, MatchRecord, MatchedItem, StoredMatch};
 pub use postgres::PgStore;
-pub use search::{
+pub use sqlite::articles::{ArticleRecord, PendingPage};
+pub use sqlite::deliveries::{DeliveryContent, DeliveryRow, DigestRun, delivery_key};
+pub use sqlite::feeds::{FeedProblem, FeedRow};
+pub use sqlite::maintenance::{ArchiveCounts, DbStats, PruneReport, TableStat};
+pub use sqlite::matches::{
+    DeliveryPlan, IndexText, MatchInput, MatchRecord, MatchedItem, StoredMatch,
+};
+pub use sqlite::search::{
     ItemDetail, ItemMatch, RECENCY_PERIOD_SECS, SearchHit, SearchOrder, SearchSpec, TextFilter,
     TopicEntry, fts_fold,
 };

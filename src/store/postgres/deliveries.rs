@@ -1,4 +1,4 @@
-//! The deliveries aggregate on PostgreSQL: as `store/deliveries.rs`, plus claims. Due
+//! The deliveries aggregate on PostgreSQL: as `store/sqlite/deliveries.rs`, plus claims. Due
 //! webhook deliveries and due digest runs are claimed for this worker until the lease ends
 //! (`FOR UPDATE SKIP LOCKED`); marking them sent or failed releases the claim. A digest run
 //! is built once per (digest, slot) whoever builds it: the UNIQUE row is the claim.

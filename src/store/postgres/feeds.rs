@@ -1,4 +1,4 @@
-//! The `feeds` aggregate on PostgreSQL: as `store/feeds.rs`, plus claims. `due_feeds`
+//! The `feeds` aggregate on PostgreSQL: as `store/sqlite/feeds.rs`, plus claims. `due_feeds`
 //! claims the feeds it returns for this worker until the lease ends, never more than the
 //! per-host limit of one host across all workers; committing a refresh releases the claim.
 
@@ -342,7 +342,7 @@ impl PgStore {
                 .await?;
             rows.iter()
                 .map(|r| {
-                    Ok(crate::store::feeds::ProblemFacts {
+                    Ok(crate::store::sqlite::feeds::ProblemFacts {
                         title: r.try_get(0)?,
                         url: r.try_get(1)?,
                         state: r.try_get(2)?,

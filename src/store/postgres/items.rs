@@ -13,7 +13,7 @@ use super::{PgResult, PgStore};
 use crate::model::{Feed, ItemId, NewItem, StoredCounts, UnixTime};
 use crate::store::StoreError;
 
-/// As `store/items.rs`: a date further ahead than this is "in the future".
+/// As `store/sqlite/items.rs`: a date further ahead than this is "in the future".
 const FUTURE_TOLERANCE_SECS: i64 = 10 * 60;
 
 impl PgStore {

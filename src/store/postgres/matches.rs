@@ -1,4 +1,4 @@
-//! The `matches` aggregate on PostgreSQL: as `store/matches.rs`. Two workers matching the
+//! The `matches` aggregate on PostgreSQL: as `store/sqlite/matches.rs`. Two workers matching the
 //! same item record one match: the insert yields to UNIQUE (item_id, topic).
 
 use tokio_postgres::Row;

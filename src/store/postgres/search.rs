@@ -16,7 +16,7 @@ use tokio_postgres::types::ToSql;
 use super::{PgError, PgResult, PgStore};
 use crate::matcher::normalize::tokenize;
 use crate::model::{ItemId, NewItem};
-use crate::store::search::{SearchArg, filter_conditions};
+use crate::store::sqlite::search::{SearchArg, filter_conditions};
 use crate::store::{
     ItemDetail, ItemMatch, RECENCY_PERIOD_SECS, SearchHit, SearchOrder, SearchSpec, StoreError,
     TopicEntry,
@@ -279,9 +279,9 @@ impl PgStore {
                         url: r.try_get(5)?,
                         author: r.try_get(6)?,
                         published_at: r.try_get(7)?,
-                        snippet: snippet
-                            .filter(|s| !s.is_empty())
-                            .unwrap_or_else(|| crate::store::search::lead(summary.as_deref())),
+                        snippet: snippet.filter(|s| !s.is_empty()).unwrap_or_else(|| {
+                            crate::store::sqlite::search::lead(summary.as_deref())
+                        }),
                         bm25: r.try_get(10)?,
                         score: r.try_get(11)?,
                     })

@@ -3,8 +3,9 @@
 
 use rusqlite::{OptionalExtension, params};
 
-use super::{SqliteStore, StoreError};
+use super::SqliteStore;
 use crate::model::{ItemId, UnixTime};
+use crate::store::StoreError;
 
 /// An item whose article page is to be fetched.
 #[derive(Debug, Clone)]

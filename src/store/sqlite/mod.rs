@@ -10,31 +10,39 @@ use rusqlite::{Connection, OpenFlags};
 
 use super::{APPLICATION_ID, StoreError};
 
+pub(super) mod articles;
+pub(super) mod deliveries;
+pub(super) mod feeds;
+mod items;
+pub(super) mod maintenance;
+pub(super) mod matches;
+pub(super) mod search;
+
 /// Schema migrations, applied in order; the schema version is their count.
 pub(super) const MIGRATIONS: &[(&str, &str)] = &[
     (
         "0001_feeds_items.sql",
-        include_str!("../../migrations/0001_feeds_items.sql"),
+        include_str!("../../../migrations/0001_feeds_items.sql"),
     ),
     (
         "0002_articles_matches_search.sql",
-        include_str!("../../migrations/0002_articles_matches_search.sql"),
+        include_str!("../../../migrations/0002_articles_matches_search.sql"),
     ),
     (
         "0003_views_retention.sql",
-        include_str!("../../migrations/0003_views_retention.sql"),
+        include_str!("../../../migrations/0003_views_retention.sql"),
     ),
     (
         "0004_deliveries.sql",
-        include_str!("../../migrations/0004_deliveries.sql"),
+        include_str!("../../../migrations/0004_deliveries.sql"),
     ),
     (
         "0005_work_queues.sql",
-        include_str!("../../migrations/0005_work_queues.sql"),
+        include_str!("../../../migrations/0005_work_queues.sql"),
     ),
     (
         "0006_fts_hashsize.sql",
-        include_str!("../../migrations/0006_fts_hashsize.sql"),
+        include_str!("../../../migrations/0006_fts_hashsize.sql"),
     ),
 ];
 
@@ -160,7 +168,7 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
             | rusqlite::functions::FunctionFlags::SQLITE_DETERMINISTIC,
         |ctx| {
             let text: Option<String> = ctx.get(0)?;
-            Ok(text.map(|t| super::search::fts_fold(&t).into_owned()))
+            Ok(text.map(|t| search::fts_fold(&t).into_owned()))
         },
     )?;
     conn.execute_batch(

@@ -4,8 +4,9 @@
 
 use rusqlite::{OptionalExtension, params};
 
-use super::{SqliteStore, StoreError, feeds::write_fetch_state};
+use super::{SqliteStore, feeds::write_fetch_state};
 use crate::model::{Feed, ItemId, NewItem, StoredCounts, UnixTime};
+use crate::store::StoreError;
 
 /// How far in the future a feed's date may be before it counts as "in the future" and the
 /// item is dated when first seen instead.

@@ -12,8 +12,9 @@
 use rusqlite::types::Value;
 use rusqlite::{OptionalExtension, params_from_iter};
 
-use super::{SqliteStore, StoreError};
+use super::SqliteStore;
 use crate::model::{FeedId, ItemId, UnixTime};
+use crate::store::StoreError;
 
 /// Seconds in the recency half-weight period (30 days).
 pub const RECENCY_PERIOD_SECS: i64 = 30 * 86_400;
@@ -125,7 +126,7 @@ pub struct TopicEntry {
 const SNIPPET_CHARS: usize = 200;
 
 /// A value bound into a search's SQL, whichever backend binds it.
-pub(super) enum SearchArg {
+pub(in crate::store) enum SearchArg {
     Text(String),
     Integer(i64),
 }
@@ -133,7 +134,7 @@ pub(super) enum SearchArg {
 /// A search's filters as SQL conditions over `items i` and `feeds f`, the same on both
 /// backends: feed, URL and author patterns (with the backend's `like` operator), topic, feed
 /// URL, dates and the paging cursor. `arg` binds a value and returns its placeholder.
-pub(super) fn filter_conditions(
+pub(in crate::store) fn filter_conditions(
     spec: &SearchSpec,
     like: &str,
     mut arg: impl FnMut(SearchArg) -> String,
@@ -423,7 +424,7 @@ pub fn fts_fold(text: &str) -> std::borrow::Cow<'_, str> {
 }
 
 /// The first words of an item's summary, when there is no full-text snippet.
-pub(super) fn lead(summary: Option<&str>) -> String {
+pub(in crate::store) fn lead(summary: Option<&str>) -> String {
     let text = summary
         .map(crate::plaintext::html_to_text)
         .unwrap_or_default();

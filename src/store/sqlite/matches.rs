@@ -3,9 +3,10 @@
 
 use rusqlite::{OptionalExtension, params};
 
+use super::SqliteStore;
 use super::search::fts_fold;
-use super::{SqliteStore, StoreError};
 use crate::model::{DeliveryPolicy, ItemId, Route, StoryKey, UnixTime};
+use crate::store::StoreError;
 
 /// What the matcher needs of one item.
 #[derive(Debug, Clone)]

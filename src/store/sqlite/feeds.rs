@@ -2,9 +2,10 @@
 
 use rusqlite::{OptionalExtension, Row, params};
 
-use super::{SqliteStore, StoreError};
+use super::SqliteStore;
 use crate::config::FeedConfig;
 use crate::model::{Feed, FeedId, FeedSettings, FeedSource, FeedState, UnixTime};
+use crate::store::StoreError;
 
 /// Columns read into a `Feed`, in `feed_from_row` order.
 const FEED_COLUMNS: &str = "id, origin_url, url, previous_url, source, state, title, schedule, extract, \
@@ -361,7 +362,7 @@ impl SqliteStore {
 }
 
 /// What `feed_problems` reads of one feed (on either backend).
-pub(super) struct ProblemFacts {
+pub(in crate::store) struct ProblemFacts {
     pub title: String,
     pub url: String,
     pub state: String,
@@ -379,7 +380,7 @@ pub(super) struct ProblemFacts {
 
 impl ProblemFacts {
     /// The problem the owner should hear of, if any.
-    pub(super) fn problem(self, now: UnixTime) -> Option<FeedProblem> {
+    pub(in crate::store) fn problem(self, now: UnixTime) -> Option<FeedProblem> {
         let day = 86_400;
         let ProblemFacts {
             title,

@@ -3,9 +3,10 @@
 
 use rusqlite::{OptionalExtension, Transaction, params};
 
+use super::SqliteStore;
 use super::matches::{DeliveryPlan, MatchedItem};
-use super::{SqliteStore, StoreError};
 use crate::model::{ChannelKind, ItemId, StoryKey, UnixTime};
+use crate::store::StoreError;
 
 /// Stories created within the lookback window, loaded once per transaction.
 #[derive(Debug, Default)]

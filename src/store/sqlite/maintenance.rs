@@ -6,8 +6,9 @@ use std::path::Path;
 
 use rusqlite::{Connection, params};
 
-use super::{SqliteStore, StoreError};
+use super::SqliteStore;
 use crate::model::UnixTime;
+use crate::store::StoreError;
 
 /// Items deleted per transaction while pruning, so the writer is never held long.
 const PRUNE_BATCH: i64 = 500;
