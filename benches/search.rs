@@ -173,12 +173,7 @@ fn build(store: &Store, items: usize, now: i64) {
                     score: 5.0,
                     terms: "[]".into(),
                 }],
-                story: tidings::model::StoryKey {
-                    url: None,
-                    title_hash: 0,
-                    simhash: 0,
-                    words: 0,
-                },
+                story: tidings::model::StoryKey::default(),
             })
             .collect();
         store.record_matches(&matched, false, None, now).unwrap();

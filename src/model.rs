@@ -159,18 +159,21 @@ pub struct StoredCounts {
     pub unchanged: usize,
 }
 
-/// What identifies a story across feeds: its canonical URL, and SimHashes of its title and of
-/// title plus text (see `notify::story`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What identifies a story across feeds, computed from what the feed itself says of an item
+/// (never from its article page, which arrives at a time of its own): the canonical URL, a
+/// SimHash of the title, and the word 3-shingles of the lead of the feed's text (see
+/// `notify::story`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct StoryKey {
     /// Canonical URL, if any.
     pub url: Option<String>,
     /// SimHash of the normalized title's words and word pairs.
     pub title_hash: u64,
-    /// SimHash of title + text word 3-shingles.
-    pub simhash: u64,
-    /// Number of normalized words in title + text.
-    pub words: usize,
+    /// Number of normalized words in the title.
+    pub title_words: u32,
+    /// 32-bit hashes of the word 3-shingles of the first words of the feed's text (summary,
+    /// else content), sorted and unique.
+    pub lead: Vec<u32>,
 }
 
 /// Where matches of a topic are delivered.

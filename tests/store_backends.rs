@@ -87,8 +87,8 @@ fn story(n: u64) -> StoryKey {
     StoryKey {
         url: Some(format!("https://news.example/story/{n}")),
         title_hash: n,
-        simhash: n,
-        words: 10,
+        title_words: 10,
+        lead: vec![n as u32],
     }
 }
 
@@ -704,7 +704,7 @@ fn matches_enqueue_one_delivery_per_story_and_channel() {
                 kind: ChannelKind::Digest,
             },
         ];
-        let same = |x: &StoryKey, y: &StoryKey| x.simhash == y.simhash;
+        let same = |x: &StoryKey, y: &StoryKey| x.title_hash == y.title_hash;
         let plan = DeliveryPlan {
             routes: &routes,
             policy: DeliveryPolicy {

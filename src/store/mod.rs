@@ -5,28 +5,33 @@
 //! leases).
 //! Methods are synchronous and speak in domain types; async callers use `spawn_blocking`.
 
+mod deliveries;
 mod feedback;
+mod feeds;
+mod matches;
 pub mod postgres;
+mod rows;
+mod search;
 mod sqlite;
+pub mod stories;
 
 use std::path::Path;
 use std::time::Duration;
 
 use rusqlite::Connection;
 
+pub use deliveries::{DeliveryContent, DeliveryRow, DigestRun, delivery_key};
 pub use feedback::{Feedback, FeedbackOrigin, LabelledItem, parse_verdict};
+pub use feeds::{FeedProblem, FeedRow};
+pub use matches::{DeliveryPlan, IndexText, MatchInput, MatchRecord, MatchedItem, StoredMatch};
 pub use postgres::PgStore;
-pub use sqlite::articles::{ArticleRecord, PendingPage};
-pub use sqlite::deliveries::{DeliveryContent, DeliveryRow, DigestRun, delivery_key};
-pub use sqlite::feeds::{FeedProblem, FeedRow};
-pub use sqlite::maintenance::{ArchiveCounts, DbStats, PruneReport, TableStat};
-pub use sqlite::matches::{
-    DeliveryPlan, IndexText, MatchInput, MatchRecord, MatchedItem, StoredMatch,
-};
-pub use sqlite::search::{
+pub use search::{
     ItemDetail, ItemMatch, RECENCY_PERIOD_SECS, SearchHit, SearchOrder, SearchSpec, TextFilter,
-    TopicEntry, fts_fold,
+    TopicEntry,
 };
+pub use sqlite::articles::{ArticleRecord, PendingPage};
+pub use sqlite::maintenance::{ArchiveCounts, DbStats, PruneReport, TableStat};
+pub use sqlite::search::fts_fold;
 pub use sqlite::{SCHEMA_VERSION, SqliteStore};
 
 use crate::config::{DatabaseLocation, FeedConfig};

@@ -183,12 +183,7 @@ pub fn build(ws: &Workspace, base: i64) -> Ids {
         target_state: 1,
         records,
         index: None,
-        story: tidings::model::StoryKey {
-            url: None,
-            title_hash: 0,
-            simhash: 0,
-            words: 0,
-        },
+        story: tidings::model::StoryKey::default(),
     };
     let record = |score: f64, term: &str| MatchRecord {
         topic: "nk-russia".into(),

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
 
+use super::rows::{Columns, Value};
 use super::{APPLICATION_ID, StoreError};
 
 pub(super) mod articles;
@@ -18,6 +19,15 @@ mod items;
 pub(super) mod maintenance;
 pub(super) mod matches;
 pub(super) mod search;
+mod stories;
+
+impl Columns for rusqlite::Row<'_> {
+    type Error = rusqlite::Error;
+
+    fn column<T: Value>(&self, index: usize) -> Result<T, rusqlite::Error> {
+        self.get(index)
+    }
+}
 
 /// Schema migrations, applied in order; the schema version is their count.
 pub(super) const MIGRATIONS: &[(&str, &str)] = &[
@@ -48,6 +58,10 @@ pub(super) const MIGRATIONS: &[(&str, &str)] = &[
     (
         "0007_topic_feedback.sql",
         include_str!("../../../migrations/0007_topic_feedback.sql"),
+    ),
+    (
+        "0008_story_members.sql",
+        include_str!("../../../migrations/0008_story_members.sql"),
     ),
 ];
 
