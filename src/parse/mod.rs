@@ -8,7 +8,11 @@ use url::Url;
 
 use crate::model::{FeedMeta, NewItem};
 
+mod charset;
 mod legacy;
+mod salvage;
+
+use salvage::Rejection;
 
 /// A parsed feed.
 #[derive(Debug, Clone, Default)]
@@ -21,6 +25,22 @@ pub struct ParsedFeed {
     pub items: Vec<NewItem>,
     /// Entries dropped because an earlier entry had the same key.
     pub duplicate_keys: usize,
+    /// What had to be repaired for feed-rs to read the document (empty when it read it as
+    /// served), for the log.
+    pub repairs: Vec<String>,
+    /// Entries that could not be read even on their own; every other entry is in `items`.
+    pub skipped: Vec<SkippedEntry>,
+}
+
+/// An entry left out because feed-rs could not read it.
+#[derive(Debug, Clone)]
+pub struct SkippedEntry {
+    /// Its place among the document's entries, from 0.
+    pub index: usize,
+    /// Its guid, link or title, to find it in the feed.
+    pub label: String,
+    /// feed-rs's reason.
+    pub reason: String,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -62,6 +82,16 @@ const TRACKING_PARAMS: &[&str] = &[
 /// Parses a feed from its raw bytes (never a decoded string: the XML declaration names the
 /// charset). `url` is the base for relative links and names the feed in errors.
 pub fn parse_feed(body: &[u8], url: &str) -> Result<ParsedFeed, ParseError> {
+    parse_response(body, url, None)
+}
+
+/// Parses a feed as served: `content_type` is the HTTP Content-Type header, whose charset
+/// (if any) takes part in choosing the body's charset (see `charset`).
+pub fn parse_response(
+    body: &[u8],
+    url: &str,
+    content_type: Option<&str>,
+) -> Result<ParsedFeed, ParseError> {
     let error = |reason: String| ParseError {
         url: url.to_string(),
         reason,
@@ -69,35 +99,35 @@ pub fn parse_feed(body: &[u8], url: &str) -> Result<ParsedFeed, ParseError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(error("the body is empty".into()));
     }
-    let truncated = legacy::truncate_entries(body, MAX_ENTRIES);
-    let body: &[u8] = truncated.as_ref().map_or(body, |(cut, _)| cut.as_slice());
+    let decoded = charset::to_utf8(body, content_type);
+    let truncated = legacy::truncate_entries(&decoded, MAX_ENTRIES);
+    let body: &[u8] = truncated
+        .as_ref()
+        .map_or(&decoded, |(cut, _)| cut.as_slice());
     let prepared = legacy::prepare(body);
-    let first = run_feed_rs(&prepared, url);
-    let feed = match first {
-        // Feeds that call themselves UTF-8 but carry stray Latin-1 bytes: repair and retry.
-        Err(_) if std::str::from_utf8(&prepared).is_err() && legacy::declares_utf8(&prepared) => {
-            run_feed_rs(&legacy::repair_utf8(&prepared), url)
-        }
-        other => other,
-    };
-    let feed = match feed {
+    let read = match read_feed(&prepared, url) {
+        Ok(read) => read,
         // `<rss version="2.0"></rss>` and friends: a feed with nothing in it yet.
-        Err(e) if e.contains("no root element") && legacy::root_is_feed(&prepared) => {
+        Err(e) if e.message.contains("no root element") && legacy::root_is_feed(&prepared) => {
             return Ok(ParsedFeed::default());
         }
-        other => other,
-    };
-    let feed = feed.map_err(|e| {
-        let looks_html = body.len() > 20 && {
-            let head = String::from_utf8_lossy(&body[..body.len().min(512)]).to_ascii_lowercase();
-            head.contains("<html") || head.contains("<!doctype html")
-        };
-        if looks_html {
-            error(format!("not a feed: the server sent an HTML page ({e})"))
-        } else {
-            error(e.to_string())
+        Err(e) => {
+            let looks_html = body.len() > 20 && {
+                let head =
+                    String::from_utf8_lossy(&body[..body.len().min(512)]).to_ascii_lowercase();
+                head.contains("<html") || head.contains("<!doctype html")
+            };
+            return Err(if looks_html {
+                error(format!(
+                    "not a feed: the server sent an HTML page ({})",
+                    e.message
+                ))
+            } else {
+                error(e.message)
+            });
         }
-    })?;
+    };
+    let feed = read.feed;
 
     let base = Url::parse(url).ok();
     let meta = FeedMeta {
@@ -119,6 +149,8 @@ pub fn parse_feed(body: &[u8], url: &str) -> Result<ParsedFeed, ParseError> {
         truncated_from: truncated.as_ref().map(|(_, total)| *total),
         items: Vec::with_capacity(feed.entries.len()),
         duplicate_keys: 0,
+        repairs: read.repairs,
+        skipped: read.skipped,
     };
     // Entries are consumed one by one, so each parsed entry is freed as its item is built.
     for entry in feed.entries {
@@ -132,9 +164,81 @@ pub fn parse_feed(body: &[u8], url: &str) -> Result<ParsedFeed, ParseError> {
     Ok(parsed)
 }
 
+/// What feed-rs read from a document, and what it took.
+struct Read {
+    feed: feed_rs::model::Feed,
+    repairs: Vec<String>,
+    skipped: Vec<SkippedEntry>,
+}
+
+/// feed-rs over the whole document; when it rejects it, the element it names is repaired and
+/// the document read again; when that is not enough, the feed's own elements and each entry
+/// are read on their own, and an entry that still cannot be read is skipped (see `salvage`).
+/// Fails only when the feed's own elements cannot be read, or no entry can.
+fn read_feed(doc: &[u8], url: &str) -> Result<Read, Rejection> {
+    let parse = |d: &[u8]| run_feed_rs(d, url);
+    let whole = match salvage::parse_with_repairs(doc, parse) {
+        Ok((feed, repairs)) => {
+            return Ok(Read {
+                feed,
+                repairs,
+                skipped: Vec::new(),
+            });
+        }
+        Err(rejection) => rejection,
+    };
+    if !legacy::root_is_feed(doc) {
+        return Err(whole);
+    }
+    let Some(split) = salvage::split_entries(doc) else {
+        return Err(whole);
+    };
+    let (mut feed, mut repairs) = match salvage::parse_with_repairs(&split.shell, parse) {
+        Ok(read) => read,
+        // The feed's own elements are unreadable: its entries may still be read, inside the
+        // bare elements around them.
+        Err(_) => {
+            let bare = [split.prefix.as_slice(), split.suffix.as_slice()].concat();
+            salvage::parse_with_repairs(&bare, parse).map_err(|_| whole.clone())?
+        }
+    };
+    feed.entries.clear();
+    let mut skipped = Vec::new();
+    for index in 0..split.entries.len() {
+        match salvage::parse_with_repairs(&split.document(index), parse) {
+            Ok((one, entry_repairs)) => {
+                feed.entries.extend(one.entries);
+                repairs.extend(entry_repairs);
+            }
+            Err(rejection) => skipped.push(SkippedEntry {
+                index,
+                label: salvage::entry_label(split.entries[index]),
+                reason: rejection.message,
+            }),
+        }
+    }
+    if split.cut_short_in_entry {
+        skipped.push(SkippedEntry {
+            index: split.entries.len(),
+            label: "cut short by the end of the document".to_string(),
+            reason: whole.message.clone(),
+        });
+    }
+    if feed.entries.is_empty() && !skipped.is_empty() {
+        return Err(whole);
+    }
+    repairs.insert(0, format!("read entry by entry after: {}", whole.message));
+    Ok(Read {
+        feed,
+        repairs,
+        skipped,
+    })
+}
+
 /// One feed-rs parse with a fresh parser (its state is not reusable after an error). A panic
 /// inside feed-rs on hostile input becomes a parse error instead of taking the daemon down.
-fn run_feed_rs(body: &[u8], url: &str) -> Result<feed_rs::model::Feed, String> {
+fn run_feed_rs(body: &[u8], url: &str) -> Result<feed_rs::model::Feed, Rejection> {
+    use feed_rs::parser::{ParseErrorKind, ParseFeedError};
     let parser = feed_rs::parser::Builder::new()
         .base_uri(Some(url))
         // An empty id marks "the publisher gave no guid"; we derive our own key then.
@@ -142,8 +246,26 @@ fn run_feed_rs(body: &[u8], url: &str) -> Result<feed_rs::model::Feed, String> {
         .timestamp_parser(crate::dates::parse_feed_date)
         .build();
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| parser.parse(body))) {
-        Ok(result) => result.map_err(|e| e.to_string()),
-        Err(_) => Err("the feed parser failed on this document (internal panic)".to_string()),
+        Ok(Ok(feed)) => Ok(feed),
+        Ok(Err(e)) => {
+            let position = match &e {
+                ParseFeedError::ParseError(
+                    ParseErrorKind::MissingContent { position, .. }
+                    | ParseErrorKind::UnknownMimeType { position, .. }
+                    | ParseErrorKind::UnknownEnumVariant { position, .. }
+                    | ParseErrorKind::IllegalState { position, .. },
+                ) => usize::try_from(*position).ok(),
+                _ => None,
+            };
+            Err(Rejection {
+                message: e.to_string(),
+                position,
+            })
+        }
+        Err(_) => Err(Rejection {
+            message: "the feed parser failed on this document (internal panic)".to_string(),
+            position: None,
+        }),
     }
 }
 

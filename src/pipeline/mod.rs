@@ -8,7 +8,7 @@ use chrono::Utc;
 use crate::config::Config;
 use crate::fetch::{FetchError, FetchOutcome, FetchRequest, Fetcher, ResponseMeta};
 use crate::model::{Feed, FeedState, ItemId, StoredCounts};
-use crate::parse::{ParsedFeed, parse_feed};
+use crate::parse::{ParsedFeed, parse_response};
 use crate::scheduler::{PollPlan, Schedule, ServerHints, next_poll_at};
 use crate::store::{Store, StoreError};
 
@@ -155,7 +155,11 @@ fn settle(
     let failure: Option<(String, Option<u16>)> = match fetched {
         Ok(FetchOutcome::Fetched(body)) => {
             absorb_meta(&mut feed, &body.meta, &mut hints);
-            match parse_feed(&body.body, &body.meta.final_url) {
+            match parse_response(
+                &body.body,
+                &body.meta.final_url,
+                body.content_type.as_deref(),
+            ) {
                 Ok(p) => {
                     if let Some(total) = p.truncated_from {
                         tracing::warn!(feed_id = feed.id, url = %feed.url, entries = total, kept = crate::parse::MAX_ENTRIES, "feed has too many entries; kept the first ones");
