@@ -110,6 +110,8 @@ pub struct Feed {
     /// A permanent redirect target seen on recent polls, and on how many in a row.
     pub redirect_url: Option<String>,
     pub redirect_seen: u32,
+    /// Entries of the last parsed document that could not be read (each was logged).
+    pub entries_skipped: u32,
     pub item_count: i64,
 }
 

@@ -489,6 +489,7 @@ fn print_poll(reports: &[RefreshReport], json: bool) -> anyhow::Result<()> {
                 r.status.map(|s| s.to_string()).unwrap_or_default(),
                 r.counts.new.to_string(),
                 r.counts.updated.to_string(),
+                r.entries_skipped.to_string(),
                 r.url.clone(),
                 r.error.clone().unwrap_or_default(),
             ]
@@ -496,7 +497,9 @@ fn print_poll(reports: &[RefreshReport], json: bool) -> anyhow::Result<()> {
         .collect();
     write_table(
         &mut out,
-        &["ID", "RESULT", "HTTP", "NEW", "EDITED", "URL", "ERROR"],
+        &[
+            "ID", "RESULT", "HTTP", "NEW", "EDITED", "SKIPPED", "URL", "ERROR",
+        ],
         &rows,
     )?;
     let new: usize = reports.iter().map(|r| r.counts.new).sum();
@@ -660,6 +663,7 @@ fn status_json(f: &Feed) -> serde_json::Value {
         "next_poll_at": iso((f.state == crate::model::FeedState::Active).then_some(f.next_poll_at)),
         "consecutive_errors": f.consecutive_errors,
         "last_error": f.last_error,
+        "entries_skipped": f.entries_skipped,
         "redirect": f.redirect_url.as_ref().map(|u| serde_json::json!({"to": u, "seen": f.redirect_seen})),
     })
 }
@@ -698,6 +702,7 @@ fn print_status(feeds: &[Feed], deliveries: &[(String, i64)], json: bool) -> any
                     "-".into()
                 },
                 f.consecutive_errors.to_string(),
+                f.entries_skipped.to_string(),
                 f.display_title().chars().take(40).collect(),
                 f.last_error.clone().unwrap_or_default(),
             ]
@@ -713,6 +718,7 @@ fn print_status(feeds: &[Feed], deliveries: &[(String, i64)], json: bool) -> any
             "ITEMS",
             "NEXT",
             "ERRS",
+            "SKIPPED",
             "TITLE",
             "LAST ERROR",
         ],

@@ -105,7 +105,7 @@ pub fn parse_response(
         .as_ref()
         .map_or(&decoded, |(cut, _)| cut.as_slice());
     let prepared = legacy::prepare(body);
-    let read = match read_feed(&prepared, url) {
+    let read = match read_feed(&prepared, url, true) {
         Ok(read) => read,
         // `<rss version="2.0"></rss>` and friends: a feed with nothing in it yet.
         Err(e) if e.message.contains("no root element") && legacy::root_is_feed(&prepared) => {
@@ -175,7 +175,9 @@ struct Read {
 /// the document read again; when that is not enough, the feed's own elements and each entry
 /// are read on their own, and an entry that still cannot be read is skipped (see `salvage`).
 /// Fails only when the feed's own elements cannot be read, or no entry can.
-fn read_feed(doc: &[u8], url: &str) -> Result<Read, Rejection> {
+/// `look_inside`: whether a document whose root is not a feed may be searched for a feed element
+/// (once: the inner document is not searched again).
+fn read_feed(doc: &[u8], url: &str, look_inside: bool) -> Result<Read, Rejection> {
     let parse = |d: &[u8]| run_feed_rs(d, url);
     let whole = match salvage::parse_with_repairs(doc, parse) {
         Ok((feed, repairs)) => {
@@ -188,7 +190,17 @@ fn read_feed(doc: &[u8], url: &str) -> Result<Read, Rejection> {
         Err(rejection) => rejection,
     };
     if !legacy::root_is_feed(doc) {
-        return Err(whole);
+        if !look_inside {
+            return Err(whole);
+        }
+        // A feed pasted inside a page: read the feed alone.
+        let inner = salvage::embedded_feed(doc).ok_or_else(|| whole.clone())?;
+        let mut read = read_feed(&inner, url, false).map_err(|_| whole.clone())?;
+        read.repairs.insert(
+            0,
+            "read the feed element found inside the document".to_string(),
+        );
+        return Ok(read);
     }
     let Some(split) = salvage::split_entries(doc) else {
         return Err(whole);
@@ -466,6 +478,75 @@ mod tests {
         // Stable across parses (feed-rs alone would invent a random id here).
         let again = parse_feed(rss, "https://e.org/feed").unwrap();
         assert_eq!(again.items[2].dedup_key, parsed.items[2].dedup_key);
+    }
+
+    /// Issue 19: a YouTube channel feed with an empty `<media:description/>` in one video's
+    /// `<media:group>` (feed-rs 3 rejects the whole document) keeps every video.
+    #[test]
+    fn issue_19_empty_media_description_costs_nothing() {
+        let entry = |id: &str, description: &str| {
+            format!(
+                "<entry><id>yt:video:{id}</id><yt:videoId>{id}</yt:videoId><title>Video {id}</title>\
+                 <link rel=\"alternate\" href=\"https://www.youtube.com/watch?v={id}\"/>\
+                 <published>2021-03-0{}T10:00:00+00:00</published>\
+                 <media:group><media:title>Video {id}</media:title>\
+                 <media:content url=\"https://www.youtube.com/v/{id}\" type=\"application/x-shockwave-flash\" width=\"640\" height=\"390\"/>\
+                 <media:thumbnail url=\"https://i.ytimg.com/vi/{id}/hqdefault.jpg\" width=\"480\" height=\"360\"/>\
+                 {description}</media:group></entry>",
+                id.len()
+            )
+        };
+        for empty in [
+            "<media:description/>",
+            "<media:description></media:description>",
+        ] {
+            let atom = format!(
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?><feed xmlns:yt=\"http://www.youtube.com/xml/schemas/2015\" \
+                 xmlns:media=\"http://search.yahoo.com/mrss/\" xmlns=\"http://www.w3.org/2005/Atom\">\
+                 <title>A channel</title>{}{}{}</feed>",
+                entry("a", "<media:description>first</media:description>"),
+                entry("bb", empty),
+                entry("ccc", empty),
+            );
+            let parsed =
+                parse_feed(atom.as_bytes(), "https://www.youtube.com/feeds/videos.xml").unwrap();
+            let keys: Vec<_> = parsed.items.iter().map(|i| i.dedup_key.as_str()).collect();
+            assert_eq!(
+                keys,
+                ["g:yt:video:a", "g:yt:video:bb", "g:yt:video:ccc"],
+                "{empty}"
+            );
+            assert!(parsed.skipped.is_empty());
+            assert!(
+                parsed
+                    .repairs
+                    .iter()
+                    .any(|r| r.contains("media:description")),
+                "{:?}",
+                parsed.repairs
+            );
+        }
+    }
+
+    /// Issue 19: one entry no repair makes readable is skipped, named; the rest are stored.
+    #[test]
+    fn issue_19_one_unreadable_entry_costs_only_itself() {
+        let rss = br#"<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>
+            <item><guid>1</guid><title>One</title></item>
+            <item><guid>2</guid><title>Two <b>bold</i></title></item>
+            <item><guid>3</guid><title>Three</title></item>
+            </channel></rss>"#;
+        let parsed = parse_feed(rss, "https://e.org/feed").unwrap();
+        let keys: Vec<_> = parsed.items.iter().map(|i| i.dedup_key.as_str()).collect();
+        assert_eq!(keys, ["g:1", "g:3"]);
+        assert_eq!(parsed.meta.title.as_deref(), Some("T"));
+        assert_eq!(parsed.skipped.len(), 1);
+        assert_eq!(parsed.skipped[0].index, 1);
+        assert_eq!(parsed.skipped[0].label, "id 2");
+        // Every entry unreadable: the feed fails, with feed-rs's reason.
+        let all_bad =
+            br#"<rss version="2.0"><channel><item><title>a</b></title></item></channel></rss>"#;
+        assert!(parse_feed(all_bad, "https://e.org/bad").is_err());
     }
 
     #[test]

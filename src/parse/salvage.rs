@@ -54,6 +54,9 @@ pub fn parse_with_repairs<T>(
 ///
 /// Returns the repaired document and a line saying what was done, or `None`.
 pub fn repair_at(doc: &[u8], rejection: &Rejection) -> Option<(Vec<u8>, String)> {
+    if rejection.message.contains("Url error") {
+        return drop_bad_xml_bases(doc);
+    }
     let end_of_start = rejection.position?.min(doc.len());
     let start = memchr::memrchr(b'<', &doc[..end_of_start])?;
     let tag = &doc[start..end_of_start];
@@ -91,6 +94,44 @@ pub fn repair_at(doc: &[u8], rejection: &Rejection) -> Option<(Vec<u8>, String)>
             String::from_utf8_lossy(attribute)
         ),
     ))
+}
+
+/// feed-rs gives up a whole document over one `xml:base` that is not a URL (names no element):
+/// drops every such attribute, so links resolve against the next base up.
+fn drop_bad_xml_bases(doc: &[u8]) -> Option<(Vec<u8>, String)> {
+    const NAME: &[u8] = b"xml:base";
+    let mut out = Vec::with_capacity(doc.len());
+    let mut copied = 0;
+    let mut dropped = 0;
+    for at in memchr::memmem::find_iter(doc, NAME) {
+        if at < copied || at == 0 || !doc[at - 1].is_ascii_whitespace() {
+            continue;
+        }
+        let Some((from, to)) = attribute_span(&doc[at - 1..], NAME) else {
+            continue;
+        };
+        let span = &doc[at - 1 + from..at - 1 + to];
+        let value = span
+            .iter()
+            .position(|&b| b == b'"' || b == b'\'')
+            .map(|q| &span[q + 1..span.len() - 1])
+            .unwrap_or_default();
+        let value = String::from_utf8_lossy(value);
+        let valid = match url::Url::parse(value.trim()) {
+            Ok(_) | Err(url::ParseError::RelativeUrlWithoutBase) => true,
+            Err(_) => false,
+        };
+        if !valid {
+            out.extend_from_slice(&doc[copied..at - 1 + from]);
+            copied = at - 1 + to;
+            dropped += 1;
+        }
+    }
+    if dropped == 0 {
+        return None;
+    }
+    out.extend_from_slice(&doc[copied..]);
+    Some((out, format!("dropped {dropped} xml:base that are not URLs")))
 }
 
 /// True when the element starting at `start` (start tag ending at `end_of_start`) is
@@ -233,11 +274,12 @@ pub fn split_entries(doc: &[u8]) -> Option<Entries<'_>> {
         match event {
             Event::Start(start) => {
                 root_start.get_or_insert(before);
+                if entry_start.is_some() {
+                    continue;
+                }
                 let name = start.name().as_ref().as_bytes().to_vec();
-                if entry_start.is_none() && is_entry(&name) {
-                    if ancestors.is_none() {
-                        ancestors = Some(open.clone());
-                    }
+                if is_entry(&name) {
+                    ancestors.get_or_insert_with(|| open.clone());
                     entry_start = Some((before, open.len()));
                 }
                 open.push((before, after, name));
@@ -249,13 +291,20 @@ pub fn split_entries(doc: &[u8]) -> Option<Entries<'_>> {
                     entries.push((before, after));
                 }
             }
-            Event::End(_) => {
-                open.pop();
-                if let Some((start, depth)) = entry_start
-                    && open.len() == depth
-                {
-                    entries.push((start, after));
-                    entry_start = None;
+            Event::End(end) => {
+                match entry_start {
+                    // An entry ends at its own end tag, even when markup inside it is not
+                    // balanced (`<p>` closed by `</div>`).
+                    Some((start, depth)) => {
+                        if end.name().as_ref().as_bytes() == open[depth].2.as_slice() {
+                            entries.push((start, after));
+                            open.truncate(depth);
+                            entry_start = None;
+                        }
+                    }
+                    None => {
+                        open.pop();
+                    }
                 }
             }
             Event::Eof => break,
@@ -273,6 +322,9 @@ pub fn split_entries(doc: &[u8]) -> Option<Entries<'_>> {
     // A document cut short (inside an entry or after it) keeps its complete entries; the
     // elements around them are closed for it.
     let cut_short = entry_start.is_some() || !open.is_empty();
+    if let Some((_, depth)) = entry_start {
+        open.truncate(depth);
+    }
     if !cut_short {
         shell.extend_from_slice(&doc[copied..]);
     }
@@ -298,12 +350,56 @@ pub fn split_entries(doc: &[u8]) -> Option<Entries<'_>> {
     })
 }
 
-fn is_entry(qualified: &[u8]) -> bool {
-    let local = qualified
+/// A feed document pasted inside another (an Atom `<feed>` in the `<body>` of an XHTML page):
+/// the first `feed`, `rss` or `RDF` element below the root, with the XML declaration, as a
+/// document of its own. `None` when there is none.
+pub fn embedded_feed(doc: &[u8]) -> Option<Vec<u8>> {
+    let mut reader = quick_xml::Reader::from_reader(doc);
+    reader.config_mut().check_end_names = false;
+    let mut depth = 0usize;
+    let mut found: Option<(usize, usize, Vec<u8>)> = None; // (start, depth, name)
+    loop {
+        let before = reader.buffer_position() as usize;
+        let event = reader.read_event().ok()?;
+        let after = reader.buffer_position() as usize;
+        match event {
+            Event::Start(start) => {
+                let name = start.name().as_ref().as_bytes().to_vec();
+                if found.is_none() && depth > 0 && is_feed_root(&name) {
+                    found = Some((before, depth, name));
+                }
+                depth += 1;
+            }
+            Event::End(end) => {
+                depth = depth.saturating_sub(1);
+                if let Some((start, at, name)) = &found
+                    && *at == depth
+                    && end.name().as_ref().as_bytes() == name.as_slice()
+                {
+                    let mut out = b"<?xml version=\"1.0\" encoding=\"utf-8\"?>\n".to_vec();
+                    out.extend_from_slice(&doc[*start..after]);
+                    return Some(out);
+                }
+            }
+            Event::Eof => return None,
+            _ => {}
+        }
+    }
+}
+
+fn is_feed_root(qualified: &[u8]) -> bool {
+    matches!(local_name(qualified), b"feed" | b"rss" | b"RDF")
+}
+
+fn local_name(qualified: &[u8]) -> &[u8] {
+    qualified
         .iter()
         .rposition(|&b| b == b':')
-        .map_or(qualified, |p| &qualified[p + 1..]);
-    local == b"item" || local == b"entry"
+        .map_or(qualified, |p| &qualified[p + 1..])
+}
+
+fn is_entry(qualified: &[u8]) -> bool {
+    matches!(local_name(qualified), b"item" | b"entry")
 }
 
 /// A short name for an entry in logs: its guid or id, else its link, else its title (the
@@ -421,6 +517,20 @@ mod tests {
     }
 
     #[test]
+    fn an_xml_base_that_is_not_a_url_is_dropped() {
+        let doc = b"<feed xml:base=\"http://exa mple.org/\"><entry xml:base=\"/ok/\"/></feed>";
+        let rejection = Rejection {
+            message: "unable to parse XML: Url error: invalid domain character".into(),
+            position: None,
+        };
+        let (fixed, _) = repair_at(doc, &rejection).unwrap();
+        assert_eq!(
+            std::str::from_utf8(&fixed).unwrap(),
+            "<feed><entry xml:base=\"/ok/\"/></feed>"
+        );
+    }
+
+    #[test]
     fn entries_are_split_with_their_ancestors() {
         let doc = b"<?xml version=\"1.0\"?>\n<rss version=\"2.0\" xmlns:media=\"m\"><channel><title>T</title><item><guid>a</guid></item><item><link>https://e.org/b</link><title>B</title></item><ttl>5</ttl></channel></rss>";
         let split = split_entries(doc).unwrap();
@@ -435,6 +545,24 @@ mod tests {
         );
         assert_eq!(entry_label(split.entries[0]), "id a");
         assert_eq!(entry_label(split.entries[1]), "link https://e.org/b");
+    }
+
+    #[test]
+    fn unbalanced_markup_inside_an_entry_ends_at_the_entry_end_tag() {
+        let doc = b"<feed><entry><id>1</id><summary><div><p>a</div></summary></entry><entry><id>2</id></entry></feed>";
+        let split = split_entries(doc).unwrap();
+        assert_eq!(split.entries.len(), 2);
+        assert_eq!(split.entries[1], b"<entry><id>2</id></entry>");
+        assert_eq!(std::str::from_utf8(&split.shell).unwrap(), "<feed></feed>");
+    }
+
+    #[test]
+    fn a_feed_inside_a_page_is_found() {
+        let doc = b"<?xml version=\"1.0\"?><html><body><feed xmlns=\"http://www.w3.org/2005/Atom\"><entry/></feed></body></html>";
+        assert_eq!(
+            std::str::from_utf8(&embedded_feed(doc).unwrap()).unwrap(),
+            "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\"><entry/></feed>"
+        );
     }
 
     #[test]

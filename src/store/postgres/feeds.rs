@@ -14,7 +14,7 @@ use crate::store::{FeedProblem, StoreError};
 pub(super) const FEED_COLUMNS: &str = "feeds.id, origin_url, url, previous_url, source, state, title, schedule, extract, \
      headers, tags, feed_title, site_url, etag, last_modified, next_poll_at, last_polled_at, \
      last_success_at, last_status, last_result, consecutive_errors, last_error, redirect_url, \
-     redirect_seen, (SELECT count(*) FROM items WHERE items.feed_id = feeds.id)";
+     redirect_seen, entries_skipped, (SELECT count(*) FROM items WHERE items.feed_id = feeds.id)";
 
 pub(super) fn feed_from_row(row: &Row) -> PgResult<Feed> {
     let headers: String = row.try_get(9)?;
@@ -46,7 +46,8 @@ pub(super) fn feed_from_row(row: &Row) -> PgResult<Feed> {
         last_error: row.try_get(21)?,
         redirect_url: row.try_get(22)?,
         redirect_seen: narrow(row.try_get(23)?),
-        item_count: row.try_get(24)?,
+        entries_skipped: narrow(row.try_get(24)?),
+        item_count: row.try_get(25)?,
     })
 }
 
@@ -376,13 +377,13 @@ pub(super) async fn write_fetch_state(
             "UPDATE feeds SET url = $2, previous_url = $3, state = $4, feed_title = $5, site_url = $6,
                 etag = $7, last_modified = $8, next_poll_at = $9, last_polled_at = $10, last_success_at = $11,
                 last_status = $12, last_result = $13, consecutive_errors = $14, last_error = $15,
-                redirect_url = $16, redirect_seen = $17, host = $18,
+                redirect_url = $16, redirect_seen = $17, host = $18, entries_skipped = $19,
                 url_changed_at = CASE WHEN url != $2 THEN $10 ELSE url_changed_at END,
                 claimed_by = NULL, claim_until = NULL
              WHERE id = $1",
         )
         .await?;
-    let params: [&(dyn ToSql + Sync); 18] = [
+    let params: [&(dyn ToSql + Sync); 19] = [
         &feed.id,
         &feed.url,
         &feed.previous_url,
@@ -401,6 +402,7 @@ pub(super) async fn write_fetch_state(
         &feed.redirect_url,
         &i64::from(feed.redirect_seen),
         &host_of(&feed.url),
+        &i64::from(feed.entries_skipped),
     ];
     tx.execute(&stmt, &params).await?;
     Ok(())

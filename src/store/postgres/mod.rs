@@ -43,6 +43,11 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0004_deliveries.sql",
         include_str!("../../../migrations/postgres/0004_deliveries.sql"),
     ),
+    // SQLite's 0005 and 0006 have no PostgreSQL twin.
+    (
+        "0007_feed_entries_skipped.sql",
+        include_str!("../../../migrations/postgres/0007_feed_entries_skipped.sql"),
+    ),
 ];
 
 /// Connections one worker keeps at most.

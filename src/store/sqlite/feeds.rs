@@ -11,7 +11,7 @@ use crate::store::StoreError;
 const FEED_COLUMNS: &str = "id, origin_url, url, previous_url, source, state, title, schedule, extract, \
      headers, tags, feed_title, site_url, etag, last_modified, next_poll_at, last_polled_at, \
      last_success_at, last_status, last_result, consecutive_errors, last_error, redirect_url, \
-     redirect_seen, (SELECT count(*) FROM items WHERE items.feed_id = feeds.id)";
+     redirect_seen, entries_skipped, (SELECT count(*) FROM items WHERE items.feed_id = feeds.id)";
 
 /// Alias kept for callers that name the row type.
 pub type FeedRow = Feed;
@@ -46,7 +46,8 @@ fn feed_from_row(row: &Row) -> rusqlite::Result<Feed> {
         last_error: row.get(21)?,
         redirect_url: row.get(22)?,
         redirect_seen: row.get(23)?,
-        item_count: row.get(24)?,
+        entries_skipped: row.get(24)?,
+        item_count: row.get(25)?,
     })
 }
 
@@ -289,7 +290,7 @@ pub(super) fn write_fetch_state(tx: &rusqlite::Transaction, feed: &Feed) -> rusq
         "UPDATE feeds SET url = ?2, previous_url = ?3, state = ?4, feed_title = ?5, site_url = ?6,
             etag = ?7, last_modified = ?8, next_poll_at = ?9, last_polled_at = ?10, last_success_at = ?11,
             last_status = ?12, last_result = ?13, consecutive_errors = ?14, last_error = ?15,
-            redirect_url = ?16, redirect_seen = ?17,
+            redirect_url = ?16, redirect_seen = ?17, entries_skipped = ?18,
             url_changed_at = CASE WHEN url != ?2 THEN ?10 ELSE url_changed_at END
          WHERE id = ?1",
     )?;
@@ -311,6 +312,7 @@ pub(super) fn write_fetch_state(tx: &rusqlite::Transaction, feed: &Feed) -> rusq
         feed.last_error,
         feed.redirect_url,
         feed.redirect_seen,
+        feed.entries_skipped,
     ])?;
     Ok(())
 }

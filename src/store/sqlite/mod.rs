@@ -44,6 +44,10 @@ pub(super) const MIGRATIONS: &[(&str, &str)] = &[
         "0006_fts_hashsize.sql",
         include_str!("../../../migrations/0006_fts_hashsize.sql"),
     ),
+    (
+        "0007_feed_entries_skipped.sql",
+        include_str!("../../../migrations/0007_feed_entries_skipped.sql"),
+    ),
 ];
 
 /// The schema version this binary writes.
