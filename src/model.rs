@@ -142,6 +142,9 @@ pub struct NewItem {
     pub published_original: Option<UnixTime>,
     /// Hash of title, link, summary and content: a change means the item was edited.
     pub content_hash: String,
+    /// The key an earlier version of tidings gave this entry, when it differs (a link once
+    /// stored with its entities undecoded): a row stored under it is this item, re-keyed.
+    pub former_key: Option<String>,
 }
 
 /// What the parser learned about the feed itself.

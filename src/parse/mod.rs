@@ -1,6 +1,7 @@
 //! Feed bytes → `FeedMeta` and `NewItem`s: feed-rs over the raw bytes with the feed URL as base,
 //! our own stable dedup key, canonical links and a content hash. Pure.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 
 use feed_rs::model::{Entry, Text};
@@ -293,7 +294,12 @@ fn new_item(entry: &Entry, base: Option<&Url>) -> NewItem {
         .find(|l| l.rel.as_deref().is_none_or(|r| r == "alternate"))
         .or(entry.links.first())
         .map(|l| l.href.trim());
-    let url = link.and_then(|href| canonical_url(href, base));
+    // A link escaped twice in the feed (`&amp;amp;` in the XML) still reads `&amp;` here;
+    // feedparser decodes it, and so do we.
+    let decoded_link = link.map(decode_entities);
+    let url = decoded_link
+        .as_deref()
+        .and_then(|href| canonical_url(href, base));
     let summary = entry
         .summary
         .as_ref()
@@ -314,6 +320,13 @@ fn new_item(entry: &Entry, base: Option<&Url>) -> NewItem {
     let published = entry.published.or(entry.updated);
     let guid = Some(entry.id.trim().to_string()).filter(|g| !g.is_empty());
 
+    // Before links were decoded, such a link was keyed as it read.
+    let former_key = match (&guid, link, &decoded_link) {
+        (None, Some(raw), Some(Cow::Owned(_))) => canonical_url(raw, base)
+            .map(|u| format!("u:{u}"))
+            .filter(|k| url.as_deref().is_none_or(|u| k[2..] != *u)),
+        _ => None,
+    };
     let dedup_key = match (&guid, &url) {
         (Some(guid), _) => format!("g:{guid}"),
         (None, Some(url)) => format!("u:{url}"),
@@ -346,7 +359,52 @@ fn new_item(entry: &Entry, base: Option<&Url>) -> NewItem {
         author,
         published_original: published.map(|d| d.timestamp()),
         content_hash,
+        former_key,
     }
+}
+
+/// A link with its HTML character references (`&amp;`, `&#38;`, `&#x26;`) decoded once;
+/// borrowed when it has none. Only references closed by `;` count, so a query such as
+/// `?a=1&copy=2` is left as it is.
+fn decode_entities(href: &str) -> Cow<'_, str> {
+    let mut out = String::new();
+    let mut copied = 0;
+    for (at, _) in href.match_indices('&') {
+        if at < copied {
+            continue;
+        }
+        let rest = &href[at + 1..];
+        let Some(end) = rest.find(';').filter(|&e| e > 0 && e <= 32) else {
+            continue;
+        };
+        let name = &rest[..end];
+        let valid = match name.strip_prefix('#') {
+            Some(num) => {
+                num.strip_prefix(['x', 'X'])
+                    .map_or(num.bytes().all(|b| b.is_ascii_digit()), |hex| {
+                        !hex.is_empty() && hex.bytes().all(|b| b.is_ascii_hexdigit())
+                    })
+                    && !num.is_empty()
+            }
+            None => name.bytes().all(|b| b.is_ascii_alphanumeric()),
+        };
+        if !valid {
+            continue;
+        }
+        let reference = &href[at..at + end + 2];
+        let decoded = html_escape::decode_html_entities(reference);
+        if decoded == reference {
+            continue;
+        }
+        out.push_str(&href[copied..at]);
+        out.push_str(&decoded);
+        copied = at + end + 2;
+    }
+    if copied == 0 {
+        return Cow::Borrowed(href);
+    }
+    out.push_str(&href[copied..]);
+    Cow::Owned(out)
 }
 
 /// A hash over the fields whose change means the item was edited.
@@ -547,6 +605,39 @@ mod tests {
         let all_bad =
             br#"<rss version="2.0"><channel><item><title>a</b></title></item></channel></rss>"#;
         assert!(parse_feed(all_bad, "https://e.org/bad").is_err());
+    }
+
+    /// Issue 19: a link written double-escaped (`&amp;amp;ref=rss`, no guid) is stored as
+    /// feedparser reads it (`&ref=rss`), and remembers the key it was stored under before.
+    #[test]
+    fn issue_19_double_escaped_links_are_decoded() {
+        let rss = br#"<rss version="2.0"><channel><title>T</title>
+            <item><title>A</title><link>https://e.org/a?id=7&amp;amp;ref=rss</link></item>
+            <item><title>B</title><link>https://e.org/b?id=8&amp;ref=rss</link></item>
+            <item><title>C</title><link>https://e.org/c?q=1&amp;copy=2&amp;#38;x=3</link></item>
+            </channel></rss>"#;
+        let parsed = parse_feed(rss, "https://e.org/feed").unwrap();
+        let urls: Vec<_> = parsed
+            .items
+            .iter()
+            .map(|i| i.url.as_deref().unwrap())
+            .collect();
+        assert_eq!(
+            urls,
+            [
+                "https://e.org/a?id=7&ref=rss",
+                "https://e.org/b?id=8&ref=rss",
+                "https://e.org/c?q=1&copy=2&x=3"
+            ]
+        );
+        assert_eq!(parsed.items[0].dedup_key, "u:https://e.org/a?id=7&ref=rss");
+        assert_eq!(
+            parsed.items[0].former_key.as_deref(),
+            Some("u:https://e.org/a?id=7&amp%3Bref=rss")
+        );
+        assert_eq!(parsed.items[1].former_key, None);
+        assert_eq!(decode_entities("/p?a=1&copy=2"), "/p?a=1&copy=2");
+        assert_eq!(decode_entities("/p?a=1&#x26;b=2"), "/p?a=1&b=2");
     }
 
     #[test]
