@@ -21,8 +21,10 @@ enum Charset {
     Standard(&'static Encoding),
     Utf32Le,
     Utf32Be,
-    /// A DOS (OEM) code page: bytes 0x80..=0xFF through a table, ASCII below.
+    /// A DOS (OEM) code page: bytes 0x80..=0xFF through oem_cp's table, ASCII below.
     Oem(u16),
+    /// A code page of `codepages::TABLES`, by index.
+    Table(usize),
 }
 
 impl Charset {
@@ -31,7 +33,7 @@ impl Charset {
         match self {
             Charset::Standard(e) => e.is_ascii_compatible(),
             Charset::Utf32Le | Charset::Utf32Be => false,
-            Charset::Oem(_) => true,
+            Charset::Oem(_) | Charset::Table(_) => true,
         }
     }
 
@@ -40,7 +42,7 @@ impl Charset {
     fn single_byte(self) -> bool {
         match self {
             Charset::Standard(e) => e.is_single_byte(),
-            Charset::Oem(_) => true,
+            Charset::Oem(_) | Charset::Table(_) => true,
             Charset::Utf32Le | Charset::Utf32Be => false,
         }
     }
@@ -171,6 +173,15 @@ fn decode(charset: Charset, body: &[u8]) -> Option<String> {
             let table = oem_cp::code_table::DECODING_TABLE_CP_MAP.get(&page)?;
             table.decode_string_checked(body)
         }
+        Charset::Table(index) => {
+            let (_, _, table) = &super::codepages::TABLES[index];
+            body.iter()
+                .map(|&b| match b {
+                    0..=0x7f => Some(char::from(b)),
+                    _ => Some(table[usize::from(b - 0x80)]).filter(|c| *c != '\u{fffd}'),
+                })
+                .collect()
+        }
     }
 }
 
@@ -270,6 +281,12 @@ fn charset_for_label(label: &str) -> Option<Charset> {
     ) {
         return Some(Charset::Utf32Be);
     }
+    if let Some(index) = super::codepages::TABLES
+        .iter()
+        .position(|(_, labels, _)| labels.contains(&label.as_str()))
+    {
+        return Some(Charset::Table(index));
+    }
     oem_page(&label).map(Charset::Oem)
 }
 
@@ -331,6 +348,9 @@ mod tests {
             ("cp_is", 0x80, 'Ç'),
             ("macroman", 0x80, 'Ä'),
             ("cp874", 0x80, '€'),
+            ("maccentraleurope", 0x80, 'Ä'),
+            ("koi8-t", 0x80, 'қ'),
+            ("cp1125", 0x80, 'А'),
         ] {
             let body = [
                 format!("<?xml version=\"1.0\" encoding=\"{label}\"?><t>").as_bytes(),

@@ -10,6 +10,7 @@ use url::Url;
 use crate::model::{FeedMeta, NewItem};
 
 mod charset;
+mod codepages;
 mod legacy;
 mod salvage;
 
@@ -303,13 +304,13 @@ fn new_item(entry: &Entry, base: Option<&Url>) -> NewItem {
     let summary = entry
         .summary
         .as_ref()
-        .map(|t| fix_c1_controls(t.content.trim()))
+        .map(|t| fix_c1_references(&fix_c1_controls(t.content.trim())))
         .filter(|s| !s.is_empty());
     let content = entry
         .content
         .as_ref()
         .and_then(|c| c.body.as_deref())
-        .map(|b| fix_c1_controls(b.trim()))
+        .map(|b| fix_c1_references(&fix_c1_controls(b.trim())))
         .filter(|s| !s.is_empty());
     let author = entry
         .authors
@@ -488,6 +489,47 @@ fn fix_c1_controls(s: &str) -> String {
         .collect()
 }
 
+/// Numeric references to C1 controls in feed HTML (`&#146;`, `&#x92;`) mean windows-1252
+/// characters, as HTML5 parsers read them: written as the reference to that character
+/// (`&#x2019;`), so the text reads right wherever it is shown, as feedparser writes it.
+fn fix_c1_references(html: &str) -> String {
+    if !html.contains("&#") {
+        return html.to_string();
+    }
+    let mut out = String::with_capacity(html.len());
+    let mut copied = 0;
+    for (at, _) in html.match_indices("&#") {
+        if at < copied {
+            continue;
+        }
+        let rest = &html[at + 2..];
+        let Some(end) = rest.find(';').filter(|&e| e > 0 && e <= 8) else {
+            continue;
+        };
+        let code = match rest[..end].strip_prefix(['x', 'X']) {
+            Some(hex) => u32::from_str_radix(hex, 16).ok(),
+            None => rest[..end].parse::<u32>().ok(),
+        };
+        let Some(byte) = code.filter(|c| (0x80..=0x9f).contains(c)) else {
+            continue;
+        };
+        let decoded = encoding_rs::WINDOWS_1252
+            .decode_without_bom_handling(&[byte as u8])
+            .0
+            .chars()
+            .next()
+            .filter(|c| u32::from(*c) > 0x9f);
+        let Some(c) = decoded else {
+            continue;
+        };
+        out.push_str(&html[copied..at]);
+        out.push_str(&format!("&#x{:x};", u32::from(c)));
+        copied = at + 2 + end + 1;
+    }
+    out.push_str(&html[copied..]);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -502,6 +544,15 @@ mod tests {
         for plain in ["no\u{a0}break", "Âé", "plain", "", "€ ok"] {
             assert_eq!(fix_c1_controls(plain), plain);
         }
+    }
+
+    #[test]
+    fn c1_references_become_windows_1252_references() {
+        assert_eq!(fix_c1_references("don&#146;t"), "don&#x2019;t");
+        assert_eq!(
+            fix_c1_references("&#x93;q&#X94; &#8217; &#129;"),
+            "&#x201c;q&#x201d; &#8217; &#129;"
+        );
     }
 
     #[test]

@@ -57,6 +57,12 @@ pub fn repair_at(doc: &[u8], rejection: &Rejection) -> Option<(Vec<u8>, String)>
     if rejection.message.contains("Url error") {
         return drop_bad_xml_bases(doc);
     }
+    // `&#X41;`: HTML reads an upper-case X in a character reference, XML does not.
+    if rejection.message.contains("character reference") {
+        let fixed = replace_all(doc, b"&#X", b"&#x");
+        return (fixed.len() == doc.len() && fixed != doc)
+            .then(|| (fixed, "read &#X…; references as &#x…;".to_string()));
+    }
     let end_of_start = rejection.position?.min(doc.len());
     let start = memchr::memrchr(b'<', &doc[..end_of_start])?;
     let tag = &doc[start..end_of_start];
@@ -132,6 +138,18 @@ fn drop_bad_xml_bases(doc: &[u8]) -> Option<(Vec<u8>, String)> {
     }
     out.extend_from_slice(&doc[copied..]);
     Some((out, format!("dropped {dropped} xml:base that are not URLs")))
+}
+
+fn replace_all(haystack: &[u8], needle: &[u8], with: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(haystack.len());
+    let mut copied = 0;
+    for at in memchr::memmem::find_iter(haystack, needle) {
+        out.extend_from_slice(&haystack[copied..at]);
+        out.extend_from_slice(with);
+        copied = at + needle.len();
+    }
+    out.extend_from_slice(&haystack[copied..]);
+    out
 }
 
 /// True when the element starting at `start` (start tag ending at `end_of_start`) is
