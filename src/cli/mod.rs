@@ -293,10 +293,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             json,
         } => poll(config, feeds, all, !no_extract, json).await,
         Command::Status { json } => {
-            let ctx = daemon::open_context(config)?;
+            let (ctx, problem) = daemon::open_context_to_read(config)?;
             let feeds = ctx.store.list_feeds()?;
             let deliveries = ctx.store.delivery_counts()?;
-            print_status(&feeds, &deliveries, json)?;
+            let database = DatabaseStatus {
+                path: ctx.store.path().display().to_string(),
+                problem,
+            };
+            print_status(&database, &feeds, &deliveries, json)?;
             Ok(0)
         }
         Command::Feeds(cmd) => feeds(config, cmd).await,
@@ -668,7 +672,19 @@ fn status_json(f: &Feed) -> serde_json::Value {
     })
 }
 
-fn print_status(feeds: &[Feed], deliveries: &[(String, i64)], json: bool) -> anyhow::Result<()> {
+/// The database as `tidings status` finds it.
+struct DatabaseStatus {
+    path: String,
+    /// Why it cannot take writes now (full disk, write lock held elsewhere), if so.
+    problem: Option<String>,
+}
+
+fn print_status(
+    database: &DatabaseStatus,
+    feeds: &[Feed],
+    deliveries: &[(String, i64)],
+    json: bool,
+) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     if json {
         let counts: serde_json::Map<String, serde_json::Value> = deliveries
@@ -676,12 +692,23 @@ fn print_status(feeds: &[Feed], deliveries: &[(String, i64)], json: bool) -> any
             .map(|(s, n)| (s.clone(), (*n).into()))
             .collect();
         let value = serde_json::json!({
+            "database": {
+                "path": database.path,
+                "writable": database.problem.is_none(),
+                "problem": database.problem,
+            },
             "feeds": feeds.iter().map(status_json).collect::<Vec<_>>(),
             "deliveries": counts,
         });
         serde_json::to_writer_pretty(&mut out, &value)?;
         writeln!(out)?;
         return Ok(());
+    }
+    if let Some(problem) = &database.problem {
+        writeln!(
+            out,
+            "DATABASE CANNOT TAKE WRITES: {problem}\n(polling waits until it can; stored items are safe)\n"
+        )?;
     }
     let short = |t: Option<i64>| {
         t.map(|t| to_datetime(t).format("%Y-%m-%d %H:%M").to_string())

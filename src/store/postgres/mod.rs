@@ -239,6 +239,11 @@ impl PgStore {
         })
     }
 
+    /// The server answers a write transaction, or why not.
+    pub fn write_problem(&self) -> Result<Option<String>, StoreError> {
+        Ok(self.probe_writer().err().map(|e| e.to_string()))
+    }
+
     /// PostgreSQL keeps its own consistency; this checks the server answers and the schema
     /// table says tidings.
     pub fn integrity_ok(&self) -> Result<bool, StoreError> {
