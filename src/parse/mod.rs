@@ -110,7 +110,11 @@ pub fn parse_response(
     let read = match read_feed(&prepared, url, true) {
         Ok(read) => read,
         // `<rss version="2.0"></rss>` and friends: a feed with nothing in it yet.
-        Err(e) if e.message.contains("no root element") && legacy::root_is_feed(&prepared) => {
+        Err(e)
+            if e.message.contains("no root element")
+                && legacy::root_is_feed(&prepared)
+                && salvage::split_entries(&prepared).is_none() =>
+        {
             return Ok(ParsedFeed::default());
         }
         Err(e) => {
@@ -652,6 +656,13 @@ mod tests {
         assert_eq!(parsed.skipped.len(), 1);
         assert_eq!(parsed.skipped[0].index, 1);
         assert_eq!(parsed.skipped[0].label, "id 2");
+        // feed-rs reports an xml:base that is not a URL on the root as "no root element";
+        // that is not an empty feed.
+        let bad_base = br#"<feed xmlns="http://www.w3.org/2005/Atom" xml:base="http://exa mple.org/"><entry><id>1</id></entry></feed>"#;
+        assert_eq!(
+            parse_feed(bad_base, "https://e.org/b").unwrap().items.len(),
+            1
+        );
         // Every entry unreadable: the feed fails, with feed-rs's reason.
         let all_bad =
             br#"<rss version="2.0"><channel><item><title>a</b></title></item></channel></rss>"#;

@@ -54,8 +54,14 @@ pub fn parse_with_repairs<T>(
 ///
 /// Returns the repaired document and a line saying what was done, or `None`.
 pub fn repair_at(doc: &[u8], rejection: &Rejection) -> Option<(Vec<u8>, String)> {
-    if rejection.message.contains("Url error") {
-        return drop_bad_xml_bases(doc);
+    // An `xml:base` that is not a URL on the root element shows as "no root element".
+    if rejection.message.contains("Url error")
+        || (rejection.message.contains("no root element")
+            && memchr::memmem::find(doc, b"xml:base").is_some())
+    {
+        if let Some(fixed) = drop_bad_xml_bases(doc) {
+            return Some(fixed);
+        }
     }
     // `&#X41;`: HTML reads an upper-case X in a character reference, XML does not.
     if rejection.message.contains("character reference") {
