@@ -51,10 +51,10 @@ impl Charset {
 /// The body as UTF-8 with its declaration naming UTF-8 and no byte-order mark, borrowed when it
 /// already was. `content_type` is the HTTP Content-Type header, if any.
 pub fn to_utf8<'a>(body: &'a [u8], content_type: Option<&str>) -> Cow<'a, [u8]> {
-    if let Some((charset, bom_len)) = sniff(body) {
-        if let Some(text) = decode(charset, &body[bom_len..]) {
-            return Cow::Owned(declare_utf8(&text).into_bytes());
-        }
+    if let Some((charset, bom_len)) = sniff(body)
+        && let Some(text) = decode(charset, &body[bom_len..])
+    {
+        return Cow::Owned(declare_utf8(&text).into_bytes());
     }
     let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
     let declared_label = declared_encoding(body);

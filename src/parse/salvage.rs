@@ -55,13 +55,12 @@ pub fn parse_with_repairs<T>(
 /// Returns the repaired document and a line saying what was done, or `None`.
 pub fn repair_at(doc: &[u8], rejection: &Rejection) -> Option<(Vec<u8>, String)> {
     // An `xml:base` that is not a URL on the root element shows as "no root element".
-    if rejection.message.contains("Url error")
+    if (rejection.message.contains("Url error")
         || (rejection.message.contains("no root element")
-            && memchr::memmem::find(doc, b"xml:base").is_some())
+            && memchr::memmem::find(doc, b"xml:base").is_some()))
+        && let Some(fixed) = drop_bad_xml_bases(doc)
     {
-        if let Some(fixed) = drop_bad_xml_bases(doc) {
-            return Some(fixed);
-        }
+        return Some(fixed);
     }
     // `&#X41;`: HTML reads an upper-case X in a character reference, XML does not.
     if rejection.message.contains("character reference") {
@@ -441,17 +440,17 @@ pub fn entry_label(entry: &[u8]) -> String {
                 current = (depth == 2)
                     .then(|| field_slot(e.local_name().as_ref().as_bytes()))
                     .flatten();
-                if current == Some(1) {
-                    if let Some(href) = e.try_get_attribute("href").ok().flatten() {
-                        found[1].get_or_insert(href.value.to_string());
-                    }
+                if current == Some(1)
+                    && let Some(href) = e.try_get_attribute("href").ok().flatten()
+                {
+                    found[1].get_or_insert(href.value.to_string());
                 }
             }
-            Ok(Event::Empty(e)) => {
-                if depth == 1 && field_slot(e.local_name().as_ref().as_bytes()) == Some(1) {
-                    if let Some(href) = e.try_get_attribute("href").ok().flatten() {
-                        found[1].get_or_insert(href.value.to_string());
-                    }
+            Ok(Event::Empty(e))
+                if depth == 1 && field_slot(e.local_name().as_ref().as_bytes()) == Some(1) =>
+            {
+                if let Some(href) = e.try_get_attribute("href").ok().flatten() {
+                    found[1].get_or_insert(href.value.to_string());
                 }
             }
             Ok(Event::Text(t)) => {

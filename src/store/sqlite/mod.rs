@@ -233,6 +233,7 @@ fn free_bytes(dir: &Path) -> Option<u64> {
     if unsafe { libc::statvfs(path.as_ptr(), &mut stat) } != 0 {
         return None;
     }
+    #[allow(clippy::useless_conversion)] // u32 on some targets
     Some(u64::from(stat.f_bavail) * u64::from(stat.f_frsize))
 }
 
