@@ -296,10 +296,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             let (ctx, problem) = daemon::open_context_to_read(config)?;
             let feeds = ctx.store.list_feeds()?;
             let deliveries = ctx.store.delivery_counts()?;
-            let database = DatabaseStatus {
-                path: ctx.store.path().display().to_string(),
-                problem,
-            };
+            let database = DatabaseStatus { problem };
             print_status(&database, &feeds, &deliveries, json)?;
             Ok(0)
         }
@@ -674,7 +671,6 @@ fn status_json(f: &Feed) -> serde_json::Value {
 
 /// The database as `tidings status` finds it.
 struct DatabaseStatus {
-    path: String,
     /// Why it cannot take writes now (full disk, write lock held elsewhere), if so.
     problem: Option<String>,
 }
@@ -693,7 +689,6 @@ fn print_status(
             .collect();
         let value = serde_json::json!({
             "database": {
-                "path": database.path,
                 "writable": database.problem.is_none(),
                 "problem": database.problem,
             },

@@ -95,16 +95,42 @@ pub fn repair_at(doc: &[u8], rejection: &Rejection) -> Option<(Vec<u8>, String)>
         return None;
     };
     let (from, to) = attribute_span(tag, attribute)?;
+    // Every element of that name carrying the same attribute: a feed that writes one writes
+    // it on every entry.
+    let span = &tag[from..to];
+    let mut open = Vec::with_capacity(name.len() + 1);
+    open.push(b'<');
+    open.extend_from_slice(name);
     let mut fixed = Vec::with_capacity(doc.len());
-    fixed.extend_from_slice(&doc[..start + from]);
-    fixed.extend_from_slice(&doc[start + to..]);
-    Some((
-        fixed,
-        format!(
-            "dropped {}= from <{shown}>",
-            String::from_utf8_lossy(attribute)
-        ),
-    ))
+    let mut copied = 0;
+    let mut dropped = 0;
+    for at in memchr::memmem::find_iter(doc, &open) {
+        if at < copied
+            || !doc
+                .get(at + open.len())
+                .is_some_and(|b| b.is_ascii_whitespace())
+        {
+            continue;
+        }
+        let Some(close) = memchr::memchr(b'>', &doc[at..]) else {
+            break;
+        };
+        if let Some(pos) = memchr::memmem::find(&doc[at..at + close], span) {
+            fixed.extend_from_slice(&doc[copied..at + pos]);
+            copied = at + pos + span.len();
+            dropped += 1;
+        }
+    }
+    fixed.extend_from_slice(&doc[copied..]);
+    (dropped > 0).then(|| {
+        (
+            fixed,
+            format!(
+                "dropped {} from {dropped} <{shown}>",
+                String::from_utf8_lossy(span).trim()
+            ),
+        )
+    })
 }
 
 /// feed-rs gives up a whole document over one `xml:base` that is not a URL (names no element):
@@ -522,7 +548,7 @@ mod tests {
 
     #[test]
     fn unknown_type_attribute_is_dropped() {
-        let doc = b"<feed><entry><title type=\"TEXT\">Hello</title></entry></feed>";
+        let doc = b"<feed><entry><title type=\"TEXT\">Hello</title></entry><entry><title type=\"TEXT\">Again</title><title type=\"html\">x</title></entry></feed>";
         let text = std::str::from_utf8(doc).unwrap();
         let position = text.find("Hello").unwrap();
         let (fixed, _) = repair_at(
@@ -535,7 +561,7 @@ mod tests {
         .unwrap();
         assert_eq!(
             std::str::from_utf8(&fixed).unwrap(),
-            "<feed><entry><title>Hello</title></entry></feed>"
+            "<feed><entry><title>Hello</title></entry><entry><title>Again</title><title type=\"html\">x</title></entry></feed>"
         );
     }
 
