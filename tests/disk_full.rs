@@ -302,6 +302,16 @@ impl Rig {
     }
 }
 
+impl Drop for Rig {
+    /// A test that failed midway leaves no daemon behind.
+    fn drop(&mut self) {
+        if let Some(mut daemon) = self.daemon.take() {
+            let _ = daemon.kill();
+            let _ = daemon.wait();
+        }
+    }
+}
+
 /// A tmpfs of `size` mounted at a new directory; unmounted when dropped.
 struct Mount {
     dir: tempfile::TempDir,
