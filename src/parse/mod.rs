@@ -1,5 +1,6 @@
-//! Feed bytes → `FeedMeta` and `NewItem`s: feed-rs over the raw bytes with the feed URL as base,
-//! our own stable dedup key, canonical links and a content hash. Pure.
+//! Feed bytes → `FeedMeta` and `NewItem`s: the body decoded to UTF-8 (`charset`), feed-rs over
+//! it with the feed URL as base, repairs and an entry-by-entry reading when feed-rs rejects the
+//! document (`salvage`), our own stable dedup key, canonical links and a content hash. Pure.
 
 use std::borrow::Cow;
 use std::collections::HashSet;
