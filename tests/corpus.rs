@@ -56,13 +56,6 @@ const KNOWN_DIFFERENCES: &[(&str, usize, &str)] = &[
         30,
         "JSON Feed: feedparser reads none",
     ),
-    // Not well-formed XML (feedparser's loose parser guesses): the entry is skipped and
-    // logged, the other 24 are stored (issue 19).
-    (
-        "feedjira-2009/JustASummary.xml",
-        24,
-        "ill-formed XHTML summary in one entry: </div> closes an open <p>",
-    ),
     // Items nested inside unclosed items: feedparser counts both levels, XML sees the outer ten.
     (
         "node-feedparser/illegally-nested.xml",

@@ -51,12 +51,28 @@ impl Charset {
 /// The body as UTF-8 with its declaration naming UTF-8 and no byte-order mark, borrowed when it
 /// already was. `content_type` is the HTTP Content-Type header, if any.
 pub fn to_utf8<'a>(body: &'a [u8], content_type: Option<&str>) -> Cow<'a, [u8]> {
-    if let Some((charset, bom_len)) = sniff(body)
-        && let Some(text) = decode(charset, &body[bom_len..])
-    {
+    let decoded = decode_body(body, content_type);
+    // An XML declaration after the start (two documents run together) makes feed-rs switch
+    // encodings mid-stream, which panics inside quick-xml: only the first one counts.
+    match drop_inner_declarations(&decoded) {
+        Some(fixed) => Cow::Owned(fixed),
+        None => decoded,
+    }
+}
+
+fn decode_body<'a>(body: &'a [u8], content_type: Option<&str>) -> Cow<'a, [u8]> {
+    // A body whose first bytes are `<` in UTF-16/32 is UTF-16/32 whatever else it holds: a
+    // malformed sequence further on becomes U+FFFD rather than a reason to read it as bytes.
+    if let Some((charset, bom_len)) = sniff(body) {
+        let text = decode_lossy(charset, &body[bom_len..]);
         return Cow::Owned(declare_utf8(&text).into_bytes());
     }
-    let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
+    // Space before the declaration (not allowed, but common) would hide it from feed-rs too,
+    // which then meets it mid-stream.
+    let body = body
+        .strip_prefix(b"\xEF\xBB\xBF")
+        .unwrap_or(body)
+        .trim_ascii_start();
     let declared_label = declared_encoding(body);
     let declared = declared_label.as_deref().and_then(charset_for_label);
     let http = content_type
@@ -96,6 +112,27 @@ pub fn to_utf8<'a>(body: &'a [u8], content_type: Option<&str>) -> Cow<'a, [u8]> 
     }
     // Unreachable: windows-1252 decodes every byte. Keep the body as it is.
     Cow::Borrowed(body)
+}
+
+/// The document without the `<?xml …?>` declarations that follow its start, or `None`.
+fn drop_inner_declarations(doc: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(doc.len());
+    let mut copied = 0;
+    for at in memchr::memmem::find_iter(doc, b"<?xml") {
+        if at == 0 || at < copied || !doc.get(at + 5).is_some_and(u8::is_ascii_whitespace) {
+            continue;
+        }
+        let Some(end) = memchr::memmem::find(&doc[at..], b"?>") else {
+            break;
+        };
+        out.extend_from_slice(&doc[copied..at]);
+        copied = at + end + 2;
+    }
+    if copied == 0 {
+        return None;
+    }
+    out.extend_from_slice(&doc[copied..]);
+    Some(out)
 }
 
 /// Keeps valid UTF-8 and reads each invalid byte as windows-1252.
@@ -141,6 +178,27 @@ fn sniff(body: &[u8]) -> Option<(Charset, usize)> {
         [0, b'<', 0, _] => Some((Charset::Standard(encoding_rs::UTF_16BE), 0)),
         [b'<', 0, _, 0] => Some((Charset::Standard(encoding_rs::UTF_16LE), 0)),
         _ => None,
+    }
+}
+
+/// The whole body decoded by a UTF-16/32 `charset`, malformed sequences as U+FFFD.
+fn decode_lossy(charset: Charset, body: &[u8]) -> String {
+    match charset {
+        Charset::Utf32Le | Charset::Utf32Be => body
+            .chunks(4)
+            .map(|c| {
+                let mut unit = [0u8; 4];
+                unit[..c.len()].copy_from_slice(c);
+                let code = if charset == Charset::Utf32Le {
+                    u32::from_le_bytes(unit)
+                } else {
+                    u32::from_be_bytes(unit)
+                };
+                char::from_u32(code).unwrap_or('\u{fffd}')
+            })
+            .collect(),
+        Charset::Standard(encoding) => encoding.decode_without_bom_handling(body).0.into_owned(),
+        other => decode(other, body).unwrap_or_default(),
     }
 }
 
@@ -335,6 +393,19 @@ mod tests {
         let le32: Vec<u8> = doc.chars().flat_map(|c| (c as u32).to_le_bytes()).collect();
         assert_eq!(utf8(&be32, None), want);
         assert_eq!(utf8(&le32, None), want);
+    }
+
+    #[test]
+    fn declarations_after_the_start_are_dropped() {
+        let doc = b"<?xml version=\"1.0\"?><rss><channel><?xml version=\"1.0\" encoding=\"utf-16\"?><item/></channel></rss>";
+        assert_eq!(
+            std::str::from_utf8(&drop_inner_declarations(doc).unwrap()).unwrap(),
+            "<?xml version=\"1.0\"?><rss><channel><item/></channel></rss>"
+        );
+        assert_eq!(
+            drop_inner_declarations(b"<?xml version=\"1.0\"?><rss/>"),
+            None
+        );
     }
 
     #[test]

@@ -642,12 +642,13 @@ mod tests {
         }
     }
 
-    /// Issue 19: one entry no repair makes readable is skipped, named; the rest are stored.
+    /// Issue 19: one entry no repair makes readable (a character reference that is no
+    /// number) is skipped, named; the rest are stored. Unbalanced markup is repaired.
     #[test]
     fn issue_19_one_unreadable_entry_costs_only_itself() {
         let rss = br#"<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>
             <item><guid>1</guid><title>One</title></item>
-            <item><guid>2</guid><title>Two <b>bold</i></title></item>
+            <item><guid>2</guid><title>Two &#xZZ; broken</title></item>
             <item><guid>3</guid><title>Three</title></item>
             </channel></rss>"#;
         let parsed = parse_feed(rss, "https://e.org/feed").unwrap();
@@ -664,9 +665,13 @@ mod tests {
             parse_feed(bad_base, "https://e.org/b").unwrap().items.len(),
             1
         );
+        let unbalanced = br#"<rss version="2.0"><channel><item><guid>1</guid><description>a <b>b</i></description></item></channel></rss>"#;
+        let parsed = parse_feed(unbalanced, "https://e.org/u").unwrap();
+        assert_eq!(parsed.items.len(), 1);
+        assert_eq!(parsed.repairs, ["balanced end tags"]);
         // Every entry unreadable: the feed fails, with feed-rs's reason.
         let all_bad =
-            br#"<rss version="2.0"><channel><item><title>a</b></title></item></channel></rss>"#;
+            br#"<rss version="2.0"><channel><item><title>a &#xZZ;</title></item></channel></rss>"#;
         assert!(parse_feed(all_bad, "https://e.org/bad").is_err());
     }
 

@@ -68,6 +68,10 @@ pub fn repair_at(doc: &[u8], rejection: &Rejection) -> Option<(Vec<u8>, String)>
         return (fixed.len() == doc.len() && fixed != doc)
             .then(|| (fixed, "read &#X…; references as &#x…;".to_string()));
     }
+    // `<p>` closed by `</div>`: end tags put right as an HTML parser would.
+    if rejection.message.contains("ill-formed document: expected") {
+        return balance_end_tags(doc).map(|fixed| (fixed, "balanced end tags".to_string()));
+    }
     let end_of_start = rejection.position?.min(doc.len());
     let start = memchr::memrchr(b'<', &doc[..end_of_start])?;
     let tag = &doc[start..end_of_start];
@@ -169,6 +173,58 @@ fn drop_bad_xml_bases(doc: &[u8]) -> Option<(Vec<u8>, String)> {
     }
     out.extend_from_slice(&doc[copied..]);
     Some((out, format!("dropped {dropped} xml:base that are not URLs")))
+}
+
+/// The document with its end tags matching its start tags, everything else byte for byte:
+/// an end tag closes the open elements above the one it names first (`<p>a</div>` becomes
+/// `<p>a</p></div>`), an end tag naming no open element is dropped, and elements still open at
+/// the end are closed. `None` when nothing changed or the markup cannot be read at all.
+fn balance_end_tags(doc: &[u8]) -> Option<Vec<u8>> {
+    let mut reader = quick_xml::Reader::from_reader(doc);
+    let config = reader.config_mut();
+    config.check_end_names = false;
+    config.trim_text(false);
+    let mut open: Vec<Vec<u8>> = Vec::new();
+    let mut out = Vec::with_capacity(doc.len() + 64);
+    let mut changed = false;
+    let close = |out: &mut Vec<u8>, name: &[u8]| {
+        out.extend_from_slice(b"</");
+        out.extend_from_slice(name);
+        out.push(b'>');
+    };
+    loop {
+        let before = reader.buffer_position() as usize;
+        let event = reader.read_event().ok()?;
+        let after = reader.buffer_position() as usize;
+        match event {
+            Event::Start(start) => {
+                open.push(start.name().as_ref().as_bytes().to_vec());
+                out.extend_from_slice(&doc[before..after]);
+            }
+            Event::End(end) => {
+                let name = end.name().as_ref().as_bytes().to_vec();
+                match open.iter().rposition(|n| *n == name) {
+                    Some(at) => {
+                        while open.len() > at + 1 {
+                            let inner = open.pop().unwrap_or_default();
+                            close(&mut out, &inner);
+                            changed = true;
+                        }
+                        open.pop();
+                        out.extend_from_slice(&doc[before..after]);
+                    }
+                    None => changed = true,
+                }
+            }
+            Event::Eof => break,
+            _ => out.extend_from_slice(&doc[before..after]),
+        }
+    }
+    while let Some(name) = open.pop() {
+        close(&mut out, &name);
+        changed = true;
+    }
+    changed.then_some(out)
 }
 
 fn replace_all(haystack: &[u8], needle: &[u8], with: &[u8]) -> Vec<u8> {
@@ -563,6 +619,16 @@ mod tests {
             std::str::from_utf8(&fixed).unwrap(),
             "<feed><entry><title>Hello</title></entry><entry><title>Again</title><title type=\"html\">x</title></entry></feed>"
         );
+    }
+
+    #[test]
+    fn end_tags_are_balanced_as_an_html_parser_would() {
+        let doc = b"<feed><entry><summary type=\"xhtml\"><div><p>a &amp; <b>b</div></summary></entry><entry>x</i></entry></feed>";
+        assert_eq!(
+            std::str::from_utf8(&balance_end_tags(doc).unwrap()).unwrap(),
+            "<feed><entry><summary type=\"xhtml\"><div><p>a &amp; <b>b</b></p></div></summary></entry><entry>x</entry></feed>"
+        );
+        assert_eq!(balance_end_tags(b"<a><b/>ok</a>"), None);
     }
 
     #[test]
