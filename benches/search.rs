@@ -135,6 +135,7 @@ fn build(store: &Store, items: usize, now: i64) {
                     author: None,
                     published_original: Some(published),
                     content_hash: format!("h{i}"),
+                    former_key: None,
                 }
             })
             .collect();

@@ -10,7 +10,8 @@
 //! - `scheduler` — cron schedules, stable offsets, server hints, error backoff (pure).
 //! - `fetch` — the HTTP client: conditional GET, caps, timeouts, redirects; `fetch::policy`
 //!   keeps content-chosen URLs off private addresses.
-//! - `parse` — feed bytes → items with our own dedup key (pure); `dates` reads feed dates.
+//! - `parse` — feed bytes (any charset) → items with our own dedup key, an unreadable entry
+//!   skipped rather than the feed (pure); `dates` reads feed dates.
 //! - `discover` — finds a feed from a web page; `opml` — OPML import/export (pure).
 //! - `extract` — article HTML → the story's text (pure, bounded in time and size).
 //! - `matcher` — the topic query language, normalization, scoring, explanations (pure).

@@ -110,6 +110,8 @@ pub struct Feed {
     /// A permanent redirect target seen on recent polls, and on how many in a row.
     pub redirect_url: Option<String>,
     pub redirect_seen: u32,
+    /// Entries of the last parsed document that could not be read (each was logged).
+    pub entries_skipped: u32,
     pub item_count: i64,
 }
 
@@ -140,6 +142,9 @@ pub struct NewItem {
     pub published_original: Option<UnixTime>,
     /// Hash of title, link, summary and content: a change means the item was edited.
     pub content_hash: String,
+    /// The key an earlier version of tidings gave this entry, when it differs (a link once
+    /// stored with its entities undecoded): a row stored under it is this item, re-keyed.
+    pub former_key: Option<String>,
 }
 
 /// What the parser learned about the feed itself.

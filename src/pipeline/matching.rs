@@ -258,6 +258,7 @@ mod tests {
             author: None,
             published_original: Some(1_700_000_000),
             content_hash: hash.into(),
+            former_key: None,
         }
     }
 

@@ -9,7 +9,7 @@ use crate::model::{Feed, FeedSettings, FeedSource, FeedState, UnixTime};
 pub const FEED_COLUMNS: &str = "feeds.id, origin_url, url, previous_url, source, state, title, schedule, extract, \
      headers, tags, feed_title, site_url, etag, last_modified, next_poll_at, last_polled_at, \
      last_success_at, last_status, last_result, consecutive_errors, last_error, redirect_url, \
-     redirect_seen, (SELECT count(*) FROM items WHERE items.feed_id = feeds.id)";
+     redirect_seen, entries_skipped, (SELECT count(*) FROM items WHERE items.feed_id = feeds.id)";
 
 /// Alias kept for callers that name the row type.
 pub type FeedRow = Feed;
@@ -44,7 +44,8 @@ pub fn feed_from_row<R: Columns>(row: &R) -> Result<Feed, R::Error> {
         last_error: row.column(21)?,
         redirect_url: row.column(22)?,
         redirect_seen: narrow(row.column(23)?),
-        item_count: row.column(24)?,
+        entries_skipped: narrow(row.column(24)?),
+        item_count: row.column(25)?,
     })
 }
 

@@ -86,6 +86,40 @@ pub enum StoreError {
     Refused(String),
 }
 
+impl StoreError {
+    /// The database cannot take writes for now, for a reason that passes: its disk is full,
+    /// another process holds its write lock, an I/O error, the server is unreachable. Work
+    /// that failed so is tried again later, not given up; what is stored stays stored.
+    pub fn is_unavailable(&self) -> bool {
+        use rusqlite::ErrorCode;
+        match self {
+            StoreError::Sqlite {
+                source: rusqlite::Error::SqliteFailure(e, _),
+                ..
+            } => matches!(
+                e.code,
+                ErrorCode::DiskFull
+                    | ErrorCode::DatabaseBusy
+                    | ErrorCode::DatabaseLocked
+                    | ErrorCode::SystemIoFailure
+                    | ErrorCode::CannotOpen
+            ),
+            StoreError::Postgres { message, .. } => {
+                let message = message.to_ascii_lowercase();
+                [
+                    "connection",
+                    "could not extend",
+                    "no space left",
+                    "timed out",
+                ]
+                .iter()
+                .any(|m| message.contains(m))
+            }
+            _ => false,
+        }
+    }
+}
+
 /// How a worker shares work with others on PostgreSQL (ignored by SQLite).
 #[derive(Debug, Clone, Copy)]
 pub struct WorkerOptions {
@@ -197,6 +231,9 @@ forward! {
     fn probe_writer(&self) -> Result<(), StoreError>;
     /// The database's own consistency check says ok.
     fn integrity_ok(&self) -> Result<bool, StoreError>;
+    /// Why the database cannot take writes now (its filesystem full, its size cap reached, its
+    /// write lock held by another process), or `None`. Quick, and writes nothing.
+    fn write_problem(&self) -> Result<Option<String>, StoreError>;
 
     // feeds
     /// Makes the database's feeds match the config; returns (added, disabled).

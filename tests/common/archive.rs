@@ -46,6 +46,7 @@ pub fn item(key: &str, title: &str, summary: &str, author: Option<&str>, at: i64
         author: author.map(str::to_string),
         published_original: Some(at),
         content_hash: format!("hash-{key}"),
+        former_key: None,
     }
 }
 

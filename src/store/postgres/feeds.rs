@@ -311,13 +311,13 @@ pub(super) async fn write_fetch_state(
             "UPDATE feeds SET url = $2, previous_url = $3, state = $4, feed_title = $5, site_url = $6,
                 etag = $7, last_modified = $8, next_poll_at = $9, last_polled_at = $10, last_success_at = $11,
                 last_status = $12, last_result = $13, consecutive_errors = $14, last_error = $15,
-                redirect_url = $16, redirect_seen = $17, host = $18,
+                redirect_url = $16, redirect_seen = $17, host = $18, entries_skipped = $19,
                 url_changed_at = CASE WHEN url != $2 THEN $10 ELSE url_changed_at END,
                 claimed_by = NULL, claim_until = NULL
              WHERE id = $1",
         )
         .await?;
-    let params: [&(dyn ToSql + Sync); 18] = [
+    let params: [&(dyn ToSql + Sync); 19] = [
         &feed.id,
         &feed.url,
         &feed.previous_url,
@@ -336,6 +336,7 @@ pub(super) async fn write_fetch_state(
         &feed.redirect_url,
         &i64::from(feed.redirect_seen),
         &host_of(&feed.url),
+        &i64::from(feed.entries_skipped),
     ];
     tx.execute(&stmt, &params).await?;
     Ok(())

@@ -55,6 +55,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0006_story_members.sql",
         include_str!("../../../migrations/postgres/0006_story_members.sql"),
     ),
+    (
+        "0007_feed_entries_skipped.sql",
+        include_str!("../../../migrations/postgres/0007_feed_entries_skipped.sql"),
+    ),
 ];
 
 impl Columns for tokio_postgres::Row {
@@ -252,6 +256,11 @@ impl PgStore {
             tx.commit().await?;
             Ok(())
         })
+    }
+
+    /// The server answers a write transaction, or why not.
+    pub fn write_problem(&self) -> Result<Option<String>, StoreError> {
+        Ok(self.probe_writer().err().map(|e| e.to_string()))
     }
 
     /// PostgreSQL keeps its own consistency; this checks the server answers and the schema

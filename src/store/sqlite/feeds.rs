@@ -25,6 +25,11 @@ impl SqliteStore {
         let tx = conn.transaction().map_err(|e| self.error(e))?;
         let mut added = 0;
         {
+            // "Added" is what the sync itself inserted (not a guess from `created_at`, which a
+            // restart within the same second matches).
+            let mut known = tx
+                .prepare("SELECT EXISTS (SELECT 1 FROM feeds WHERE origin_url = ?1)")
+                .map_err(|e| self.error(e))?;
             let mut upsert = tx
                 .prepare(
                     "INSERT INTO feeds (origin_url, url, source, title, schedule, extract, headers, tags, created_at)
@@ -33,27 +38,26 @@ impl SqliteStore {
                         source = 'config', title = excluded.title, schedule = excluded.schedule,
                         extract = excluded.extract, headers = excluded.headers, tags = excluded.tags,
                         state = CASE WHEN feeds.state = 'disabled' THEN 'active' ELSE feeds.state END,
-                        next_poll_at = CASE WHEN feeds.schedule IS NOT excluded.schedule THEN 0 ELSE feeds.next_poll_at END
-                     RETURNING (created_at = ?7)",
+                        next_poll_at = CASE WHEN feeds.schedule IS NOT excluded.schedule THEN 0 ELSE feeds.next_poll_at END",
                 )
                 .map_err(|e| self.error(e))?;
             for feed in feeds {
                 let s = &feed.settings;
-                let created: bool = upsert
-                    .query_row(
-                        params![
-                            feed.url.as_str(),
-                            s.title,
-                            s.schedule,
-                            s.extract,
-                            json(&s.headers),
-                            json(&s.tags),
-                            now
-                        ],
-                        |r| r.get(0),
-                    )
+                let existed: bool = known
+                    .query_row([feed.url.as_str()], |r| r.get(0))
                     .map_err(|e| self.error(e))?;
-                added += usize::from(created);
+                upsert
+                    .execute(params![
+                        feed.url.as_str(),
+                        s.title,
+                        s.schedule,
+                        s.extract,
+                        json(&s.headers),
+                        json(&s.tags),
+                        now
+                    ])
+                    .map_err(|e| self.error(e))?;
+                added += usize::from(!existed);
             }
         }
         // Pages queued for a feed whose extraction was turned off will not be fetched.
@@ -249,7 +253,7 @@ pub(super) fn write_fetch_state(tx: &rusqlite::Transaction, feed: &Feed) -> rusq
         "UPDATE feeds SET url = ?2, previous_url = ?3, state = ?4, feed_title = ?5, site_url = ?6,
             etag = ?7, last_modified = ?8, next_poll_at = ?9, last_polled_at = ?10, last_success_at = ?11,
             last_status = ?12, last_result = ?13, consecutive_errors = ?14, last_error = ?15,
-            redirect_url = ?16, redirect_seen = ?17,
+            redirect_url = ?16, redirect_seen = ?17, entries_skipped = ?18,
             url_changed_at = CASE WHEN url != ?2 THEN ?10 ELSE url_changed_at END
          WHERE id = ?1",
     )?;
@@ -271,6 +275,7 @@ pub(super) fn write_fetch_state(tx: &rusqlite::Transaction, feed: &Feed) -> rusq
         feed.last_error,
         feed.redirect_url,
         feed.redirect_seen,
+        feed.entries_skipped,
     ])?;
     Ok(())
 }
