@@ -16,6 +16,7 @@ mod items;
 mod maintenance;
 mod matches;
 pub mod migrate;
+mod reading;
 mod search;
 
 use std::future::Future;

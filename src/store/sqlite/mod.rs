@@ -16,6 +16,7 @@ pub(super) mod feeds;
 mod items;
 pub(super) mod maintenance;
 pub(super) mod matches;
+pub(super) mod reading;
 pub(super) mod search;
 
 /// Schema migrations, applied in order; the schema version is their count.

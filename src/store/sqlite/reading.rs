@@ -1,0 +1,180 @@
+//! The reading pages' queries (`src/web/`): a topic's matches with their story, the sources of
+//! stories, the deliveries of a story, and one item as the matcher reads it (to explain a
+//! match again). Read-only.
+
+use rusqlite::{OptionalExtension, params};
+
+use super::SqliteStore;
+use super::deliveries::DeliveryRow;
+use super::matches::MatchInput;
+use crate::model::{FeedId, ItemId, UnixTime};
+use crate::store::StoreError;
+
+/// One match of a topic with what the topic page shows of its item and story.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TopicMatch {
+    pub match_id: i64,
+    pub item_id: ItemId,
+    pub score: f64,
+    /// JSON array of the matched terms (`term`, `field`, `count`, `context`).
+    pub terms: serde_json::Value,
+    /// `feed` (matched on title and summary) or `article` (on the article text).
+    pub stage: String,
+    pub matched_at: UnixTime,
+    pub title: Option<String>,
+    pub url: Option<String>,
+    pub feed_id: FeedId,
+    pub feed_title: String,
+    pub published_at: UnixTime,
+    /// The story the item belongs to (every matched item gets one).
+    pub story_id: Option<i64>,
+}
+
+/// One item of a story: a source that carried it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct StorySource {
+    pub story_id: i64,
+    pub item_id: ItemId,
+    pub feed_id: FeedId,
+    pub feed_title: String,
+    pub title: Option<String>,
+    pub url: Option<String>,
+    pub published_at: UnixTime,
+}
+
+/// The columns of a [`TopicMatch`], in its field order.
+pub(in crate::store) const TOPIC_MATCH_COLUMNS: &str =
+    "m.id, m.item_id, m.score, m.terms, m.stage, m.matched_at, i.title, i.url, i.feed_id,
+     coalesce(f.title, f.feed_title, f.url), i.published_at, i.story_id";
+
+/// The columns of a [`StorySource`], in its field order.
+pub(in crate::store) const STORY_SOURCE_COLUMNS: &str = "i.story_id, i.id, i.feed_id, coalesce(f.title, f.feed_title, f.url), i.title, i.url, i.published_at";
+
+impl SqliteStore {
+    /// The matches of `topic` whose item was published since `since`, newest first.
+    pub fn topic_matches(
+        &self,
+        topic: &str,
+        since: UnixTime,
+        limit: usize,
+    ) -> Result<Vec<TopicMatch>, StoreError> {
+        let conn = self.reader()?;
+        let mut stmt = conn
+            .prepare(&format!(
+                "SELECT {TOPIC_MATCH_COLUMNS}
+                 FROM matches m JOIN items i ON i.id = m.item_id JOIN feeds f ON f.id = i.feed_id
+                 WHERE m.topic = ?1 AND i.published_at >= ?2
+                 ORDER BY i.published_at DESC, m.id DESC LIMIT ?3"
+            ))
+            .map_err(|e| self.error(e))?;
+        stmt.query_map(params![topic, since, limit as i64], |r| {
+            let terms: String = r.get(3)?;
+            Ok(TopicMatch {
+                match_id: r.get(0)?,
+                item_id: r.get(1)?,
+                score: r.get(2)?,
+                terms: serde_json::from_str(&terms).unwrap_or(serde_json::Value::Null),
+                stage: r.get(4)?,
+                matched_at: r.get(5)?,
+                title: r.get(6)?,
+                url: r.get(7)?,
+                feed_id: r.get(8)?,
+                feed_title: r.get(9)?,
+                published_at: r.get(10)?,
+                story_id: r.get(11)?,
+            })
+        })
+        .and_then(|rows| rows.collect())
+        .map_err(|e| self.error(e))
+    }
+
+    /// Every item of the given stories, by story, oldest first.
+    pub fn story_sources(&self, story_ids: &[i64]) -> Result<Vec<StorySource>, StoreError> {
+        if story_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let conn = self.reader()?;
+        let ids = serde_json::to_string(story_ids).unwrap_or_else(|_| "[]".into());
+        let mut stmt = conn
+            .prepare(&format!(
+                "SELECT {STORY_SOURCE_COLUMNS}
+                 FROM items i JOIN feeds f ON f.id = i.feed_id
+                 WHERE i.story_id IN (SELECT value FROM json_each(?1))
+                 ORDER BY i.story_id, i.published_at, i.id"
+            ))
+            .map_err(|e| self.error(e))?;
+        stmt.query_map([ids], |r| {
+            Ok(StorySource {
+                story_id: r.get(0)?,
+                item_id: r.get(1)?,
+                feed_id: r.get(2)?,
+                feed_title: r.get(3)?,
+                title: r.get(4)?,
+                url: r.get(5)?,
+                published_at: r.get(6)?,
+            })
+        })
+        .and_then(|rows| rows.collect())
+        .map_err(|e| self.error(e))
+    }
+
+    /// The story an item belongs to (`None` until it matched a topic, or with no such item).
+    pub fn item_story(&self, item_id: ItemId) -> Result<Option<i64>, StoreError> {
+        let conn = self.reader()?;
+        conn.query_row("SELECT story_id FROM items WHERE id = ?1", [item_id], |r| {
+            r.get(0)
+        })
+        .optional()
+        .map(Option::flatten)
+        .map_err(|e| self.error(e))
+    }
+
+    /// The deliveries of a story, one per channel and topic, by channel.
+    pub fn story_deliveries(&self, story_id: i64) -> Result<Vec<DeliveryRow>, StoreError> {
+        let conn = self.reader()?;
+        let mut stmt = conn
+            .prepare(
+                "SELECT d.id, d.delivery_key, d.channel, d.topic, d.story_id, d.status, d.attempts, d.due_at, d.last_error,
+                        d.created_at, d.sent_at, i.title
+                 FROM deliveries d JOIN matches m ON m.id = d.match_id JOIN items i ON i.id = m.item_id
+                 WHERE d.story_id = ?1 ORDER BY d.channel, d.topic",
+            )
+            .map_err(|e| self.error(e))?;
+        stmt.query_map([story_id], |r| {
+            Ok(DeliveryRow {
+                id: r.get(0)?,
+                delivery_key: r.get(1)?,
+                channel: r.get(2)?,
+                topic: r.get(3)?,
+                story_id: r.get(4)?,
+                status: r.get(5)?,
+                attempts: r.get(6)?,
+                due_at: r.get(7)?,
+                last_error: r.get(8)?,
+                created_at: r.get(9)?,
+                sent_at: r.get(10)?,
+                title: r.get(11)?,
+            })
+        })
+        .and_then(|rows| rows.collect())
+        .map_err(|e| self.error(e))
+    }
+
+    /// One item as the matcher reads it (feed text and article text), to explain its matches.
+    pub fn match_input(&self, item_id: ItemId) -> Result<Option<MatchInput>, StoreError> {
+        let conn = self.reader()?;
+        conn.query_row(
+            &format!(
+                "SELECT {}
+                 FROM items i JOIN feeds f ON f.id = i.feed_id
+                 LEFT JOIN articles a ON a.item_id = i.id AND a.text IS NOT NULL AND a.text != ''
+                 WHERE i.id = ?1",
+                super::matches::INPUT_COLUMNS
+            ),
+            [item_id],
+            super::matches::input_from_row,
+        )
+        .optional()
+        .map_err(|e| self.error(e))
+    }
+}
