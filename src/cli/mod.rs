@@ -17,6 +17,7 @@ use crate::scheduler::to_datetime;
 mod archive;
 mod deliveries;
 mod extract;
+mod feedback;
 mod topics;
 
 pub use archive::csv_field;
@@ -74,9 +75,12 @@ pub enum Command {
     /// Backtest and score topics.
     #[command(subcommand)]
     Topics(TopicsCommand),
-    /// List topic matches.
+    /// List topic matches; label them relevant or not.
     #[command(subcommand)]
     Matches(MatchesCommand),
+    /// Label any stored item for a topic (a search hit the topic missed).
+    #[command(subcommand)]
+    Items(ItemsCommand),
     /// The delivery outbox: list, retry, release old news.
     #[command(subcommand)]
     Deliveries(DeliveriesCommand),
@@ -168,6 +172,13 @@ pub enum TopicsCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Export the readers' labels of a topic as a labelled set (JSON lines, the shape
+    /// `topics eval` reads), oldest label first.
+    Labels {
+        name: String,
+        #[arg(long, default_value = "jsonl")]
+        format: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -223,6 +234,26 @@ pub enum MatchesCommand {
         limit: usize,
         #[arg(long)]
         json: bool,
+    },
+    /// Label a match's item for its topic: `relevant` or `irrelevant`.
+    Mark {
+        /// The match id (`tidings matches list` shows it).
+        id: i64,
+        /// `relevant` or `irrelevant`.
+        verdict: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ItemsCommand {
+    /// Label an item for a topic, matched or not: `relevant` (on topic) or `irrelevant`.
+    Mark {
+        /// The item id (`tidings search` shows it).
+        id: i64,
+        #[arg(long)]
+        topic: String,
+        /// `relevant` or `irrelevant`.
+        verdict: String,
     },
 }
 
@@ -333,6 +364,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             topics::eval(&config, &name, &file, json)?;
             Ok(0)
         }
+        Command::Topics(TopicsCommand::Labels { name, format }) => {
+            let ctx = daemon::open_context(config)?;
+            feedback::export_labels(&ctx.config(), &ctx.store, &name, &format)?;
+            Ok(0)
+        }
         Command::Topics(TopicsCommand::List) => {
             let rows: Vec<Vec<String>> = config
                 .topics
@@ -423,6 +459,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         }) => {
             let ctx = daemon::open_context(config)?;
             topics::list(&ctx.store, topic.as_deref(), &since, limit, json)?;
+            Ok(0)
+        }
+        Command::Matches(MatchesCommand::Mark { id, verdict }) => {
+            let ctx = daemon::open_context(config)?;
+            feedback::mark_match(&ctx.store, id, &verdict)?;
+            Ok(0)
+        }
+        Command::Items(ItemsCommand::Mark { id, topic, verdict }) => {
+            let ctx = daemon::open_context(config)?;
+            feedback::mark_item(&ctx.config(), &ctx.store, id, &topic, &verdict)?;
             Ok(0)
         }
     }
