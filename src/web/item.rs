@@ -46,10 +46,7 @@ fn load(ctx: &crate::pipeline::Context, id: i64) -> Result<Option<ItemPage>, Pag
             Some(crate::matcher::explain(&topic.query, doc, &result))
         })
         .collect();
-    let mut given = Given::default();
-    for m in &detail.matches {
-        given.extend(Given::load(ctx, &m.topic, &[id])?);
-    }
+    let given = Given::load(ctx, &[id])?;
     Ok(Some(ItemPage {
         detail,
         sources,

@@ -112,7 +112,6 @@ pub async fn search(
     let outcome = match request(&p, frame.now) {
         Err(message) => Outcome::Refused(message),
         Ok(req) => {
-            let topic_names: Vec<String> = topics.iter().map(|(n, _)| n.clone()).collect();
             blocking(&state.ctx, move |ctx| {
                 let aliases = crate::matcher::Aliases::parse(&ctx.config().topics.aliases)
                     .map_err(|e| internal(format!("aliases: {e}")))?;
@@ -122,10 +121,7 @@ pub async fn search(
                             .then(|| hits.last().map(|h| format!("{}_{}", h.published_at, h.id)))
                             .flatten();
                         let ids: Vec<i64> = hits.iter().map(|h| h.id).collect();
-                        let mut given = Given::default();
-                        for t in &topic_names {
-                            given.extend(Given::load(ctx, t, &ids)?);
-                        }
+                        let given = Given::load(ctx, &ids)?;
                         Ok(Outcome::Hits { hits, next, given })
                     }
                     Err(SearchError::Store(e)) => Err(internal(e)),

@@ -137,7 +137,7 @@ fn load_topic(
     stories.dedup();
     let sources = ctx.store.story_sources(&stories).map_err(internal)?;
     let items: Vec<i64> = matches.iter().map(|m| m.item_id).collect();
-    let given = Given::load(ctx, &def.name, &items)?;
+    let given = Given::load(ctx, &items)?;
     Ok(TopicData {
         name: def.name.clone(),
         title: def.title.clone(),
