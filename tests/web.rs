@@ -330,9 +330,7 @@ fn pages_in_headless_chromium() {
             |r| r.get(0),
         )
         .unwrap();
-    b.click_and_wait(&format!(
-        "#m{hostile_match} .feedback form:nth-of-type(2) button"
-    ));
+    b.click_and_wait(&format!("#m{hostile_match} form.feedback button[value=no]"));
     assert_eq!(b.status(), 200);
     assert!(b.location().ends_with(&format!("#m{hostile_match}")));
     let (relevant, origin): (bool, String) = ws
@@ -835,7 +833,7 @@ mod reading_queries {
             "{name}: newest first, the old one left out"
         );
         assert_eq!(recent[0].feed_title, "B", "{name}");
-        assert_eq!(recent[0].terms[0]["term"], "lavrov", "{name}");
+        assert!(recent[0].terms.contains(r#""term":"lavrov""#), "{name}");
         assert_eq!(recent[0].stage, "feed", "{name}");
         let story = recent[0].story_id.expect("a matched item has a story");
         assert_eq!(recent[1].story_id, Some(story), "{name}");

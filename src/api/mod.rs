@@ -1,5 +1,6 @@
 //! The optional HTTP API (axum): JSON search and listings under `/api/`, topic Atom feeds,
 //! `/healthz` and `/metrics`. Off unless `[api]` is configured; `tidings serve` runs it alone.
+//! The reading pages of `crate::web` are mounted under `/` on the same router.
 //!
 //! With a token configured, `/api/` and `/topics/` require `Authorization: Bearer TOKEN`
 //! (feeds also accept `?token=TOKEN`, since feed readers rarely send headers); `/healthz` and

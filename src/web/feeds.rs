@@ -107,8 +107,12 @@ fn state_badge(feed: &Feed) -> Markup {
     html! { span class={"badge " (class)} { (label) } }
 }
 
-/// The problem `feed_problems` reports for this feed (failing long, gone, moved, silent).
+/// The problem `feed_problems` reports for this feed (failing for days, silent far longer
+/// than usual), unless the page says it already: a gone or moved feed is explained above.
 fn problem_of<'a>(problems: &'a [FeedProblem], feed: &Feed) -> Option<&'a str> {
+    if feed.state == FeedState::Gone || feed.url != feed.origin_url {
+        return None;
+    }
     problems
         .iter()
         .find(|p| p.url == feed.url)
@@ -116,10 +120,14 @@ fn problem_of<'a>(problems: &'a [FeedProblem], feed: &Feed) -> Option<&'a str> {
 }
 
 fn result_text(feed: &Feed) -> String {
-    let result = feed.last_result.as_deref().unwrap_or("not polled yet");
+    let result = feed
+        .last_result
+        .as_deref()
+        .unwrap_or("not polled yet")
+        .replace('-', " ");
     match feed.last_status {
         Some(s) if result == "error" => format!("error (HTTP {s})"),
-        _ => result.to_string(),
+        _ => result,
     }
 }
 
@@ -142,7 +150,6 @@ pub async fn feeds(State(state): State<WebState>) -> Result<Markup, PageError> {
         h1 { "Feeds" }
         p.counts {
             (feeds.len()) " feeds" (layout::dot()) (failing) " failing" (layout::dot()) (gone) " gone"
-            (layout::dot()) (problems.len()) " need attention"
         }
         div.scroll {
             table.feeds {

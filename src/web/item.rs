@@ -72,20 +72,21 @@ fn match_section(
     item_id: i64,
 ) -> Markup {
     let anchor = format!("m{}", m.id);
-    let stored: Vec<String> = layout::terms_lines(&m.terms);
+    let mut stored = String::new();
+    layout::write_terms(&mut stored, &m.terms.to_string(), "");
     html! {
         article.match id=(anchor) {
             h3 { a href={"/topic/" (m.topic)} { (m.topic) } }
             p.meta {
                 "score " (format!("{:.2}", m.score)) (layout::dot()) "matched " (layout::time(m.matched_at, frame.now))
             }
-            details.why {
+            details.why open {
                 summary { "Why it matched" }
                 @match explanation {
                     Some(text) => pre { (text) },
                     None => {
                         p.small { "The topic as configured now does not match this item; the terms stored when it matched:" }
-                        pre { @for line in &stored { (line) "\n" } }
+                        pre { (stored) }
                     }
                 }
             }
@@ -160,7 +161,7 @@ fn render(frame: &Frame, page: &ItemPage) -> Markup {
                         p.small {
                             @match status {
                                 Some(s) => { "No article text (extraction: " (s) "); the feed's summary as text:" }
-                                None => { "No article text yet; the feed's summary as text:" }
+                                None => { "No article text (extraction is off for this feed, or has not run yet); the feed's summary as text:" }
                             }
                         }
                         div.prose { (layout::paragraphs(&summary_text)) }
@@ -174,7 +175,7 @@ fn render(frame: &Frame, page: &ItemPage) -> Markup {
                 } @else {
                     div.scroll {
                         table {
-                            thead { tr { th { "Channel" } th { "Topic" } th { "Status" } th { "Attempts" } th { "Last error" } th {} } }
+                            thead { tr { th { "Channel" } th { "Topic" } th { "Status" } th.num { "Attempts" } th { "Last error" } th {} } }
                             tbody {
                                 @for dl in &page.deliveries {
                                     tr {

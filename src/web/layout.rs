@@ -165,23 +165,36 @@ pub fn marked(snippet: &str) -> Markup {
     }
 }
 
-/// The stored explanation of a match, as `tidings matches list` and `topics test` print it:
-/// each matched term with its field, count and context.
-pub fn terms_lines(terms: &serde_json::Value) -> Vec<String> {
-    terms
-        .as_array()
-        .map(|list| {
-            list.iter()
-                .map(|t| {
-                    let term = t["term"].as_str().unwrap_or("?");
-                    let field = t["field"].as_str().unwrap_or("?");
-                    let count = t["count"].as_u64().unwrap_or(1);
-                    let context = t["context"].as_str().unwrap_or("");
-                    format!("{term} in {field} ×{count}: {context}")
-                })
-                .collect()
-        })
-        .unwrap_or_default()
+/// One matched term as stored with a match (see `pipeline::matching::evaluate`).
+#[derive(Debug, serde::Deserialize)]
+struct StoredTerm {
+    #[serde(default)]
+    term: String,
+    #[serde(default)]
+    field: String,
+    #[serde(default = "one")]
+    count: u64,
+    #[serde(default)]
+    context: String,
+}
+
+fn one() -> u64 {
+    1
+}
+
+/// The stored explanation of a match (its terms, as JSON), as `tidings matches list` and
+/// `topics test` print it: one line per matched term with its field, count and context,
+/// each line started by `indent` and ended by a line break.
+pub fn write_terms(out: &mut String, terms_json: &str, indent: &str) {
+    use std::fmt::Write as _;
+    let terms: Vec<StoredTerm> = serde_json::from_str(terms_json).unwrap_or_default();
+    for t in terms {
+        let _ = writeln!(
+            out,
+            "{indent}{} in {} ×{}: {}",
+            t.term, t.field, t.count, t.context
+        );
+    }
 }
 
 /// The reader's word on a match so far, to show beside its buttons.
@@ -191,27 +204,24 @@ pub enum Verdict {
     NotRelevant,
 }
 
-/// "Relevant" / "Not relevant" buttons of one match (a POST form each, with the CSRF token);
-/// `back` is where the browser returns to.
+/// "Relevant" / "Not relevant" buttons of one match: one POST form (with the CSRF token)
+/// whose two buttons send `relevant=yes` or `relevant=no`; `back` is where the browser
+/// returns to.
 pub fn feedback_buttons(
     frame: &Frame,
     match_id: i64,
     given: Option<Verdict>,
     back: &str,
 ) -> Markup {
-    let action = format!("/matches/{match_id}/feedback");
     html! {
-        div.feedback {
+        form.feedback method="post" action={"/matches/" (match_id) "/feedback"} {
+            input type="hidden" name="csrf" value=(frame.csrf);
+            input type="hidden" name="back" value=(back);
             @for (value, label, verdict) in [("yes", "Relevant", Verdict::Relevant), ("no", "Not relevant", Verdict::NotRelevant)] {
-                form method="post" action=(action) {
-                    input type="hidden" name="csrf" value=(frame.csrf);
-                    input type="hidden" name="relevant" value=(value);
-                    input type="hidden" name="back" value=(back);
-                    @if given == Some(verdict) {
-                        button type="submit" class="chosen" aria-pressed="true" { "✓ " (label) }
-                    } @else {
-                        button type="submit" aria-pressed="false" { (label) }
-                    }
+                @if given == Some(verdict) {
+                    button type="submit" name="relevant" value=(value) aria-pressed="true" { "✓ " (label) }
+                } @else {
+                    button type="submit" name="relevant" value=(value) aria-pressed="false" { (label) }
                 }
             }
         }

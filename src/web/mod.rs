@@ -36,8 +36,6 @@ use crate::pipeline::Context;
 use auth::Auth;
 use layout::{Frame, Section};
 
-pub use topics::{StoryEntry, group_by_story};
-
 /// The Content-Security-Policy of every page: this server's stylesheet and forms, nothing
 /// else. No script runs, no image or font loads, no page frames these.
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
@@ -277,7 +275,7 @@ async fn logout(
         .into_response())
 }
 
-/// A form's way back: a path on this server with an optional `#fragment`.
+/// A form that carries only its CSRF token and the way back (a path on this server).
 #[derive(Debug, Deserialize)]
 pub(crate) struct CsrfOnly {
     #[serde(default)]

@@ -17,6 +17,8 @@ use crate::store::{SearchHit, SearchOrder};
 
 /// Hits per page.
 pub const PAGE_SIZE: usize = 30;
+/// Feeds offered in a list; with more, the feed filter is a URL field.
+const FEED_CHOICES: usize = 300;
 
 #[derive(Debug, Default, Deserialize)]
 pub struct SearchParams {
@@ -166,11 +168,15 @@ fn form(p: &SearchParams, topics: &[(String, String)], feeds: &[(String, String)
                     }
                 }
                 label { "Feed "
-                    select name="feed" {
-                        option value="" { "any" }
-                        @for (url, title) in feeds {
-                            option value=(url) selected[*url == p.feed] { (title) }
+                    @if feeds.len() <= FEED_CHOICES {
+                        select name="feed" {
+                            option value="" { "any" }
+                            @for (url, title) in feeds {
+                                option value=(url) selected[*url == p.feed] { (title) }
+                            }
                         }
+                    } @else {
+                        input type="url" name="feed" value=(p.feed) placeholder="feed URL" size="24";
                     }
                 }
                 label { "Since " input type="text" name="since" value=(p.since) placeholder="7d or 2026-01-31" size="12"; }

@@ -216,11 +216,7 @@ pub fn explanation(m: &TopicMatch) -> String {
         "the title and summary"
     };
     let mut out = format!("score {:.2}, matched on {stage}\n", m.score);
-    for line in layout::terms_lines(&m.terms) {
-        out.push_str("  ");
-        out.push_str(&line);
-        out.push('\n');
-    }
+    layout::write_terms(&mut out, &m.terms, "  ");
     out
 }
 
@@ -342,7 +338,7 @@ mod tests {
             match_id,
             item_id,
             score,
-            terms: serde_json::json!([{"term": "lavrov", "field": "title", "count": 1, "context": "[Lavrov] visits"}]),
+            terms: r#"[{"term": "lavrov", "field": "title", "count": 1, "context": "[Lavrov] visits"}]"#.into(),
             stage: "feed".into(),
             matched_at: 0,
             title: Some(format!("title {item_id}")),

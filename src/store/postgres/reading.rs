@@ -9,12 +9,11 @@ use crate::store::sqlite::reading::{STORY_SOURCE_COLUMNS, TOPIC_MATCH_COLUMNS};
 use crate::store::{DeliveryRow, MatchInput, StoreError, StorySource, TopicMatch};
 
 fn topic_match(r: &Row) -> PgResult<TopicMatch> {
-    let terms: String = r.try_get(3)?;
     Ok(TopicMatch {
         match_id: r.try_get(0)?,
         item_id: r.try_get(1)?,
         score: r.try_get(2)?,
-        terms: serde_json::from_str(&terms).unwrap_or(serde_json::Value::Null),
+        terms: r.try_get(3)?,
         stage: r.try_get(4)?,
         matched_at: r.try_get(5)?,
         title: r.try_get(6)?,

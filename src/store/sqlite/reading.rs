@@ -16,8 +16,8 @@ pub struct TopicMatch {
     pub match_id: i64,
     pub item_id: ItemId,
     pub score: f64,
-    /// JSON array of the matched terms (`term`, `field`, `count`, `context`).
-    pub terms: serde_json::Value,
+    /// JSON array of the matched terms (`term`, `field`, `count`, `context`), as stored.
+    pub terms: String,
     /// `feed` (matched on title and summary) or `article` (on the article text).
     pub stage: String,
     pub matched_at: UnixTime,
@@ -68,12 +68,11 @@ impl SqliteStore {
             ))
             .map_err(|e| self.error(e))?;
         stmt.query_map(params![topic, since, limit as i64], |r| {
-            let terms: String = r.get(3)?;
             Ok(TopicMatch {
                 match_id: r.get(0)?,
                 item_id: r.get(1)?,
                 score: r.get(2)?,
-                terms: serde_json::from_str(&terms).unwrap_or(serde_json::Value::Null),
+                terms: r.get(3)?,
                 stage: r.get(4)?,
                 matched_at: r.get(5)?,
                 title: r.get(6)?,
