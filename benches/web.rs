@@ -1,12 +1,14 @@
 //! Page render benchmark: the topic page (`/topic/{name}`) of a topic with 1,000 matches
 //! (override with TIDINGS_BENCH_MATCHES), served by the real router on 127.0.0.1 over an
 //! SQLite archive built through the store: 20 feeds, stories carried by up to three of them,
-//! matches with three explained terms each. Each page is requested TIDINGS_BENCH_RUNS times
-//! (50 by default); the server's own time comes from the `Server-Timing` header.
+//! matches with three explained terms each. The page is requested TIDINGS_BENCH_RUNS times
+//! (50 by default, after 3 warm-up runs); the server's own time comes from the
+//! `Server-Timing` header.
 //!
-//! Baselines measured in the same run: the store reads the page makes, alone and in-process
-//! (matches, their stories' sources, the labels given), and the API's Atom feed of the same
-//! topic (100 entries), an existing page of the same server.
+//! Baselines measured in the same runs, interleaved with the page so they share the machine's
+//! load: the store reads the page makes, alone and in-process (matches, their stories'
+//! sources, the labels given), and the API's Atom feed of the same topic (100 entries), an
+//! existing answer of the same server.
 //!
 //! Run: `cargo bench --bench web` (TIDINGS_BENCH_DB=path keeps the archive built).
 
@@ -163,6 +165,18 @@ fn build(path: &std::path::Path, matches: usize, now: i64) {
         .unwrap();
 }
 
+/// CPU time of this whole process so far (every thread), in ms: unlike wall time, it does
+/// not grow while other builds hold the cores.
+fn process_cpu_ms() -> f64 {
+    let mut t = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime writes one timespec through a valid pointer.
+    unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut t) };
+    t.tv_sec as f64 * 1000.0 + t.tv_nsec as f64 / 1e6
+}
+
 fn percentile(mut values: Vec<f64>, p: f64) -> f64 {
     values.sort_by(f64::total_cmp);
     values[((values.len() - 1) as f64 * p).round() as usize]
@@ -228,64 +242,73 @@ fn main() {
     let client = reqwest::Client::new();
     let base = format!("http://{addr}");
 
-    let measure = |path: &str| -> (Vec<f64>, Vec<f64>, usize) {
+    // One request of a page: (server ms, wall ms, body bytes).
+    let fetch = |path: &str| -> (Option<f64>, f64, usize) {
         rt.block_on(async {
-            let (mut server, mut wall, mut bytes) = (Vec::new(), Vec::new(), 0);
-            for run in 0..runs + 3 {
-                let t = Instant::now();
-                let resp = client.get(format!("{base}{path}")).send().await.unwrap();
-                assert_eq!(resp.status(), 200, "{path}");
-                let s = server_ms(&resp);
-                let body = resp.text().await.unwrap();
-                // The first runs warm the caches.
-                if run >= 3 {
-                    if let Some(s) = s {
-                        server.push(s);
-                    }
-                    wall.push(t.elapsed().as_secs_f64() * 1000.0);
-                }
-                bytes = body.len();
-                if path.starts_with("/topic/") {
-                    assert!(
-                        body.contains(&format!("from {matches} matches")),
-                        "the page shows every match"
-                    );
-                }
+            let t = Instant::now();
+            let resp = client.get(format!("{base}{path}")).send().await.unwrap();
+            assert_eq!(resp.status(), 200, "{path}");
+            let server = server_ms(&resp);
+            let body = resp.text().await.unwrap();
+            if path.starts_with("/topic/") {
+                assert!(
+                    body.contains(&format!("from {matches} matches")),
+                    "the page shows every match"
+                );
             }
-            (server, wall, bytes)
+            (server, t.elapsed().as_secs_f64() * 1000.0, body.len())
         })
     };
-    let page = measure(&format!("/topic/{TOPIC}?since=30d"));
-    let atom = measure(&format!("/topics/{TOPIC}.atom"));
-    let (mut store_only, mut parts) = (Vec::new(), [Vec::new(), Vec::new(), Vec::new()]);
-    for _ in 0..runs {
+    // The page's store reads alone, in-process: (total, matches with their stories'
+    // sources, labels) in ms.
+    let reads = || -> [f64; 3] {
+        let ms = |t: Instant| t.elapsed().as_secs_f64() * 1000.0;
         let t = Instant::now();
-        let m = ctx
+        let stories = ctx
             .store
-            .topic_matches(TOPIC, now - 30 * 86_400, 2_000)
+            .topic_stories(TOPIC, now - 30 * 86_400, 2_000)
             .unwrap();
-        parts[0].push(t.elapsed().as_secs_f64() * 1000.0);
-        let mut stories: Vec<i64> = m.iter().filter_map(|m| m.story_id).collect();
-        stories.sort_unstable();
-        stories.dedup();
-        let t1 = Instant::now();
-        let sources = ctx.store.story_sources(&stories).unwrap();
-        parts[1].push(t1.elapsed().as_secs_f64() * 1000.0);
-        let items: Vec<i64> = m.iter().map(|m| m.item_id).collect();
+        let stories_ms = ms(t);
+        let items: Vec<i64> = stories.matches.iter().map(|m| m.item_id).collect();
         let t2 = Instant::now();
         let labels = ctx.store.feedback_for_items(&items).unwrap();
-        parts[2].push(t2.elapsed().as_secs_f64() * 1000.0);
-        std::hint::black_box((m, sources, labels));
-        store_only.push(t.elapsed().as_secs_f64() * 1000.0);
+        let labels_ms = ms(t2);
+        std::hint::black_box((stories, labels));
+        [ms(t), stories_ms, labels_ms]
+    };
+    // The three are interleaved, so each run's figures share the machine's load.
+    let page_path = format!("/topic/{TOPIC}?since=30d");
+    let atom_path = format!("/topics/{TOPIC}.atom");
+    let (mut page_server, mut page_wall, mut atom_wall) = (Vec::new(), Vec::new(), Vec::new());
+    let mut parts: [Vec<f64>; 3] = Default::default();
+    let (mut page_bytes, mut atom_bytes) = (0, 0);
+    let (mut page_cpu, mut reads_cpu) = (Vec::new(), Vec::new());
+    for run in 0..runs + 3 {
+        let cpu = process_cpu_ms();
+        let (server, wall, bytes) = fetch(&page_path);
+        let cpu_page = process_cpu_ms() - cpu;
+        let (_, atom, abytes) = fetch(&atom_path);
+        let cpu = process_cpu_ms();
+        let read = reads();
+        let cpu_reads = process_cpu_ms() - cpu;
+        // The first runs warm the caches.
+        if run < 3 {
+            continue;
+        }
+        page_server.push(server.expect("the pages send Server-Timing"));
+        page_cpu.push(cpu_page);
+        reads_cpu.push(cpu_reads);
+        page_wall.push(wall);
+        atom_wall.push(atom);
+        for (part, value) in parts.iter_mut().zip(read) {
+            part.push(value);
+        }
+        (page_bytes, atom_bytes) = (bytes, abytes);
     }
-    let [matches_ms, sources_ms, labels_ms] = parts.map(median);
-
-    let (page_server, page_wall, page_bytes) = page;
-    let (_, atom_wall, atom_bytes) = atom;
     let page_median = median(page_server.clone());
     let page_wall_median = median(page_wall);
-    let store_median = median(store_only);
     let atom_median = median(atom_wall);
+    let [store_median, stories_ms, labels_ms] = parts.map(median);
     println!("runs: {runs} per page (after 3 warm-up runs)");
     println!(
         "topic page, {matches} matches ({} KiB): server median {page_median:.2} ms, p90 {:.2} ms; client wall median {page_wall_median:.2} ms",
@@ -297,7 +320,12 @@ fn main() {
         page_median / store_median
     );
     println!(
-        "    of which: matches {matches_ms:.2} ms, stories' sources {sources_ms:.2} ms, labels {labels_ms:.2} ms"
+        "    of which: matches with their stories' sources {stories_ms:.2} ms, labels given {labels_ms:.2} ms"
+    );
+    let (page_cpu, reads_cpu) = (median(page_cpu), median(reads_cpu));
+    println!(
+        "  CPU time (all threads, the client's share included): page median {page_cpu:.2} ms, store reads alone {reads_cpu:.2} ms (page / reads = {:.2})",
+        page_cpu / reads_cpu
     );
     println!(
         "  baseline, the topic's Atom feed (100 entries, {} KiB): client wall median {atom_median:.2} ms (page / atom, wall = {:.2})",

@@ -825,7 +825,8 @@ mod reading_queries {
             )
             .unwrap();
 
-        let recent = store.topic_matches("nk", NOW - 86_400, 10).unwrap();
+        let page = store.topic_stories("nk", NOW - 86_400, 10).unwrap();
+        let recent = &page.matches;
         let items: Vec<i64> = recent.iter().map(|m| m.item_id).collect();
         assert_eq!(
             items,
@@ -837,15 +838,35 @@ mod reading_queries {
         assert_eq!(recent[0].stage, "feed", "{name}");
         let story = recent[0].story_id.expect("a matched item has a story");
         assert_eq!(recent[1].story_id, Some(story), "{name}");
-        assert_eq!(store.topic_matches("nk", 0, 10).unwrap().len(), 3, "{name}");
+        assert_eq!(
+            store.topic_stories("nk", 0, 10).unwrap().matches.len(),
+            3,
+            "{name}"
+        );
+        // The limit keeps the newest.
+        let newest = store.topic_stories("nk", 0, 1).unwrap();
+        assert_eq!(newest.matches.len(), 1, "{name}");
+        assert_eq!(newest.matches[0].item_id, ib[0], "{name}");
         assert!(
-            store.topic_matches("other", 0, 10).unwrap().is_empty(),
+            store
+                .topic_stories("other", 0, 10)
+                .unwrap()
+                .matches
+                .is_empty(),
             "{name}"
         );
 
-        let sources = store.story_sources(&[story]).unwrap();
-        let feeds: Vec<&str> = sources.iter().map(|s| s.feed_title.as_str()).collect();
-        assert_eq!(feeds, vec!["A", "B"], "{name}: oldest first");
+        let feeds: Vec<&str> = page.sources.iter().map(|s| s.feed_title.as_str()).collect();
+        assert_eq!(
+            feeds,
+            vec!["A", "B"],
+            "{name}: the story's sources, oldest first"
+        );
+        assert_eq!(
+            store.story_sources(&[story]).unwrap(),
+            page.sources,
+            "{name}"
+        );
         assert!(store.story_sources(&[]).unwrap().is_empty(), "{name}");
         assert_eq!(store.item_story(ib[0]).unwrap(), Some(story), "{name}");
         assert_eq!(store.item_story(999_999).unwrap(), None, "{name}");

@@ -23,7 +23,7 @@ pub use sqlite::maintenance::{ArchiveCounts, DbStats, PruneReport, TableStat};
 pub use sqlite::matches::{
     DeliveryPlan, IndexText, MatchInput, MatchRecord, MatchedItem, StoredMatch,
 };
-pub use sqlite::reading::{StorySource, TopicMatch};
+pub use sqlite::reading::{StorySource, TopicMatch, TopicStories};
 pub use sqlite::search::{
     ItemDetail, ItemMatch, RECENCY_PERIOD_SECS, SearchHit, SearchOrder, SearchSpec, TextFilter,
     TopicEntry, fts_fold,
@@ -288,9 +288,9 @@ forward! {
     fn topic_match_counts(&self) -> Result<Vec<(String, i64)>, StoreError>;
 
     // reading (the web pages)
-    /// The matches of `topic` whose item was published since `since`, newest first, with
-    /// their story.
-    fn topic_matches(&self, topic: &str, since: UnixTime, limit: usize) -> Result<Vec<TopicMatch>, StoreError>;
+    /// The newest `limit` matches of `topic` whose item was published since `since`, with
+    /// every source of their stories.
+    fn topic_stories(&self, topic: &str, since: UnixTime, limit: usize) -> Result<TopicStories, StoreError>;
     /// Every item of the given stories (their sources), by story, oldest first.
     fn story_sources(&self, story_ids: &[i64]) -> Result<Vec<StorySource>, StoreError>;
     /// The story an item belongs to (`None` until it matched a topic).

@@ -13,7 +13,7 @@ use super::feedback::Given;
 use super::layout::{self, Frame, Section};
 use super::{PageError, WebState, blocking, internal};
 use crate::model::UnixTime;
-use crate::store::{StorySource, TopicMatch};
+use crate::store::{StorySource, TopicMatch, TopicStories};
 
 /// Matches read for one topic on the overview, and the stories shown of each.
 const OVERVIEW_MATCHES: usize = 300;
@@ -35,7 +35,7 @@ pub struct StoryEntry<'a> {
 }
 
 /// Groups a topic's matches (newest first) by story: one entry per story, in the order its
-/// newest copy appears; `sources` are the stories' items (see `Store::story_sources`).
+/// newest copy appears; `sources` are the stories' items (see `Store::topic_stories`).
 pub fn group_by_story<'a>(
     matches: &'a [TopicMatch],
     sources: &'a [StorySource],
@@ -128,14 +128,10 @@ fn load_topic(
     since: UnixTime,
     limit: usize,
 ) -> Result<TopicData, PageError> {
-    let matches = ctx
+    let TopicStories { matches, sources } = ctx
         .store
-        .topic_matches(&def.name, since, limit)
+        .topic_stories(&def.name, since, limit)
         .map_err(internal)?;
-    let mut stories: Vec<i64> = matches.iter().filter_map(|m| m.story_id).collect();
-    stories.sort_unstable();
-    stories.dedup();
-    let sources = ctx.store.story_sources(&stories).map_err(internal)?;
     let items: Vec<i64> = matches.iter().map(|m| m.item_id).collect();
     let given = Given::load(ctx, &items)?;
     Ok(TopicData {

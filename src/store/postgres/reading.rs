@@ -5,8 +5,8 @@ use tokio_postgres::Row;
 use super::matches::{INPUT_COLUMNS, input_from_row};
 use super::{PgResult, PgStore, narrow};
 use crate::model::{ItemId, UnixTime};
-use crate::store::sqlite::reading::{STORY_SOURCE_COLUMNS, TOPIC_MATCH_COLUMNS};
-use crate::store::{DeliveryRow, MatchInput, StoreError, StorySource, TopicMatch};
+use crate::store::sqlite::reading::{STORY_SOURCE_COLUMNS, newest_first, topic_matches_sql};
+use crate::store::{DeliveryRow, MatchInput, StoreError, StorySource, TopicMatch, TopicStories};
 
 fn topic_match(r: &Row) -> PgResult<TopicMatch> {
     Ok(TopicMatch {
@@ -37,27 +37,44 @@ fn story_source(r: &Row) -> PgResult<StorySource> {
     })
 }
 
+async fn story_sources_on(
+    client: &deadpool_postgres::Object,
+    story_ids: &[i64],
+) -> PgResult<Vec<StorySource>> {
+    let rows = client
+        .query(
+            &format!(
+                "SELECT {STORY_SOURCE_COLUMNS}
+                 FROM items i JOIN feeds f ON f.id = i.feed_id
+                 WHERE i.story_id = ANY($1)
+                 ORDER BY i.story_id, i.published_at, i.id"
+            ),
+            &[&story_ids],
+        )
+        .await?;
+    rows.iter().map(story_source).collect()
+}
+
 impl PgStore {
-    pub fn topic_matches(
+    pub fn topic_stories(
         &self,
         topic: &str,
         since: UnixTime,
         limit: usize,
-    ) -> Result<Vec<TopicMatch>, StoreError> {
+    ) -> Result<TopicStories, StoreError> {
         self.run(async {
             let client = self.client().await?;
             let rows = client
-                .query(
-                    &format!(
-                        "SELECT {TOPIC_MATCH_COLUMNS}
-                         FROM matches m JOIN items i ON i.id = m.item_id JOIN feeds f ON f.id = i.feed_id
-                         WHERE m.topic = $1 AND i.published_at >= $2
-                         ORDER BY i.published_at DESC, m.id DESC LIMIT $3"
-                    ),
-                    &[&topic, &since, &(limit as i64)],
-                )
+                .query(&topic_matches_sql('$'), &[&topic, &since, &(limit as i64)])
                 .await?;
-            rows.iter().map(topic_match).collect()
+            let mut matches = rows.iter().map(topic_match).collect::<PgResult<Vec<_>>>()?;
+            let stories = newest_first(&mut matches);
+            let sources = if stories.is_empty() {
+                Vec::new()
+            } else {
+                story_sources_on(&client, &stories).await?
+            };
+            Ok(TopicStories { matches, sources })
         })
     }
 
@@ -65,21 +82,9 @@ impl PgStore {
         if story_ids.is_empty() {
             return Ok(Vec::new());
         }
-        let ids = story_ids.to_vec();
         self.run(async {
             let client = self.client().await?;
-            let rows = client
-                .query(
-                    &format!(
-                        "SELECT {STORY_SOURCE_COLUMNS}
-                         FROM items i JOIN feeds f ON f.id = i.feed_id
-                         WHERE i.story_id = ANY($1)
-                         ORDER BY i.story_id, i.published_at, i.id"
-                    ),
-                    &[&ids],
-                )
-                .await?;
-            rows.iter().map(story_source).collect()
+            story_sources_on(&client, story_ids).await
         })
     }
 

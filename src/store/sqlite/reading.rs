@@ -1,6 +1,6 @@
-//! The reading pages' queries (`src/web/`): a topic's matches with their story, the sources of
-//! stories, the deliveries of a story, and one item as the matcher reads it (to explain a
-//! match again). Read-only.
+//! The reading pages' queries (`src/web/`): a topic's matches with the sources of their
+//! stories, the sources of stories, the deliveries of a story, and one item as the matcher
+//! reads it (to explain a match again). Read-only.
 
 use rusqlite::{OptionalExtension, params};
 
@@ -42,49 +42,107 @@ pub struct StorySource {
     pub published_at: UnixTime,
 }
 
-/// The columns of a [`TopicMatch`], in its field order.
-pub(in crate::store) const TOPIC_MATCH_COLUMNS: &str =
-    "m.id, m.item_id, m.score, m.terms, m.stage, m.matched_at, i.title, i.url, i.feed_id,
-     coalesce(f.title, f.feed_title, f.url), i.published_at, i.story_id";
+/// A topic's matches with the sources of their stories (see `Store::topic_stories`).
+#[derive(Debug, Clone, Default)]
+pub struct TopicStories {
+    /// Newest first (by the item's date, then the match id).
+    pub matches: Vec<TopicMatch>,
+    /// Every item of the matches' stories, by story, oldest first.
+    pub sources: Vec<StorySource>,
+}
+
+/// The query for a topic's newest matches, in two steps: the page's match ids are ordered
+/// alone (a small sort), then their rows are read with the stored terms. Ordering the whole
+/// rows made the sort copy every match's terms. `{p}` stands for the backend's placeholder
+/// prefix (`?` or `$`); the rows come in no particular order.
+pub(in crate::store) fn topic_matches_sql(p: char) -> String {
+    format!(
+        "WITH page AS MATERIALIZED (
+             SELECT m.id AS match_id FROM matches m JOIN items i ON i.id = m.item_id
+             WHERE m.topic = {p}1 AND i.published_at >= {p}2
+             ORDER BY i.published_at DESC, m.id DESC LIMIT {p}3)
+         SELECT m.id, m.item_id, m.score, m.terms, m.stage, m.matched_at, i.title, i.url, i.feed_id,
+                coalesce(f.title, f.feed_title, f.url), i.published_at, i.story_id
+         FROM page JOIN matches m ON m.id = page.match_id JOIN items i ON i.id = m.item_id
+         JOIN feeds f ON f.id = i.feed_id"
+    )
+}
 
 /// The columns of a [`StorySource`], in its field order.
 pub(in crate::store) const STORY_SOURCE_COLUMNS: &str = "i.story_id, i.id, i.feed_id, coalesce(f.title, f.feed_title, f.url), i.title, i.url, i.published_at";
 
+/// Orders a topic's matches newest first, and lists the stories they belong to.
+pub(in crate::store) fn newest_first(matches: &mut [TopicMatch]) -> Vec<i64> {
+    matches.sort_by(|a, b| (b.published_at, b.match_id).cmp(&(a.published_at, a.match_id)));
+    let mut stories: Vec<i64> = matches.iter().filter_map(|m| m.story_id).collect();
+    stories.sort_unstable();
+    stories.dedup();
+    stories
+}
+
+fn story_sources_on(
+    conn: &rusqlite::Connection,
+    story_ids: &[i64],
+) -> rusqlite::Result<Vec<StorySource>> {
+    if story_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids = serde_json::to_string(story_ids).expect("ids serialize");
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {STORY_SOURCE_COLUMNS}
+         FROM items i JOIN feeds f ON f.id = i.feed_id
+         WHERE i.story_id IN (SELECT value FROM json_each(?1))
+         ORDER BY i.story_id, i.published_at, i.id"
+    ))?;
+    stmt.query_map([ids], |r| {
+        Ok(StorySource {
+            story_id: r.get(0)?,
+            item_id: r.get(1)?,
+            feed_id: r.get(2)?,
+            feed_title: r.get(3)?,
+            title: r.get(4)?,
+            url: r.get(5)?,
+            published_at: r.get(6)?,
+        })
+    })?
+    .collect()
+}
+
 impl SqliteStore {
-    /// The matches of `topic` whose item was published since `since`, newest first.
-    pub fn topic_matches(
+    /// The matches of `topic` whose item was published since `since` (the newest `limit`),
+    /// with every source of their stories, read on one connection.
+    pub fn topic_stories(
         &self,
         topic: &str,
         since: UnixTime,
         limit: usize,
-    ) -> Result<Vec<TopicMatch>, StoreError> {
+    ) -> Result<TopicStories, StoreError> {
         let conn = self.reader()?;
         let mut stmt = conn
-            .prepare(&format!(
-                "SELECT {TOPIC_MATCH_COLUMNS}
-                 FROM matches m JOIN items i ON i.id = m.item_id JOIN feeds f ON f.id = i.feed_id
-                 WHERE m.topic = ?1 AND i.published_at >= ?2
-                 ORDER BY i.published_at DESC, m.id DESC LIMIT ?3"
-            ))
+            .prepare(&topic_matches_sql('?'))
             .map_err(|e| self.error(e))?;
-        stmt.query_map(params![topic, since, limit as i64], |r| {
-            Ok(TopicMatch {
-                match_id: r.get(0)?,
-                item_id: r.get(1)?,
-                score: r.get(2)?,
-                terms: r.get(3)?,
-                stage: r.get(4)?,
-                matched_at: r.get(5)?,
-                title: r.get(6)?,
-                url: r.get(7)?,
-                feed_id: r.get(8)?,
-                feed_title: r.get(9)?,
-                published_at: r.get(10)?,
-                story_id: r.get(11)?,
+        let mut matches: Vec<TopicMatch> = stmt
+            .query_map(params![topic, since, limit as i64], |r| {
+                Ok(TopicMatch {
+                    match_id: r.get(0)?,
+                    item_id: r.get(1)?,
+                    score: r.get(2)?,
+                    terms: r.get(3)?,
+                    stage: r.get(4)?,
+                    matched_at: r.get(5)?,
+                    title: r.get(6)?,
+                    url: r.get(7)?,
+                    feed_id: r.get(8)?,
+                    feed_title: r.get(9)?,
+                    published_at: r.get(10)?,
+                    story_id: r.get(11)?,
+                })
             })
-        })
-        .and_then(|rows| rows.collect())
-        .map_err(|e| self.error(e))
+            .and_then(|rows| rows.collect())
+            .map_err(|e| self.error(e))?;
+        let stories = newest_first(&mut matches);
+        let sources = story_sources_on(&conn, &stories).map_err(|e| self.error(e))?;
+        Ok(TopicStories { matches, sources })
     }
 
     /// Every item of the given stories, by story, oldest first.
@@ -93,28 +151,7 @@ impl SqliteStore {
             return Ok(Vec::new());
         }
         let conn = self.reader()?;
-        let ids = serde_json::to_string(story_ids).unwrap_or_else(|_| "[]".into());
-        let mut stmt = conn
-            .prepare(&format!(
-                "SELECT {STORY_SOURCE_COLUMNS}
-                 FROM items i JOIN feeds f ON f.id = i.feed_id
-                 WHERE i.story_id IN (SELECT value FROM json_each(?1))
-                 ORDER BY i.story_id, i.published_at, i.id"
-            ))
-            .map_err(|e| self.error(e))?;
-        stmt.query_map([ids], |r| {
-            Ok(StorySource {
-                story_id: r.get(0)?,
-                item_id: r.get(1)?,
-                feed_id: r.get(2)?,
-                feed_title: r.get(3)?,
-                title: r.get(4)?,
-                url: r.get(5)?,
-                published_at: r.get(6)?,
-            })
-        })
-        .and_then(|rows| rows.collect())
-        .map_err(|e| self.error(e))
+        story_sources_on(&conn, story_ids).map_err(|e| self.error(e))
     }
 
     /// The story an item belongs to (`None` until it matched a topic, or with no such item).
