@@ -73,7 +73,7 @@ pub(in crate::store) const STORY_SOURCE_COLUMNS: &str = "i.story_id, i.id, i.fee
 
 /// Orders a topic's matches newest first, and lists the stories they belong to.
 pub(in crate::store) fn newest_first(matches: &mut [TopicMatch]) -> Vec<i64> {
-    matches.sort_by(|a, b| (b.published_at, b.match_id).cmp(&(a.published_at, a.match_id)));
+    matches.sort_by_key(|m| std::cmp::Reverse((m.published_at, m.match_id)));
     let mut stories: Vec<i64> = matches.iter().filter_map(|m| m.story_id).collect();
     stories.sort_unstable();
     stories.dedup();
