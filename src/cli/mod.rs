@@ -298,6 +298,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
     let config = Config::load(cli.config.as_deref())?;
     match cli.command {
         Command::CheckConfig => {
+            // The same checks as at start-up, secrets read included.
+            config.check_secrets()?;
             println!(
                 "config {} is valid: {} feeds, database {:?}",
                 config
@@ -311,6 +313,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             Ok(0)
         }
         Command::Run => {
+            // The daemon uses every secret: a missing one stops it here, naming its key.
+            config.check_secrets()?;
             let ctx = Arc::new(daemon::open_context(config)?);
             let cancel = CancellationToken::new();
             daemon::cancel_on_signals(cancel.clone())?;
@@ -434,9 +438,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             Ok(0)
         }
         Command::Serve { listen } => {
+            // `serve` uses only the API token, read here; webhook and SMTP secrets may be unset.
             let (listen, token) = match (&config.api, listen) {
-                (Some(api), Some(listen)) => (listen, api.token.clone()),
-                (Some(api), None) => (api.listen, api.token.clone()),
+                (Some(api), Some(listen)) => (listen, api.resolve_token()?),
+                (Some(api), None) => (api.listen, api.resolve_token()?),
                 (None, Some(listen)) => (listen, None),
                 (None, None) => bail!("serve: no [api] section in the config and no --listen"),
             };
