@@ -23,7 +23,9 @@
 //! - `model` — plain domain types; no I/O.
 //! - `query` — the read side: search compiled to FTS5 and to tsquery, time arguments, topic
 //!   Atom feeds.
-//! - `api` — the optional HTTP API (axum): JSON, Atom, `/healthz`, `/metrics`.
+//! - `api` — the optional HTTP API (axum): JSON, Atom, `/healthz`, `/metrics`; it also serves
+//!   `web` — the reading pages (server-rendered HTML): topics, stories, search, feed health,
+//!   deliveries and the reader's feedback.
 
 pub mod api;
 pub mod cli;
@@ -44,3 +46,4 @@ pub mod query;
 pub mod scheduler;
 pub mod service;
 pub mod store;
+pub mod web;

@@ -176,3 +176,25 @@ pub fn digest_from_row<R: Columns>(row: &R) -> Result<DigestRun, R::Error> {
         body_html: row.column::<Option<String>>(8)?.unwrap_or_default(),
     })
 }
+
+/// Columns read into a [`DeliveryRow`] by [`delivery_row_from_row`] (deliveries `d`, the
+/// match's item `i`).
+pub const DELIVERY_ROW_COLUMNS: &str = "d.id, d.delivery_key, d.channel, d.topic, d.story_id, d.status, d.attempts, d.due_at, d.last_error,
+     d.created_at, d.sent_at, i.title";
+
+pub fn delivery_row_from_row<R: Columns>(row: &R) -> Result<DeliveryRow, R::Error> {
+    Ok(DeliveryRow {
+        id: row.column(0)?,
+        delivery_key: row.column(1)?,
+        channel: row.column(2)?,
+        topic: row.column(3)?,
+        story_id: row.column(4)?,
+        status: row.column(5)?,
+        attempts: narrow(row.column(6)?),
+        due_at: row.column(7)?,
+        last_error: row.column(8)?,
+        created_at: row.column(9)?,
+        sent_at: row.column(10)?,
+        title: row.column(11)?,
+    })
+}

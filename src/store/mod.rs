@@ -10,6 +10,7 @@ mod feedback;
 mod feeds;
 mod matches;
 pub mod postgres;
+mod reading;
 mod rows;
 mod search;
 mod sqlite;
@@ -25,6 +26,7 @@ pub use feedback::{Feedback, FeedbackOrigin, LabelledItem, parse_verdict};
 pub use feeds::{FeedProblem, FeedRow};
 pub use matches::{DeliveryPlan, IndexText, MatchInput, MatchRecord, MatchedItem, StoredMatch};
 pub use postgres::PgStore;
+pub use reading::{StorySource, TopicMatch, TopicStories};
 pub use search::{
     ItemDetail, ItemMatch, RECENCY_PERIOD_SECS, SearchHit, SearchOrder, SearchSpec, TextFilter,
     TopicEntry,
@@ -327,6 +329,19 @@ forward! {
     fn item_detail(&self, id: ItemId) -> Result<Option<ItemDetail>, StoreError>;
     fn topic_entries(&self, topic: &str, limit: usize) -> Result<Vec<TopicEntry>, StoreError>;
     fn topic_match_counts(&self) -> Result<Vec<(String, i64)>, StoreError>;
+
+    // reading (the web pages)
+    /// The newest `limit` matches of `topic` whose item was published since `since`, with
+    /// every source of their stories.
+    fn topic_stories(&self, topic: &str, since: UnixTime, limit: usize) -> Result<TopicStories, StoreError>;
+    /// Every item of the given stories (their sources), by story, oldest first.
+    fn story_sources(&self, story_ids: &[i64]) -> Result<Vec<StorySource>, StoreError>;
+    /// The story an item belongs to (`None` until it matched a topic).
+    fn item_story(&self, item_id: ItemId) -> Result<Option<i64>, StoreError>;
+    /// The deliveries of a story, by channel.
+    fn story_deliveries(&self, story_id: i64) -> Result<Vec<DeliveryRow>, StoreError>;
+    /// One item as the matcher reads it, to explain its matches again.
+    fn match_input(&self, item_id: ItemId) -> Result<Option<MatchInput>, StoreError>;
 
     // maintenance
     /// Deletes items published before `cutoff` (tombstoning their keys).

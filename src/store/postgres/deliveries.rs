@@ -3,11 +3,11 @@
 //! (`FOR UPDATE SKIP LOCKED`); marking them sent or failed releases the claim. A digest run
 //! is built once per (digest, slot) whoever builds it: the UNIQUE row is the claim.
 
-use super::{PgResult, PgStore, narrow};
+use super::{PgResult, PgStore};
 use crate::model::UnixTime;
 use crate::store::deliveries::{
-    CONTENT_COLUMNS, DIGEST_COLUMNS, ON_EXISTING_DELIVERY, content_from_row, digest_from_row,
-    distinct_sources, new_deliveries,
+    CONTENT_COLUMNS, DELIVERY_ROW_COLUMNS, DIGEST_COLUMNS, ON_EXISTING_DELIVERY, content_from_row,
+    delivery_row_from_row, digest_from_row, distinct_sources, new_deliveries,
 };
 use crate::store::stories::RecentStories;
 use crate::store::{
@@ -230,31 +230,15 @@ impl PgStore {
             let client = self.client().await?;
             let rows = client
                 .query(
-                    "SELECT d.id, d.delivery_key, d.channel, d.topic, d.story_id, d.status, d.attempts, d.due_at, d.last_error,
-                            d.created_at, d.sent_at, i.title
-                     FROM deliveries d JOIN matches m ON m.id = d.match_id JOIN items i ON i.id = m.item_id
-                     WHERE ($1::text IS NULL OR d.status = $1) ORDER BY d.id DESC LIMIT $2",
+                    &format!(
+                        "SELECT {DELIVERY_ROW_COLUMNS}
+                         FROM deliveries d JOIN matches m ON m.id = d.match_id JOIN items i ON i.id = m.item_id
+                         WHERE ($1::text IS NULL OR d.status = $1) ORDER BY d.id DESC LIMIT $2"
+                    ),
                     &[&status, &(limit as i64)],
                 )
                 .await?;
-            rows.iter()
-                .map(|r| {
-                    Ok(DeliveryRow {
-                        id: r.try_get(0)?,
-                        delivery_key: r.try_get(1)?,
-                        channel: r.try_get(2)?,
-                        topic: r.try_get(3)?,
-                        story_id: r.try_get(4)?,
-                        status: r.try_get(5)?,
-                        attempts: narrow(r.try_get(6)?),
-                        due_at: r.try_get(7)?,
-                        last_error: r.try_get(8)?,
-                        created_at: r.try_get(9)?,
-                        sent_at: r.try_get(10)?,
-                        title: r.try_get(11)?,
-                    })
-                })
-                .collect()
+            rows.iter().map(delivery_row_from_row).collect()
         })
     }
 

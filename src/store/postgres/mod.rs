@@ -17,6 +17,7 @@ mod items;
 mod maintenance;
 pub(super) mod matches;
 pub mod migrate;
+mod reading;
 mod search;
 mod stories;
 

@@ -7,8 +7,8 @@ use rusqlite::{OptionalExtension, Transaction, params};
 use super::SqliteStore;
 use crate::model::UnixTime;
 use crate::store::deliveries::{
-    CONTENT_COLUMNS, DIGEST_COLUMNS, ON_EXISTING_DELIVERY, content_from_row, digest_from_row,
-    distinct_sources, new_deliveries,
+    CONTENT_COLUMNS, DELIVERY_ROW_COLUMNS, DIGEST_COLUMNS, ON_EXISTING_DELIVERY, content_from_row,
+    delivery_row_from_row, digest_from_row, distinct_sources, new_deliveries,
 };
 use crate::store::stories::RecentStories;
 use crate::store::{
@@ -207,30 +207,16 @@ impl SqliteStore {
         let conn = self.reader()?;
         let mut stmt = conn
             .prepare(
-                "SELECT d.id, d.delivery_key, d.channel, d.topic, d.story_id, d.status, d.attempts, d.due_at, d.last_error,
-                        d.created_at, d.sent_at, i.title
-                 FROM deliveries d JOIN matches m ON m.id = d.match_id JOIN items i ON i.id = m.item_id
-                 WHERE (?1 IS NULL OR d.status = ?1) ORDER BY d.id DESC LIMIT ?2",
+                &format!(
+                    "SELECT {DELIVERY_ROW_COLUMNS}
+                     FROM deliveries d JOIN matches m ON m.id = d.match_id JOIN items i ON i.id = m.item_id
+                     WHERE (?1 IS NULL OR d.status = ?1) ORDER BY d.id DESC LIMIT ?2"
+                ),
             )
             .map_err(|e| self.error(e))?;
-        stmt.query_map(params![status, limit as i64], |r| {
-            Ok(DeliveryRow {
-                id: r.get(0)?,
-                delivery_key: r.get(1)?,
-                channel: r.get(2)?,
-                topic: r.get(3)?,
-                story_id: r.get(4)?,
-                status: r.get(5)?,
-                attempts: r.get(6)?,
-                due_at: r.get(7)?,
-                last_error: r.get(8)?,
-                created_at: r.get(9)?,
-                sent_at: r.get(10)?,
-                title: r.get(11)?,
-            })
-        })
-        .and_then(|r| r.collect())
-        .map_err(|e| self.error(e))
+        stmt.query_map(params![status, limit as i64], |r| delivery_row_from_row(r))
+            .and_then(|r| r.collect())
+            .map_err(|e| self.error(e))
     }
 
     /// Counts of deliveries by status.

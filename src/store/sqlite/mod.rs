@@ -18,6 +18,7 @@ pub(super) mod feeds;
 mod items;
 pub(super) mod maintenance;
 pub(super) mod matches;
+pub(super) mod reading;
 pub(super) mod search;
 mod stories;
 
