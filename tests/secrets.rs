@@ -264,8 +264,9 @@ fn issue_17_feed_header_secret_is_read_when_the_feed_is_fetched() {
     let status = ws.status();
     let feed = common::feed_status(&status, &url);
     assert!(
-        feed.to_string()
-            .contains(&format!("request header Authorization: environment variable {HEADER_VAR} is not set")),
+        feed.to_string().contains(&format!(
+            "request header Authorization: environment variable {HEADER_VAR} is not set"
+        )),
         "{feed}\n{}",
         text(&out)
     );

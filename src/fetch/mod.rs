@@ -248,11 +248,12 @@ impl Fetcher {
         }
         for (name, value) in request.headers {
             // `env:NAME` and `file:PATH` are read now, as the feed is fetched.
-            let value = crate::config::resolve_secret(value).map_err(|reason| FetchError::Header {
-                url: url.to_string(),
-                name: name.clone(),
-                reason,
-            })?;
+            let value =
+                crate::config::resolve_secret(value).map_err(|reason| FetchError::Header {
+                    url: url.to_string(),
+                    name: name.clone(),
+                    reason,
+                })?;
             builder = builder.header(name.as_str(), value);
         }
         builder.send().await.map_err(|e| self.classify(url, e))
