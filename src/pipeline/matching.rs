@@ -3,7 +3,7 @@
 //! recent items when a topic changed (backfill).
 
 use crate::config::Config;
-use crate::matcher::{Document, PreparedDocument, Topic, prepare};
+use crate::matcher::{Document, Prefilter, PreparedDocument, Topic, prepare};
 use crate::model::{ChannelKind, DeliveryPolicy, Route, StoryKey};
 use crate::notify::story::{same_story, story_key};
 use crate::plaintext::html_to_text;
@@ -46,13 +46,13 @@ fn policy(config: &Config, now: i64) -> DeliveryPolicy {
     }
 }
 
-/// Evaluates one item against `topics`: what it reaches, what matched, its story identity,
-/// and (for an item not in the full-text index yet) its text for the index. Each HTML field is
-/// turned into plain text once, for all of these.
-fn evaluate_item(topics: &[&Topic], input: &MatchInput) -> MatchedItem {
+/// Evaluates one item against `topics` (with `prefilter` built for them): what it reaches,
+/// what matched, its story identity, and (for an item not in the full-text index yet) its
+/// text for the index. Each HTML field is turned into plain text once, for all of these.
+fn evaluate_item(topics: &[&Topic], prefilter: &Prefilter, input: &MatchInput) -> MatchedItem {
     let plain = (!topics.is_empty() || !input.indexed).then(|| PlainText::of(input));
     let records = match &plain {
-        Some(plain) if !topics.is_empty() => evaluate(topics, &plain.prepare(input)),
+        Some(plain) if !topics.is_empty() => evaluate(topics, prefilter, &plain.prepare(input)),
         _ => Vec::new(),
     };
     // The story identity is only needed to deliver a match.
@@ -131,17 +131,35 @@ pub fn prepare_input(input: &MatchInput) -> PreparedDocument {
     PlainText::of(input).prepare(input)
 }
 
-/// The topics among `topics` that match `doc`, as records to store.
-pub fn evaluate(topics: &[&Topic], doc: &PreparedDocument) -> Vec<MatchRecord> {
+/// The topics among `topics` that match `doc`, as records to store; `prefilter` (built for
+/// `topics`) spares the topics whose terms are not in the item.
+pub fn evaluate(topics: &[&Topic], prefilter: &Prefilter, doc: &PreparedDocument) -> Vec<MatchRecord> {
+    let possible = prefilter.possible(doc);
     topics
         .iter()
-        .filter_map(|topic| {
+        .zip(possible)
+        .filter(|(_, possible)| *possible)
+        .filter_map(|(topic, _)| {
             let result = topic.matches(doc)?;
-            let terms: Vec<serde_json::Value> = result
+            let mut terms: Vec<serde_json::Value> = result
                 .terms
                 .iter()
                 .map(|t| serde_json::json!({"term": t.term, "field": t.field.name(), "count": t.count, "context": t.snippet}))
                 .collect();
+            // A learned topic's decision: the model's probability and what weighed most.
+            if let Some(model) = &result.model {
+                let top: Vec<serde_json::Value> = model
+                    .top
+                    .iter()
+                    .map(|c| serde_json::json!({"feature": c.feature, "contribution": (c.amount() * 100.0).round() / 100.0}))
+                    .collect();
+                terms.push(serde_json::json!({
+                    "term": "model",
+                    "field": "model",
+                    "probability": (model.probability * 1000.0).round() / 1000.0,
+                    "features": top,
+                }));
+            }
             Some(MatchRecord {
                 topic: topic.name.clone(),
                 score: (result.score * 100.0).round() / 100.0,
@@ -165,6 +183,7 @@ pub fn match_full_batches(config: &Config, store: &Store) -> Result<Vec<i64>, St
 
 fn match_batches(config: &Config, store: &Store, at_least: usize) -> Result<Vec<i64>, StoreError> {
     let topics: Vec<&Topic> = config.topics.compiled.iter().collect();
+    let prefilter = &config.topics.prefilter;
     let routes = routes(config);
     let mut new_matches = Vec::new();
     loop {
@@ -174,7 +193,7 @@ fn match_batches(config: &Config, store: &Store, at_least: usize) -> Result<Vec<
         }
         let results: Vec<MatchedItem> = batch
             .iter()
-            .map(|input| evaluate_item(&topics, input))
+            .map(|input| evaluate_item(&topics, prefilter, input))
             .collect();
         let now = chrono::Utc::now().timestamp();
         let plan = DeliveryPlan {
@@ -213,6 +232,7 @@ pub fn apply_topic_changes(
         return Ok((Vec::new(), 0));
     }
     let since = now - config.topics.backfill_window.as_secs() as i64;
+    let prefilter = Prefilter::new(&changed);
     let routes = routes(config);
     let plan = DeliveryPlan {
         routes: &routes,
@@ -227,7 +247,7 @@ pub fn apply_topic_changes(
         after = last.item_id;
         let results: Vec<MatchedItem> = batch
             .iter()
-            .map(|input| evaluate_item(&changed, input))
+            .map(|input| evaluate_item(&changed, &prefilter, input))
             .collect();
         found += store
             .record_matches(&results, true, Some(&plan), now)?
