@@ -268,10 +268,14 @@ pub async fn run(ctx: Arc<Context>, cancel: CancellationToken) -> anyhow::Result
         vec![loop_wake.clone(), stages_wake.clone()],
         service_cancel.clone(),
     ));
-    let api = ctx.config().api.clone().map(|api| {
+    let api = match ctx.config().api.clone() {
+        Some(api) => Some((api.listen, api.resolve_token()?)),
+        None => None,
+    };
+    let api = api.map(|(listen, token)| {
         let (ctx, cancel) = (ctx.clone(), cancel.clone());
         tokio::spawn(async move {
-            if let Err(e) = crate::api::serve(ctx, api.listen, api.token, cancel).await {
+            if let Err(e) = crate::api::serve(ctx, listen, token, cancel).await {
                 tracing::error!(error = %e, "the HTTP API stopped");
             }
         })
@@ -445,7 +449,13 @@ async fn reload_on_hangup(
 pub async fn reload(ctx: &Arc<Context>) -> anyhow::Result<Arc<Config>> {
     let old = ctx.config();
     let path = old.path.clone();
-    let mut new = tokio::task::spawn_blocking(move || Config::load(path.as_deref())).await??;
+    let mut new = tokio::task::spawn_blocking(move || {
+        let config = Config::load(path.as_deref())?;
+        // As at start: a secret the new config names must be readable.
+        config.check_secrets()?;
+        Ok::<_, crate::config::ConfigError>(config)
+    })
+    .await??;
     if new.database != old.database {
         tracing::warn!(
             running = ?old.database,

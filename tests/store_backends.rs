@@ -337,6 +337,113 @@ fn extraction_queue_and_articles() {
     });
 }
 
+/// Reader feedback: one row per topic and item (the last word wins), read back with the
+/// item's text for training and export; labelled items survive pruning (they are the topic's
+/// training data).
+#[test]
+fn feedback_is_one_label_per_topic_and_item_and_survives_pruning() {
+    on_both(|name, store| {
+        let (id, _) = store
+            .add_feed(
+                "http://a.example/feed.xml",
+                FeedSource::Cli,
+                &settings(true),
+                NOW,
+            )
+            .unwrap();
+        let feed = store.feed(id).unwrap();
+        let old = NOW - 400 * DAY;
+        let (_, ids) = store
+            .commit_refresh(
+                &feed,
+                &[
+                    item(
+                        "k1",
+                        "Lavrov in Pyongyang",
+                        "<p>Talks <b>began</b>.</p>",
+                        old,
+                    ),
+                    item("k2", "Harvest", "Grain.", old),
+                    item("k3", "Weather", "Rain.", old),
+                ],
+                false,
+                NOW,
+            )
+            .unwrap();
+        store
+            .record_article(
+                ids[0],
+                &ArticleRecord {
+                    status: "ok".into(),
+                    text: Some("The minister arrived on Tuesday.".into()),
+                    ..ArticleRecord::default()
+                },
+                NOW,
+            )
+            .unwrap();
+        let origin = tidings::store::FeedbackOrigin::Web;
+        store
+            .record_feedback("nk-russia", ids[0], false, origin, NOW)
+            .unwrap();
+        store
+            .record_feedback("nk-russia", ids[0], true, origin, NOW + 5)
+            .unwrap();
+        store
+            .record_feedback(
+                "nk-russia",
+                ids[1],
+                false,
+                tidings::store::FeedbackOrigin::Cli,
+                NOW + 9,
+            )
+            .unwrap();
+        store
+            .record_feedback("weather", ids[1], true, origin, NOW + 9)
+            .unwrap();
+        assert!(
+            matches!(
+                store.record_feedback("nk-russia", 9_999, true, origin, NOW),
+                Err(tidings::store::StoreError::NotFound(_))
+            ),
+            "{name}"
+        );
+        let labels = store.topic_labels("nk-russia").unwrap();
+        assert_eq!(labels.len(), 2, "{name}");
+        assert_eq!(labels[0].item.item_id, ids[0], "{name}");
+        assert!(labels[0].feedback.relevant, "{name}: the last word wins");
+        assert_eq!(labels[0].feedback.labelled_at, NOW + 5, "{name}");
+        assert_eq!(labels[0].item.title, "Lavrov in Pyongyang", "{name}");
+        assert_eq!(
+            labels[0].item.article_text.as_deref(),
+            Some("The minister arrived on Tuesday."),
+            "{name}"
+        );
+        assert_eq!(labels[0].published_at, old, "{name}");
+        assert!(!labels[0].matched, "{name}");
+        assert_eq!(
+            labels[1].feedback.origin,
+            tidings::store::FeedbackOrigin::Cli,
+            "{name}"
+        );
+        let given = store.feedback_for_items(&[ids[1], ids[2]]).unwrap();
+        let topics: Vec<(&str, bool)> = given
+            .iter()
+            .map(|f| (f.topic.as_str(), f.relevant))
+            .collect();
+        assert_eq!(
+            topics,
+            vec![("nk-russia", false), ("weather", true)],
+            "{name}"
+        );
+        assert!(store.feedback_for_items(&[]).unwrap().is_empty(), "{name}");
+        assert_eq!(store.match_target(9_999).unwrap(), None, "{name}");
+        // Pruning takes the unlabelled old item only.
+        let report = store.prune(NOW - DAY, true, NOW).unwrap();
+        assert_eq!(report.items, 1, "{name}");
+        assert_eq!(store.topic_labels("nk-russia").unwrap().len(), 2, "{name}");
+    });
+}
+
 /// Runs the matching stage with no topics: it moves new items on and (on SQLite, where the
 /// refresh leaves it to the stage's batches) writes them to the full-text index.
 fn run_matching_stage(store: &Store) {

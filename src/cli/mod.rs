@@ -17,6 +17,7 @@ use crate::scheduler::to_datetime;
 mod archive;
 mod deliveries;
 mod extract;
+mod feedback;
 mod topics;
 
 pub use archive::csv_field;
@@ -74,9 +75,12 @@ pub enum Command {
     /// Backtest and score topics.
     #[command(subcommand)]
     Topics(TopicsCommand),
-    /// List topic matches.
+    /// List topic matches; label them relevant or not.
     #[command(subcommand)]
     Matches(MatchesCommand),
+    /// Label any stored item for a topic (a search hit the topic missed).
+    #[command(subcommand)]
+    Items(ItemsCommand),
     /// The delivery outbox: list, retry, release old news.
     #[command(subcommand)]
     Deliveries(DeliveriesCommand),
@@ -174,6 +178,13 @@ pub enum TopicsCommand {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Export the readers' labels of a topic as a labelled set (JSON lines, the shape
+    /// `topics eval` reads), oldest label first.
+    Labels {
+        name: String,
+        #[arg(long, default_value = "jsonl")]
+        format: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -230,6 +241,26 @@ pub enum MatchesCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Label a match's item for its topic: `relevant` or `irrelevant`.
+    Mark {
+        /// The match id (`tidings matches list` shows it).
+        id: i64,
+        /// `relevant` or `irrelevant`.
+        verdict: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ItemsCommand {
+    /// Label an item for a topic, matched or not: `relevant` (on topic) or `irrelevant`.
+    Mark {
+        /// The item id (`tidings search` shows it).
+        id: i64,
+        #[arg(long)]
+        topic: String,
+        /// `relevant` or `irrelevant`.
+        verdict: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -273,6 +304,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
     let config = Config::load(cli.config.as_deref())?;
     match cli.command {
         Command::CheckConfig => {
+            // The same checks as at start-up, secrets read included.
+            config.check_secrets()?;
             println!(
                 "config {} is valid: {} feeds, database {:?}",
                 config
@@ -286,6 +319,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             Ok(0)
         }
         Command::Run => {
+            // The daemon uses every secret: a missing one stops it here, naming its key.
+            config.check_secrets()?;
             let ctx = Arc::new(daemon::open_context(config)?);
             let cancel = CancellationToken::new();
             daemon::cancel_on_signals(cancel.clone())?;
@@ -341,6 +376,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         }
         Command::Topics(TopicsCommand::Train { name, files, out }) => {
             topics::train(&config, &name, &files, &out)?;
+            Ok(0)
+        }
+        Command::Topics(TopicsCommand::Labels { name, format }) => {
+            let ctx = daemon::open_context(config)?;
+            feedback::export_labels(&ctx.config(), &ctx.store, &name, &format)?;
             Ok(0)
         }
         Command::Topics(TopicsCommand::List) => {
@@ -408,9 +448,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             Ok(0)
         }
         Command::Serve { listen } => {
+            // `serve` uses only the API token, read here; webhook and SMTP secrets may be unset.
             let (listen, token) = match (&config.api, listen) {
-                (Some(api), Some(listen)) => (listen, api.token.clone()),
-                (Some(api), None) => (api.listen, api.token.clone()),
+                (Some(api), Some(listen)) => (listen, api.resolve_token()?),
+                (Some(api), None) => (api.listen, api.resolve_token()?),
                 (None, Some(listen)) => (listen, None),
                 (None, None) => bail!("serve: no [api] section in the config and no --listen"),
             };
@@ -433,6 +474,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         }) => {
             let ctx = daemon::open_context(config)?;
             topics::list(&ctx.store, topic.as_deref(), &since, limit, json)?;
+            Ok(0)
+        }
+        Command::Matches(MatchesCommand::Mark { id, verdict }) => {
+            let ctx = daemon::open_context(config)?;
+            feedback::mark_match(&ctx.store, id, &verdict)?;
+            Ok(0)
+        }
+        Command::Items(ItemsCommand::Mark { id, topic, verdict }) => {
+            let ctx = daemon::open_context(config)?;
+            feedback::mark_item(&ctx.config(), &ctx.store, id, &topic, &verdict)?;
             Ok(0)
         }
     }

@@ -15,7 +15,7 @@ use crate::matcher::validation::{
 use crate::matcher::{LabelledExample, Topic, explain, read_labelled};
 use crate::pipeline::matching::prepare_input;
 
-fn topic<'a>(config: &'a Config, name: &str) -> anyhow::Result<&'a Topic> {
+pub(super) fn topic<'a>(config: &'a Config, name: &str) -> anyhow::Result<&'a Topic> {
     match config.topics.compiled.iter().find(|t| t.name == name) {
         Some(t) => Ok(t),
         None => {

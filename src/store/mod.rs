@@ -5,6 +5,7 @@
 //! leases).
 //! Methods are synchronous and speak in domain types; async callers use `spawn_blocking`.
 
+mod feedback;
 pub mod postgres;
 mod sqlite;
 
@@ -13,6 +14,7 @@ use std::time::Duration;
 
 use rusqlite::Connection;
 
+pub use feedback::{Feedback, FeedbackOrigin, LabelledItem, parse_verdict};
 pub use postgres::PgStore;
 pub use sqlite::articles::{ArticleRecord, PendingPage};
 pub use sqlite::deliveries::{DeliveryContent, DeliveryRow, DigestRun, delivery_key};
@@ -265,6 +267,17 @@ forward! {
     fn due_digest_runs(&self, now: UnixTime) -> Result<Vec<DigestRun>, StoreError>;
     fn mark_digest_sent(&self, run_id: i64, now: UnixTime) -> Result<(), StoreError>;
     fn mark_digest_failed(&self, run_id: i64, error: &str, next: Option<UnixTime>) -> Result<(), StoreError>;
+
+    // reader feedback
+    /// Stores a reader's label of an item for a topic (the last word wins); `NotFound` if
+    /// there is no such item.
+    fn record_feedback(&self, topic: &str, item_id: ItemId, relevant: bool, origin: FeedbackOrigin, now: UnixTime) -> Result<(), StoreError>;
+    /// The topic and item of a match, if there is such a match.
+    fn match_target(&self, match_id: i64) -> Result<Option<(String, ItemId)>, StoreError>;
+    /// Every label given for a topic, with the item's text, oldest label first.
+    fn topic_labels(&self, topic: &str) -> Result<Vec<LabelledItem>, StoreError>;
+    /// The labels given for any of these items, on any topic.
+    fn feedback_for_items(&self, items: &[ItemId]) -> Result<Vec<Feedback>, StoreError>;
 
     // search
     /// Runs a search (FTS5 on SQLite, tsvector on PostgreSQL).

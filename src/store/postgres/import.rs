@@ -19,6 +19,7 @@ const TABLES: &[&str] = &[
     "articles",
     "matches",
     "topics",
+    "topic_feedback",
     "stories",
     "deliveries",
     "digest_runs",

@@ -35,6 +35,7 @@ impl PgStore {
                         "SELECT id FROM items
                          WHERE published_at < $1
                            AND (NOT $2 OR NOT EXISTS (SELECT 1 FROM matches m WHERE m.item_id = items.id))
+                           AND NOT EXISTS (SELECT 1 FROM topic_feedback fb WHERE fb.item_id = items.id)
                          LIMIT $3 FOR UPDATE SKIP LOCKED",
                         &[&cutoff, &keep_matched, &PRUNE_BATCH],
                     )

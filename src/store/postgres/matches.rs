@@ -8,7 +8,7 @@ use super::{PgResult, PgStore};
 use crate::model::{ItemId, UnixTime};
 use crate::store::{DeliveryPlan, MatchInput, MatchedItem, StoreError, StoredMatch};
 
-const INPUT_COLUMNS: &str =
+pub(super) const INPUT_COLUMNS: &str =
     "i.id, coalesce(f.title, f.feed_title, f.url), coalesce(i.url, ''), coalesce(i.title, ''),
      coalesce(i.summary, ''), coalesce(i.content, ''), coalesce(i.author, ''), a.text";
 
@@ -18,7 +18,7 @@ const MATCH_LOCK: i64 = 0x7464_6d74;
 /// Serializes transactions that join items to stories ("tdst").
 const STORY_LOCK: i64 = 0x7464_7374;
 
-fn input_from_row(row: &Row) -> PgResult<MatchInput> {
+pub(super) fn input_from_row(row: &Row) -> PgResult<MatchInput> {
     let article_text: Option<String> = row.try_get(7)?;
     Ok(MatchInput {
         item_id: row.try_get(0)?,

@@ -10,11 +10,12 @@
 
 mod articles;
 mod deliveries;
+mod feedback;
 mod feeds;
 mod import;
 mod items;
 mod maintenance;
-mod matches;
+pub(super) mod matches;
 pub mod migrate;
 mod search;
 
@@ -42,6 +43,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
     (
         "0004_deliveries.sql",
         include_str!("../../../migrations/postgres/0004_deliveries.sql"),
+    ),
+    (
+        "0005_topic_feedback.sql",
+        include_str!("../../../migrations/postgres/0005_topic_feedback.sql"),
     ),
 ];
 

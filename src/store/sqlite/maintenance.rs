@@ -96,6 +96,7 @@ impl SqliteStore {
                         "SELECT id FROM items
                          WHERE published_at < ?1
                            AND (?2 = 0 OR NOT EXISTS (SELECT 1 FROM matches m WHERE m.item_id = items.id))
+                           AND NOT EXISTS (SELECT 1 FROM topic_feedback fb WHERE fb.item_id = items.id)
                          LIMIT ?3",
                     )
                     .map_err(|e| self.error(e))?;

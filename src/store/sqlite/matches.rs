@@ -81,11 +81,11 @@ pub struct StoredMatch {
     pub published_at: UnixTime,
 }
 
-const INPUT_COLUMNS: &str =
+pub(super) const INPUT_COLUMNS: &str =
     "i.id, coalesce(f.title, f.feed_title, f.url), coalesce(i.url, ''), coalesce(i.title, ''),
      coalesce(i.summary, ''), coalesce(i.content, ''), coalesce(i.author, ''), a.text, i.match_state";
 
-fn input_from_row(row: &rusqlite::Row) -> rusqlite::Result<MatchInput> {
+pub(super) fn input_from_row(row: &rusqlite::Row) -> rusqlite::Result<MatchInput> {
     let article_text: Option<String> = row.get(7)?;
     Ok(MatchInput {
         item_id: row.get(0)?,

@@ -12,6 +12,7 @@ use super::{APPLICATION_ID, StoreError};
 
 pub(super) mod articles;
 pub(super) mod deliveries;
+mod feedback;
 pub(super) mod feeds;
 mod items;
 pub(super) mod maintenance;
@@ -43,6 +44,10 @@ pub(super) const MIGRATIONS: &[(&str, &str)] = &[
     (
         "0006_fts_hashsize.sql",
         include_str!("../../../migrations/0006_fts_hashsize.sql"),
+    ),
+    (
+        "0007_topic_feedback.sql",
+        include_str!("../../../migrations/0007_topic_feedback.sql"),
     ),
 ];
 
