@@ -20,8 +20,9 @@ use crate::store::{Store, WorkerOptions};
 /// How long the loop sleeps at most between looks at the database.
 const IDLE_TICK: Duration = Duration::from_secs(5);
 
-/// Opens the database and syncs the config's feeds into it.
-pub fn open_context(config: Config) -> anyhow::Result<Context> {
+/// Opens the database, syncs the config's feeds into it and trains the topics' learned
+/// layers on their labels.
+pub fn open_context(mut config: Config) -> anyhow::Result<Context> {
     let store = Store::open_location(
         &config.database,
         WorkerOptions {
@@ -40,6 +41,7 @@ pub fn open_context(config: Config) -> anyhow::Result<Context> {
         per_host: config.extract.per_host,
         ..config.fetch.clone()
     })?;
+    crate::pipeline::matching::train_topics(&mut config, &store)?;
     crate::pipeline::matching::apply_topic_changes(&config, &store)?;
     Ok(Context::new(config, Arc::new(store), fetcher, page_fetcher))
 }
@@ -442,8 +444,9 @@ async fn reload_on_hangup(
     }
 }
 
-/// Loads the config file again and, if it is valid, puts it in force: feeds synced (new ones
-/// due now, removed ones disabled, changed schedules re-planned), topics re-evaluated. Work in
+/// Loads the config file again and, if it is valid, puts it in force: topics trained on their
+/// labels, feeds synced (new ones due now, removed ones disabled, changed schedules
+/// re-planned), changed topics re-evaluated. Work in
 /// flight finishes under the config it started with. An invalid config changes nothing.
 /// The database location and the HTTP client settings need a restart; a change is logged.
 pub async fn reload(ctx: &Arc<Context>) -> anyhow::Result<Arc<Config>> {
@@ -469,6 +472,12 @@ pub async fn reload(ctx: &Arc<Context>) -> anyhow::Result<Arc<Config>> {
             "fetch client settings (user agent, timeouts, body cap, redirects) changed; they take effect at the next restart"
         );
     }
+    // The topics learn from the labels given since the last start or reload.
+    let store = ctx.store.clone();
+    let new = tokio::task::spawn_blocking(move || {
+        crate::pipeline::matching::train_topics(&mut new, &store).map(|()| new)
+    })
+    .await??;
     let new = Arc::new(new);
     let store = ctx.store.clone();
     let config = new.clone();

@@ -9,8 +9,7 @@ use anyhow::{Context as _, bail};
 use super::{iso, write_table};
 use crate::config::Config;
 use crate::matcher::validation::{
-    FoldBy, Prepared, Protocol, Scores, evaluate_as_configured, held_out, layer_for,
-    learning_curve,
+    FoldBy, Prepared, Protocol, Scores, evaluate_as_configured, held_out, layer_for, learning_curve,
 };
 use crate::matcher::{LabelledExample, Topic, explain, read_labelled};
 use crate::pipeline::matching::prepare_input;
@@ -168,7 +167,17 @@ fn scores_row(label: &str, s: &Scores) -> Vec<String> {
 }
 
 const SCORE_HEADER: [&str; 11] = [
-    "", "ITEMS", "P", "R", "F1", "CLEAR P", "R", "F1", "BORDERLINE P", "R", "F1",
+    "",
+    "ITEMS",
+    "P",
+    "R",
+    "F1",
+    "CLEAR P",
+    "R",
+    "F1",
+    "BORDERLINE P",
+    "R",
+    "F1",
 ];
 
 /// The training items of a topic's own label files (for held-out protocols).
@@ -193,7 +202,10 @@ fn own_training_items(
 /// and (with `--split`, `--folds`, `--simulate-feedback`) held out.
 pub fn eval(config: &Config, args: &EvalArgs) -> anyhow::Result<()> {
     if !(args.fit > 0.0 && args.fit < 1.0) {
-        bail!("topics eval: --fit must be between 0 and 1, not {}", args.fit);
+        bail!(
+            "topics eval: --fit must be between 0 and 1, not {}",
+            args.fit
+        );
     }
     let mut config = config.clone();
     // The topic as it runs without a database: trained on its label files.
@@ -206,17 +218,34 @@ pub fn eval(config: &Config, args: &EvalArgs) -> anyhow::Result<()> {
     let as_configured = evaluate_as_configured(topic, &items);
     let mut held = Vec::new();
     if args.split == Some(SplitBy::Date) {
-        held.push(held_out(topic, &layer, &items, &own, Protocol::DateSplit { fit_share: args.fit }));
+        held.push(held_out(
+            topic,
+            &layer,
+            &items,
+            &own,
+            Protocol::DateSplit {
+                fit_share: args.fit,
+            },
+        ));
     }
     if let Some(k) = args.folds {
         if k < 2 || k > examples.len() {
-            bail!("topics eval: --folds must be between 2 and the number of items ({})", examples.len());
+            bail!(
+                "topics eval: --folds must be between 2 and the number of items ({})",
+                examples.len()
+            );
         }
         let by = match args.by {
             FoldsBy::Source => FoldBy::Source,
             FoldsBy::Date => FoldBy::Date,
         };
-        held.push(held_out(topic, &layer, &items, &own, Protocol::Folds { k, by }));
+        held.push(held_out(
+            topic,
+            &layer,
+            &items,
+            &own,
+            Protocol::Folds { k, by },
+        ));
     }
     let curve = args.simulate_feedback.map(|n| {
         let mut steps: Vec<usize> = [0, 25, 50, 100, 200, 400, 800, 1600]
@@ -258,13 +287,27 @@ pub fn eval(config: &Config, args: &EvalArgs) -> anyhow::Result<()> {
         examples.len(),
         files.join(", ")
     )?;
+    let model_key = config
+        .topics
+        .defs
+        .iter()
+        .find(|d| d.name == args.name)
+        .and_then(|d| d.learned.as_ref())
+        .and_then(|s| s.model.clone());
     match &topic.learned {
         Some(l) => writeln!(
             out,
-            "learned layer: candidates {}; threshold {}; trained on {} labelled candidates",
-            l.candidates, l.threshold, l.trained_on
+            "learned layer: candidates {}; threshold {}; model {} ({} weights), trained here on {} labelled candidates of its label files",
+            l.candidates,
+            l.threshold,
+            model_key.as_deref().unwrap_or("none (the default prior)"),
+            l.model.weights().len(),
+            l.trained_on
         )?,
-        None => writeln!(out, "no learned layer configured (held-out figures train a default one)")?,
+        None => writeln!(
+            out,
+            "no learned layer configured (held-out figures train a default one)"
+        )?,
     }
     writeln!(out)?;
     writeln!(out, "as configured, on every item:")?;
@@ -368,7 +411,9 @@ pub fn train(config: &Config, name: &str, files: &[PathBuf], out: &Path) -> anyh
         .collect();
     let positives = examples.iter().filter(|e| e.label).count();
     let comments = vec![
-        format!("tidings topic model for `{name}`: logistic regression over the features of src/matcher/learned/features.rs"),
+        format!(
+            "tidings topic model for `{name}`: logistic regression over the features of src/matcher/learned/features.rs"
+        ),
         format!(
             "trained on {} labelled items ({positives} relevant) of {}; {} were candidates",
             examples.len(),
@@ -376,7 +421,19 @@ pub fn train(config: &Config, name: &str, files: &[PathBuf], out: &Path) -> anyh
             trained.trained_on
         ),
         format!("candidates: {}", trained.candidates),
-        format!("rebuild: tidings --config CONFIG topics train {name} {} --out FILE", names.join(" ")),
+        format!(
+            "rebuild: tidings --config {} topics train {name} {} --out {}",
+            config
+                .path
+                .as_ref()
+                .map_or("<the config>".to_string(), |p| p.display().to_string()),
+            files
+                .iter()
+                .map(|f| f.display().to_string())
+                .collect::<Vec<_>>()
+                .join(" "),
+            out.display()
+        ),
     ];
     std::fs::write(out, trained.model.to_text(&comments))
         .with_context(|| format!("topics train: cannot write {}", out.display()))?;

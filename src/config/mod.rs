@@ -298,7 +298,11 @@ impl TopicsConfig {
                     continue;
                 }
             };
-            let files = def.learned.as_ref().map(|s| s.examples.as_slice()).unwrap_or(&[]);
+            let files = def
+                .learned
+                .as_ref()
+                .map(|s| s.examples.as_slice())
+                .unwrap_or(&[]);
             // The reader's word wins over a label file's for the same item.
             let overridden: std::collections::HashSet<u64> =
                 reader.iter().map(|e| e.fingerprint()).collect();

@@ -7,9 +7,8 @@ use super::raw::{RawApi, RawConfig, RawDigest, RawMatching, RawSmtp, RawTopic, R
 use super::{
     ApiConfig, Config, ConfigError, DatabaseLocation, DeliveryConfig, DigestConfig, ExtractConfig,
     FeedConfig, FetchConfig, LearnedSpec, RetentionConfig, ScheduleConfig, Secret, SmtpConfig,
-    SmtpTls,
-    TopicConfig, TopicsConfig, WebhookConfig, WebhookMode, default_database_path, parse_feed_url,
-    resolve_secret,
+    SmtpTls, TopicConfig, TopicsConfig, WebhookConfig, WebhookMode, default_database_path,
+    parse_feed_url, resolve_secret,
 };
 use crate::model::FeedSettings;
 use crate::scheduler::Schedule;
@@ -514,23 +513,31 @@ impl Validator {
             None => None,
             Some(name) => Some({
                 let (text, shown) = match name.strip_prefix("builtin:") {
-                    Some(builtin) => match super::BUILTIN_MODELS.iter().find(|(n, _)| *n == builtin) {
-                        Some((_, text)) => (text.to_string(), name.to_string()),
-                        None => {
-                            let known: Vec<String> = super::BUILTIN_MODELS
-                                .iter()
-                                .map(|(n, _)| format!("builtin:{n}"))
-                                .collect();
-                            return Err(self.invalid(
-                                &key("model"),
-                                format!("no built-in model `{name}` (there are: {})", known.join(", ")),
-                            ));
+                    Some(builtin) => {
+                        match super::BUILTIN_MODELS.iter().find(|(n, _)| *n == builtin) {
+                            Some((_, text)) => (text.to_string(), name.to_string()),
+                            None => {
+                                let known: Vec<String> = super::BUILTIN_MODELS
+                                    .iter()
+                                    .map(|(n, _)| format!("builtin:{n}"))
+                                    .collect();
+                                return Err(self.invalid(
+                                    &key("model"),
+                                    format!(
+                                        "no built-in model `{name}` (there are: {})",
+                                        known.join(", ")
+                                    ),
+                                ));
+                            }
                         }
-                    },
+                    }
                     None => {
                         let path = resolve(name);
                         let text = std::fs::read_to_string(&path).map_err(|e| {
-                            self.invalid(&key("model"), format!("cannot read {}: {e}", path.display()))
+                            self.invalid(
+                                &key("model"),
+                                format!("cannot read {}: {e}", path.display()),
+                            )
                         })?;
                         (text, path.display().to_string())
                     }
@@ -544,10 +551,16 @@ impl Validator {
         for (j, file) in topic.labels.iter().enumerate() {
             let path = resolve(file);
             let text = std::fs::read_to_string(&path).map_err(|e| {
-                self.invalid(&key(&format!("labels[{j}]")), format!("cannot read {}: {e}", path.display()))
+                self.invalid(
+                    &key(&format!("labels[{j}]")),
+                    format!("cannot read {}: {e}", path.display()),
+                )
             })?;
             let read = crate::matcher::read_labelled(&text).map_err(|e| {
-                self.invalid(&key(&format!("labels[{j}]")), format!("{}: {e}", path.display()))
+                self.invalid(
+                    &key(&format!("labels[{j}]")),
+                    format!("{}: {e}", path.display()),
+                )
             })?;
             examples.extend(read);
             label_files.push(path);

@@ -84,12 +84,20 @@ pub fn read_labelled(jsonl: &str) -> Result<Vec<LabelledExample>, LabelError> {
             message,
         };
         let line: Line = serde_json::from_str(raw).map_err(|e| error(e.to_string()))?;
-        let label = label_of(&line.label)
-            .ok_or_else(|| error(format!("`label` must be 1, 0, true or false, not {}", line.label)))?;
+        let label = label_of(&line.label).ok_or_else(|| {
+            error(format!(
+                "`label` must be 1, 0, true or false, not {}",
+                line.label
+            ))
+        })?;
         let id = match line.id {
             serde_json::Value::String(s) => s,
             serde_json::Value::Number(n) => n.to_string(),
-            other => return Err(error(format!("`id` must be a string or a number, not {other}"))),
+            other => {
+                return Err(error(format!(
+                    "`id` must be a string or a number, not {other}"
+                )));
+            }
         };
         out.push(LabelledExample {
             id,
@@ -124,7 +132,11 @@ impl LabelledExample {
     /// item in two files, or in a model's training set and a file being scored, is
     /// recognised as one.
     pub fn fingerprint(&self) -> u64 {
-        let text = format!("{}\u{0}{}", normalize(&self.title), normalize(&self.summary));
+        let text = format!(
+            "{}\u{0}{}",
+            normalize(&self.title),
+            normalize(&self.summary)
+        );
         xxhash_rust::xxh3::xxh3_64(text.as_bytes())
     }
 }
@@ -142,12 +154,17 @@ mod tests {
         let items = read_labelled(jsonl).unwrap();
         assert_eq!(items.len(), 3);
         assert!(items[0].label && items[0].borderline);
-        assert_eq!((items[0].date.as_str(), items[0].source.as_str()), ("2024-06-19", "BBC"));
+        assert_eq!(
+            (items[0].date.as_str(), items[0].source.as_str()),
+            ("2024-06-19", "BBC")
+        );
         assert_eq!(items[1].title, "");
         assert_eq!(items[2].id, "7");
         assert!(!items[2].label);
-        let bad = read_labelled("{\"id\":1,\"title\":\"x\",\"label\":1}\n{\"id\":2,\"title\":\"x\",\"label\":2}")
-            .unwrap_err();
+        let bad = read_labelled(
+            "{\"id\":1,\"title\":\"x\",\"label\":1}\n{\"id\":2,\"title\":\"x\",\"label\":2}",
+        )
+        .unwrap_err();
         assert_eq!(bad.line, 2);
         assert!(bad.message.contains("label"), "{bad}");
         assert_eq!(read_labelled("not json").unwrap_err().line, 1);
@@ -155,7 +172,10 @@ mod tests {
             title: t.into(),
             ..items[0].clone()
         };
-        assert_eq!(same("Kim Jong-un's visit").fingerprint(), same("kim jong un visit").fingerprint());
+        assert_eq!(
+            same("Kim Jong-un's visit").fingerprint(),
+            same("kim jong un visit").fingerprint()
+        );
         assert_ne!(same("a").fingerprint(), same("b").fingerprint());
     }
 }

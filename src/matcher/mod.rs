@@ -153,8 +153,8 @@ impl Topic {
                 if verdict.probability < verdict.threshold {
                     return None;
                 }
-                let mut result = evaluate(&layer.candidates, doc)
-                    .or_else(|| evaluate(&self.query, doc))?;
+                let mut result =
+                    evaluate(&layer.candidates, doc).or_else(|| evaluate(&self.query, doc))?;
                 result.model = Some(verdict);
                 Some(result)
             }

@@ -205,7 +205,10 @@ mod tests {
     #[test]
     fn topics_need_their_terms() {
         assert_eq!(possible("Weather in Paris"), vec![false, false, true]);
-        assert_eq!(possible("Pyongyang and the Russians"), vec![true, false, true]);
+        assert_eq!(
+            possible("Pyongyang and the Russians"),
+            vec![true, false, true]
+        );
         // Only one side of the pair: cannot match.
         assert_eq!(possible("Pyongyang weather"), vec![false, false, true]);
         // Phrases match glued and hyphenated forms; prefix terms match longer tokens.

@@ -19,11 +19,11 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
+use super::Topic;
 use super::eval::{PreparedDocument, prepare};
 use super::labelled::LabelledExample;
 use super::learned::{LearnedLayer, TrainingItem, default_candidates};
 use super::query::Aliases;
-use super::Topic;
 
 /// Counts of right and wrong decisions.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
@@ -57,7 +57,10 @@ impl Confusion {
     }
 
     pub fn precision(&self) -> f64 {
-        ratio(self.true_positives, self.true_positives + self.false_positives)
+        ratio(
+            self.true_positives,
+            self.true_positives + self.false_positives,
+        )
     }
 
     pub fn recall(&self) -> f64 {
@@ -66,7 +69,11 @@ impl Confusion {
 
     pub fn f1(&self) -> f64 {
         let (p, r) = (self.precision(), self.recall());
-        if p + r == 0.0 { 0.0 } else { 2.0 * p * r / (p + r) }
+        if p + r == 0.0 {
+            0.0
+        } else {
+            2.0 * p * r / (p + r)
+        }
     }
 }
 
@@ -158,7 +165,11 @@ pub fn evaluate_as_configured(topic: &Topic, items: &Prepared) -> AsConfigured {
         if decision != ex.label {
             misses.push(Miss {
                 id: ex.id.clone(),
-                title: if ex.title.is_empty() { ex.summary.chars().take(120).collect() } else { ex.title.clone() },
+                title: if ex.title.is_empty() {
+                    ex.summary.chars().take(120).collect()
+                } else {
+                    ex.title.clone()
+                },
                 borderline: ex.borderline,
                 relevant: ex.label,
                 probability,
@@ -309,7 +320,10 @@ fn decide(layer: &LearnedLayer, features: &Option<Vec<(String, f64)>>) -> bool {
 }
 
 /// The features of every item that is a candidate of `layer` (`None` for the others).
-pub fn candidate_features(layer: &LearnedLayer, items: &Prepared) -> Vec<Option<Vec<(String, f64)>>> {
+pub fn candidate_features(
+    layer: &LearnedLayer,
+    items: &Prepared,
+) -> Vec<Option<Vec<(String, f64)>>> {
     items
         .docs
         .iter()
@@ -420,7 +434,10 @@ pub fn held_out(
     let mut report = HeldOut {
         protocol: match protocol {
             Protocol::DateSplit { fit_share } => {
-                format!("date split: the earliest {:.0}% of the items fit, the rest score", fit_share * 100.0)
+                format!(
+                    "date split: the earliest {:.0}% of the items fit, the rest score",
+                    fit_share * 100.0
+                )
             }
             Protocol::Folds { k, by } => format!(
                 "{k} folds by {}: each fold scored by a model fitted on the others",
@@ -440,7 +457,9 @@ pub fn held_out(
         let (model, prior) = fit_layer(layer, items, &features, &fit, &scored, own);
         for &i in &scored {
             report.query.add(query_says[i], items.examples[i]);
-            report.learned.add(decide(&model, &features[i]), items.examples[i]);
+            report
+                .learned
+                .add(decide(&model, &features[i]), items.examples[i]);
         }
         report.parts.push(Part {
             fit: fit.len(),
@@ -450,11 +469,14 @@ pub fn held_out(
             trained_on: model.trained_on,
         });
     }
+    // In sample: fitted on every item, from the prior the held-out models started from.
     let all: Vec<usize> = (0..items.examples.len()).collect();
-    let (model, _) = fit_layer(layer, items, &features, &all, &[], own);
+    let (model, _) = fit_layer(layer, items, &features, &all, &all, own);
     for i in all {
         report.in_sample_query.add(query_says[i], items.examples[i]);
-        report.in_sample_learned.add(decide(&model, &features[i]), items.examples[i]);
+        report
+            .in_sample_learned
+            .add(decide(&model, &features[i]), items.examples[i]);
     }
     report
 }
@@ -619,7 +641,13 @@ mod tests {
     #[test]
     fn confusion_arithmetic() {
         let mut c = Confusion::default();
-        for (p, a) in [(true, true), (true, false), (false, true), (false, false), (true, true)] {
+        for (p, a) in [
+            (true, true),
+            (true, false),
+            (false, true),
+            (false, false),
+            (true, true),
+        ] {
             c.add(p, a);
         }
         assert_eq!((c.items(), c.positives()), (5, 3));
@@ -634,9 +662,27 @@ mod tests {
         for i in 0..30 {
             let d = format!("2024-01-{:02}", 1 + i % 28);
             let s = ["A", "B", "C"][i % 3];
-            v.push(example(&format!("p{i}"), &d, s, &format!("Russia sends troops to North Korea {i}"), true));
-            v.push(example(&format!("n{i}b"), &d, s, &format!("Briefing: Russia, North Korea and more {i}"), false));
-            v.push(example(&format!("o{i}"), &d, s, &format!("Weather today {i}"), false));
+            v.push(example(
+                &format!("p{i}"),
+                &d,
+                s,
+                &format!("Russia sends troops to North Korea {i}"),
+                true,
+            ));
+            v.push(example(
+                &format!("n{i}b"),
+                &d,
+                s,
+                &format!("Briefing: Russia, North Korea and more {i}"),
+                false,
+            ));
+            v.push(example(
+                &format!("o{i}"),
+                &d,
+                s,
+                &format!("Weather today {i}"),
+                false,
+            ));
         }
         v
     }
@@ -648,7 +694,15 @@ mod tests {
         let examples = data();
         let items = Prepared::new(&examples);
         let layer = layer_for(&topic, &aliases);
-        let split = held_out(&topic, &layer, &items, &[], Protocol::DateSplit { fit_share: 2.0 / 3.0 });
+        let split = held_out(
+            &topic,
+            &layer,
+            &items,
+            &[],
+            Protocol::DateSplit {
+                fit_share: 2.0 / 3.0,
+            },
+        );
         assert_eq!(split.parts.len(), 1);
         assert_eq!(split.parts[0].fit + split.parts[0].scored, 90);
         assert_eq!(split.query.all.items(), split.parts[0].scored);
@@ -663,7 +717,12 @@ mod tests {
             assert_eq!(folds.parts.len(), 3);
             assert_eq!(folds.learned.all.items(), 90, "{by:?}");
             if by == FoldBy::Source {
-                assert!(folds.parts.iter().all(|p| p.scored == 30 && !p.scored_desc.contains(',')));
+                assert!(
+                    folds
+                        .parts
+                        .iter()
+                        .all(|p| p.scored == 30 && !p.scored_desc.contains(','))
+                );
             }
         }
     }
@@ -682,6 +741,11 @@ mod tests {
         let first = curve.points[0].scores.all.f1();
         let last = curve.points.last().unwrap().scores.all.f1();
         assert!(last > first, "{curve:?}");
-        assert!(curve.points.iter().all(|p| p.scores.all.items() == curve.unseen));
+        assert!(
+            curve
+                .points
+                .iter()
+                .all(|p| p.scores.all.items() == curve.unseen)
+        );
     }
 }

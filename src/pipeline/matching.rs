@@ -1,14 +1,15 @@
 //! The matching stage: evaluates every topic on items waiting for it (their title and summary
 //! when stored, their article text when it arrives) and records what matched; re-evaluates
-//! recent items when a topic changed (backfill).
+//! recent items when a topic changed (backfill); trains the topics' learned layers on their
+//! label files and the readers' feedback (at start and on reload).
 
 use crate::config::Config;
-use crate::matcher::{Document, Prefilter, PreparedDocument, Topic, prepare};
+use crate::matcher::{Document, LabelledExample, Prefilter, PreparedDocument, Topic, prepare};
 use crate::model::{ChannelKind, DeliveryPolicy, Route, StoryKey};
 use crate::notify::story::{same_story, story_key};
 use crate::plaintext::html_to_text;
 use crate::store::{
-    DeliveryPlan, IndexText, MatchInput, MatchRecord, MatchedItem, Store, StoreError,
+    DeliveryPlan, IndexText, LabelledItem, MatchInput, MatchRecord, MatchedItem, Store, StoreError,
 };
 
 /// How far back a new item looks for a story to join (copies arrive within hours).
@@ -126,6 +127,61 @@ impl PlainText {
     }
 }
 
+/// A reader's label as a labelled example, with the text the matcher reads (the same plain
+/// summary and article text as matching uses, so training sees what matching will see).
+pub fn feedback_example(label: &LabelledItem) -> LabelledExample {
+    let plain = PlainText::of(&label.item);
+    LabelledExample {
+        id: format!("tidings-{}", label.item.item_id),
+        date: chrono::DateTime::from_timestamp(label.published_at, 0)
+            .map(|t| t.format("%Y-%m-%d").to_string())
+            .unwrap_or_default(),
+        source: label.item.feed_title.clone(),
+        title: label.item.title.clone(),
+        summary: plain.summary,
+        text: plain.text,
+        link: label.item.url.clone(),
+        lang: String::new(),
+        label: label.feedback.relevant,
+        borderline: false,
+    }
+}
+
+/// Trains every topic's learned layer on its label files and the readers' labels in the
+/// store, and puts the trained topics in force in `config` (at start and on reload, before
+/// the config is used). Topics without labels or a model decide by their query alone.
+pub fn train_topics(config: &mut Config, store: &Store) -> Result<(), StoreError> {
+    let mut feedback = std::collections::HashMap::new();
+    for def in &config.topics.defs {
+        let labels = store.topic_labels(&def.name)?;
+        let examples: Vec<LabelledExample> = labels.iter().map(feedback_example).collect();
+        feedback.insert(def.name.clone(), examples);
+    }
+    let started = std::time::Instant::now();
+    let trained = config
+        .topics
+        .train(|name| feedback.remove(name).unwrap_or_default());
+    for (topic, labels) in trained {
+        let layer = config
+            .topics
+            .compiled
+            .iter()
+            .find(|t| t.name == topic)
+            .and_then(|t| t.learned.clone());
+        if let Some(layer) = layer {
+            tracing::info!(
+                topic = %topic,
+                labels,
+                candidates = layer.trained_on,
+                weights = layer.model.weights().len(),
+                "trained the topic's learned layer"
+            );
+        }
+    }
+    tracing::debug!(ms = started.elapsed().as_millis() as u64, "topics trained");
+    Ok(())
+}
+
 /// Normalizes one stored item for the matcher (once for all topics).
 pub fn prepare_input(input: &MatchInput) -> PreparedDocument {
     PlainText::of(input).prepare(input)
@@ -133,7 +189,11 @@ pub fn prepare_input(input: &MatchInput) -> PreparedDocument {
 
 /// The topics among `topics` that match `doc`, as records to store; `prefilter` (built for
 /// `topics`) spares the topics whose terms are not in the item.
-pub fn evaluate(topics: &[&Topic], prefilter: &Prefilter, doc: &PreparedDocument) -> Vec<MatchRecord> {
+pub fn evaluate(
+    topics: &[&Topic],
+    prefilter: &Prefilter,
+    doc: &PreparedDocument,
+) -> Vec<MatchRecord> {
     let possible = prefilter.possible(doc);
     topics
         .iter()

@@ -579,8 +579,10 @@ mod tests {
         ));
         // Weighted.
         assert!(close(score(&q("russia^2"), &title("Russia")).unwrap(), 6.0));
-        // Summary 2, text 1, deep text 0.5.
+        // Summary 2, text 1, deep text 0.5 (an item with a headline: one without gets its
+        // summary's first sentence as the headline).
         let d = prepare(&Document {
+            title: "Report",
             summary: "Russia",
             ..Document::default()
         });

@@ -196,8 +196,8 @@ pub struct PreparedDocument {
 
 /// Words before a full stop that do not end a sentence.
 const ABBREVIATIONS: &[&str] = &[
-    "mr", "mrs", "ms", "dr", "st", "gen", "sen", "rep", "gov", "lt", "col", "jr", "sr", "no",
-    "vs", "prof", "capt", "sgt", "adm", "maj", "hon", "rev", "inc", "ltd", "co", "corp",
+    "mr", "mrs", "ms", "dr", "st", "gen", "sen", "rep", "gov", "lt", "col", "jr", "sr", "no", "vs",
+    "prof", "capt", "sgt", "adm", "maj", "hon", "rev", "inc", "ltd", "co", "corp",
 ];
 
 /// Splits a summary into its first sentence and the rest (the headline of an item that has
@@ -220,7 +220,16 @@ pub fn split_headline(summary: &str) -> (&str, &str) {
             .rev()
             .take_while(|c| c.is_alphanumeric())
             .collect();
-        if word.chars().count() < 2 || ABBREVIATIONS.contains(&word.to_lowercase().chars().rev().collect::<String>().as_str()) {
+        if word.chars().count() < 2
+            || ABBREVIATIONS.contains(
+                &word
+                    .to_lowercase()
+                    .chars()
+                    .rev()
+                    .collect::<String>()
+                    .as_str(),
+            )
+        {
             continue;
         }
         return (&summary[..end], summary[end..].trim_start());
@@ -317,15 +326,27 @@ mod tests {
     fn an_item_without_a_headline_gets_the_first_sentence_of_its_summary() {
         assert_eq!(
             split_headline("Mr. Kim met Vladimir V. Putin in Moscow. They signed a pact."),
-            ("Mr. Kim met Vladimir V. Putin in Moscow.", "They signed a pact.")
+            (
+                "Mr. Kim met Vladimir V. Putin in Moscow.",
+                "They signed a pact."
+            )
         );
-        assert_eq!(split_headline(" One sentence only "), ("One sentence only", ""));
-        assert_eq!(split_headline("U.S. says so! Then more"), ("U.S. says so!", "Then more"));
+        assert_eq!(
+            split_headline(" One sentence only "),
+            ("One sentence only", "")
+        );
+        assert_eq!(
+            split_headline("U.S. says so! Then more"),
+            ("U.S. says so!", "Then more")
+        );
         let d = prepare(&Document {
             summary: "North Korea sent troops to Russia. Seoul is worried.",
             ..Document::default()
         });
-        assert_eq!(d.normalized(Field::Title), "north korea sent troops to russia");
+        assert_eq!(
+            d.normalized(Field::Title),
+            "north korea sent troops to russia"
+        );
         assert_eq!(d.normalized(Field::Summary), "seoul is worried");
     }
 

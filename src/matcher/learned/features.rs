@@ -151,40 +151,72 @@ impl QueryFeatures {
     }
 }
 
+/// Sorts and deduplicates `names`, then calls `f` with each and the kind's value 1/√n.
+fn emit(mut names: Vec<String>, f: &mut dyn FnMut(&str, f64)) {
+    names.sort_unstable();
+    names.dedup();
+    let value = 1.0 / (names.len().max(1) as f64).sqrt();
+    for name in &names {
+        f(name, value);
+    }
+}
+
+fn prefixed(prefix: &str, parts: &[&str]) -> String {
+    let len = prefix.len() + parts.iter().map(|p| p.len() + 1).sum::<usize>();
+    let mut s = String::with_capacity(len);
+    s.push_str(prefix);
+    for (i, p) in parts.iter().enumerate() {
+        if i > 0 {
+            s.push(' ');
+        }
+        s.push_str(p);
+    }
+    s
+}
+
 /// Calls `f(name, value)` for the word and character features of `doc`.
 pub fn text_features(doc: &PreparedDocument, f: &mut dyn FnMut(&str, f64)) {
-    let words = |field: Field| -> Vec<String> {
+    let words = |field: Field| -> Vec<&str> {
         let t = doc.tokens(field);
-        (0..t.tokens.len()).map(|i| t.text(i).to_string()).collect()
+        (0..t.tokens.len()).map(|i| t.text(i)).collect()
     };
     let title = words(Field::Title);
     let summary = words(Field::Summary);
     let text = words(Field::Text);
-    let lead: Vec<&String> = title.iter().chain(&summary).collect();
 
-    let mut kinds: [BTreeSet<String>; 5] = Default::default();
-    let [t, w, b, c, x] = &mut kinds;
-    t.extend(title.iter().map(|s| format!("t:{s}")));
-    w.extend(lead.iter().map(|s| format!("w:{s}")));
+    emit(title.iter().map(|w| prefixed("t:", &[w])).collect(), f);
+    emit(
+        title
+            .iter()
+            .chain(&summary)
+            .map(|w| prefixed("w:", &[w]))
+            .collect(),
+        f,
+    );
     // Bigrams within each field (a headline's last word and the lead's first are no pair).
-    for field in [&title, &summary] {
-        b.extend(field.windows(2).map(|p| format!("b:{} {}", p[0], p[1])));
-    }
-    for word in &lead {
-        let chars: Vec<char> = format!("_{word}_").chars().collect();
+    let bigrams = [&title, &summary]
+        .into_iter()
+        .flat_map(|field| field.windows(2).map(|p| prefixed("b:", &[p[0], p[1]])))
+        .collect();
+    emit(bigrams, f);
+    let mut grams = Vec::new();
+    let mut chars: Vec<char> = Vec::new();
+    for word in title.iter().chain(&summary) {
+        chars.clear();
+        chars.push('_');
+        chars.extend(word.chars());
+        chars.push('_');
         for n in 3..=5 {
             for g in chars.windows(n) {
-                c.insert(format!("c:{}", g.iter().collect::<String>()));
+                let mut s = String::with_capacity(2 + 4 * n);
+                s.push_str("c:");
+                s.extend(g);
+                grams.push(s);
             }
         }
     }
-    x.extend(text.iter().map(|s| format!("x:{s}")));
-    for kind in &kinds {
-        let value = 1.0 / (kind.len().max(1) as f64).sqrt();
-        for name in kind {
-            f(name, value);
-        }
-    }
+    emit(grams, f);
+    emit(text.iter().map(|w| prefixed("x:", &[w])).collect(), f);
 }
 
 #[cfg(test)]
@@ -256,7 +288,11 @@ mod tests {
         assert!(get("c:_ki").is_some() && get("c:tin_").is_some());
         assert_eq!(get("x:here"), Some(1.0 / 3f64.sqrt()));
         for kind in ["t:", "w:", "b:", "c:", "x:"] {
-            let norm: f64 = out.iter().filter(|(n, _)| n.starts_with(kind)).map(|(_, v)| v * v).sum();
+            let norm: f64 = out
+                .iter()
+                .filter(|(n, _)| n.starts_with(kind))
+                .map(|(_, v)| v * v)
+                .sum();
             assert!((norm - 1.0).abs() < 1e-9, "{kind} {norm}");
         }
     }

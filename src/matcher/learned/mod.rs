@@ -123,14 +123,10 @@ impl LearnedLayer {
         LearnedLayer {
             features,
             candidates,
-            threshold: std::env::var("EXP_TH").ok().and_then(|v| v.parse().ok()).unwrap_or(threshold),
+            threshold,
             model: prior.clone(),
             prior,
-            regularization: {
-                // EXPERIMENT: remove
-                let env = |k: &str, d: f64| std::env::var(k).ok().and_then(|v| v.parse().ok()).unwrap_or(d);
-                Regularization { query: env("REG_Q", 1.0), text: env("REG_T", 1.0), bias: 0.01 }
-            },
+            regularization: Regularization::default(),
             trained_on: 0,
             query: query.clone(),
             min_score,
@@ -151,8 +147,7 @@ impl LearnedLayer {
     /// Every feature of `doc` (query features first, then words), as `(name, value)`.
     pub fn features_of(&self, doc: &PreparedDocument) -> Vec<(String, f64)> {
         let mut out = Vec::new();
-        let skip: Vec<String> = std::env::var("EXP_SKIP").unwrap_or_default().split(',').filter(|s| !s.is_empty()).map(String::from).collect();
-        let mut push = |n: &str, v: f64| if !skip.iter().any(|p| n.starts_with(p.as_str())) { out.push((n.to_string(), v)) };
+        let mut push = |n: &str, v: f64| out.push((n.to_string(), v));
         self.features.extract(doc, &mut push);
         text_features(doc, &mut push);
         out
@@ -310,18 +305,38 @@ mod tests {
         // Readers say briefings that name both are relevant, and "games" ones are not.
         let mut examples = Vec::new();
         for i in 0..15 {
-            examples.push(example(&format!("a{i}"), &format!("Briefing {i}: North Korea sends troops to Russia"), true));
-            examples.push(example(&format!("b{i}"), &format!("North Korea and Russia play games {i}"), false));
-            examples.push(example(&format!("c{i}"), &format!("North Korea and Russia sign deal {i}"), true));
+            examples.push(example(
+                &format!("a{i}"),
+                &format!("Briefing {i}: North Korea sends troops to Russia"),
+                true,
+            ));
+            examples.push(example(
+                &format!("b{i}"),
+                &format!("North Korea and Russia play games {i}"),
+                false,
+            ));
+            examples.push(example(
+                &format!("c{i}"),
+                &format!("North Korea and Russia sign deal {i}"),
+                true,
+            ));
         }
         let refs: Vec<&LabelledExample> = examples.iter().collect();
         let trained = layer.trained(&refs);
         assert_eq!(trained.trained_on, 45);
         assert!(trained.decides(&doc("Briefing: North Korea sends troops to Russia")));
         assert!(!trained.decides(&doc("North Korea and Russia play games")));
-        let verdict = trained.verdict(&doc("North Korea and Russia play games")).unwrap();
+        let verdict = trained
+            .verdict(&doc("North Korea and Russia play games"))
+            .unwrap();
         assert!(verdict.probability < 0.5);
-        assert!(verdict.top.iter().any(|c| c.feature == "w:games" && c.weight < 0.0), "{verdict:?}");
+        assert!(
+            verdict
+                .top
+                .iter()
+                .any(|c| c.feature.contains("games") && c.weight < 0.0),
+            "{verdict:?}"
+        );
         assert_eq!(trained.prior, layer.prior);
     }
 }

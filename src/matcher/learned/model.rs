@@ -76,7 +76,11 @@ impl Model {
 
     /// The probability of relevance given features `(name, value)`.
     pub fn probability(&self, features: &[(String, f64)]) -> f64 {
-        let z: f64 = self.bias + features.iter().map(|(n, v)| self.weight(n) * v).sum::<f64>();
+        let z: f64 = self.bias
+            + features
+                .iter()
+                .map(|(n, v)| self.weight(n) * v)
+                .sum::<f64>();
         sigmoid(z)
     }
 
@@ -161,11 +165,17 @@ mod tests {
 
     #[test]
     fn text_round_trip_and_errors() {
-        let weights: BTreeMap<String, f64> =
-            [("q:match".to_string(), 2.0), ("w:kim jong".to_string(), -0.125)].into();
+        let weights: BTreeMap<String, f64> = [
+            ("q:match".to_string(), 2.0),
+            ("w:kim jong".to_string(), -0.125),
+        ]
+        .into();
         let m = Model::new(-1.5, weights, [1u64, 0xfeed].into());
         let text = m.to_text(&["trained on nothing".into()]);
-        assert!(text.starts_with("# trained on nothing\nbias\t-1.50000\n"), "{text}");
+        assert!(
+            text.starts_with("# trained on nothing\nbias\t-1.50000\n"),
+            "{text}"
+        );
         let back = Model::from_text(&text).unwrap();
         assert_eq!(back, m);
         assert_eq!(back.weight("q:match"), 2.0);

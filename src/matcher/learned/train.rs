@@ -11,7 +11,7 @@
 //! than [`MIN_COUNT`] training items are left out (they would only memorise one item).
 //! Everything is done in a fixed order, so the same labels give the same model, bit for bit.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::model::{Model, sigmoid};
 
@@ -59,18 +59,19 @@ pub struct TrainingItem {
 /// Trains a model from `items`, starting from and regularised toward `prior`.
 pub fn train(items: &[TrainingItem], prior: &Model, reg: Regularization) -> Model {
     // Columns: every query feature, and word features seen often enough; in name order.
-    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut counts: HashMap<&str, usize> = HashMap::new();
     for item in items {
         for (name, _) in &item.features {
             *counts.entry(name.as_str()).or_default() += 1;
         }
     }
-    let names: Vec<&str> = counts
+    let mut names: Vec<&str> = counts
         .iter()
         .filter(|(n, c)| is_query_feature(n) || **c >= MIN_COUNT)
         .map(|(n, _)| *n)
         .collect();
-    let column: BTreeMap<&str, usize> = names.iter().enumerate().map(|(i, n)| (*n, i + 1)).collect();
+    names.sort_unstable();
+    let column: HashMap<&str, usize> = names.iter().enumerate().map(|(i, n)| (*n, i + 1)).collect();
     // Rows (column, value); column 0 is the bias.
     let rows: Vec<Vec<(usize, f64)>> = items
         .iter()
@@ -107,7 +108,11 @@ pub fn train(items: &[TrainingItem], prior: &Model, reg: Regularization) -> Mode
         for (row, y) in rows.iter().zip(&labels) {
             let z = w[0] + row.iter().map(|(c, v)| w[*c] * v).sum::<f64>();
             // log(1 + e^z) computed without overflow.
-            loss += if z > 0.0 { z + (-z).exp().ln_1p() } else { z.exp().ln_1p() } - y * z;
+            loss += if z > 0.0 {
+                z + (-z).exp().ln_1p()
+            } else {
+                z.exp().ln_1p()
+            } - y * z;
             let r = sigmoid(z) - y;
             grad[0] += r;
             for (c, v) in row {
@@ -239,7 +244,8 @@ mod tests {
         let m = train(&items, &Model::default(), Regularization::default());
         assert!(m.weight("w:troops") > 1.0, "{:?}", m.weights());
         assert!(m.weight("w:briefing") < -1.0, "{:?}", m.weights());
-        let p = |f: &[&str]| m.probability(&f.iter().map(|n| (n.to_string(), 1.0)).collect::<Vec<_>>());
+        let p =
+            |f: &[&str]| m.probability(&f.iter().map(|n| (n.to_string(), 1.0)).collect::<Vec<_>>());
         assert!(p(&["q:match", "w:troops"]) > 0.9);
         assert!(p(&["q:match", "w:briefing"]) < 0.1);
         assert_eq!(m.seen.len(), 60);
@@ -251,7 +257,11 @@ mod tests {
     fn stays_near_the_prior_with_few_labels_and_drops_rare_words() {
         let prior = Model::new(-1.0, [("q:match".to_string(), 2.0)].into(), BTreeSet::new());
         let items = vec![item(&["q:match", "w:once"], false, 1)];
-        let strong = Regularization { query: 10.0, text: 10.0, bias: 10.0 };
+        let strong = Regularization {
+            query: 10.0,
+            text: 10.0,
+            bias: 10.0,
+        };
         let m = train(&items, &prior, strong);
         assert!((m.weight("q:match") - 2.0).abs() < 0.1, "{:?}", m.weights());
         assert_eq!(m.weight("w:once"), 0.0, "seen in one item only");
