@@ -276,7 +276,7 @@ fn synthetic_items(n: usize) -> Vec<LabelledExample> {
                 .collect()
         })
         .collect();
-    let mut text = |rng: &mut Rng, words: usize| {
+    let text = |rng: &mut Rng, words: usize| {
         let mut out = String::new();
         for i in 0..words {
             if i > 0 {

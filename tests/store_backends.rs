@@ -80,6 +80,7 @@ fn item(key: &str, title: &str, summary: &str, at: i64) -> NewItem {
         author: Some("Olga Kim".to_string()),
         published_original: Some(at),
         content_hash: format!("hash-{key}-{title}"),
+        former_key: None,
     }
 }
 
@@ -87,8 +88,8 @@ fn story(n: u64) -> StoryKey {
     StoryKey {
         url: Some(format!("https://news.example/story/{n}")),
         title_hash: n,
-        simhash: n,
-        words: 10,
+        title_words: 10,
+        lead: vec![n as u32],
     }
 }
 
@@ -704,7 +705,7 @@ fn matches_enqueue_one_delivery_per_story_and_channel() {
                 kind: ChannelKind::Digest,
             },
         ];
-        let same = |x: &StoryKey, y: &StoryKey| x.simhash == y.simhash;
+        let same = |x: &StoryKey, y: &StoryKey| x.title_hash == y.title_hash;
         let plan = DeliveryPlan {
             routes: &routes,
             policy: DeliveryPolicy {
@@ -1059,5 +1060,78 @@ fn postgres_store_calls_work_inside_an_async_task() {
         tokio::task::spawn_blocking(move || s.ping().unwrap())
             .await
             .unwrap();
+    });
+}
+
+/// Issue 19: "added" is what the config sync inserted, even when it runs again within the same
+/// second (it was guessed from `created_at == now`).
+#[test]
+fn issue_19_config_sync_counts_what_it_added() {
+    on_both(|name, store| {
+        let feeds: Vec<FeedConfig> = ["http://a.example/feed.xml", "http://b.example/feed.xml"]
+            .iter()
+            .map(|u| FeedConfig {
+                url: url::Url::parse(u).unwrap(),
+                settings: FeedSettings::default(),
+            })
+            .collect();
+        assert_eq!(
+            store.sync_config_feeds(&feeds, NOW).unwrap(),
+            (2, 0),
+            "{name}"
+        );
+        assert_eq!(
+            store.sync_config_feeds(&feeds, NOW).unwrap(),
+            (0, 0),
+            "{name}"
+        );
+        assert_eq!(
+            store.sync_config_feeds(&feeds[..1], NOW).unwrap(),
+            (0, 1),
+            "{name}"
+        );
+        assert_eq!(
+            store.sync_config_feeds(&feeds, NOW).unwrap(),
+            (0, 0),
+            "{name}"
+        );
+    });
+}
+
+/// Issue 19: an item stored under the key an earlier version gave it (a double-escaped link
+/// keyed undecoded) is re-keyed, not stored a second time.
+#[test]
+fn issue_19_items_under_a_former_key_are_rekeyed_not_stored_twice() {
+    on_both(|name, store| {
+        let (id, _) = store
+            .add_feed(
+                "http://a.example/feed.xml",
+                FeedSource::Cli,
+                &settings(false),
+                NOW,
+            )
+            .unwrap();
+        let feed = store.feed(id).unwrap();
+        let old = item("u:https://e.org/a?id=7&amp%3Bref=rss", "A", "", NOW - 60);
+        let (counts, _) = store.commit_refresh(&feed, &[old], false, NOW).unwrap();
+        assert_eq!(counts.new, 1, "{name}");
+        let mut new = item("u:https://e.org/a?id=7&ref=rss", "A", "", NOW - 60);
+        new.url = Some("https://e.org/a?id=7&ref=rss".into());
+        new.former_key = Some("u:https://e.org/a?id=7&amp%3Bref=rss".into());
+        for _ in 0..2 {
+            let (counts, ids) = store
+                .commit_refresh(&feed, std::slice::from_ref(&new), false, NOW)
+                .unwrap();
+            assert_eq!(
+                (counts.new, counts.updated, counts.unchanged, ids.len()),
+                (0, 0, 1, 0),
+                "{name}"
+            );
+        }
+        assert_eq!(
+            store.item_keys().unwrap(),
+            vec![(id, "u:https://e.org/a?id=7&ref=rss".to_string())],
+            "{name}"
+        );
     });
 }

@@ -1,5 +1,6 @@
 //! The optional HTTP API (axum): JSON search and listings under `/api/`, topic Atom feeds,
 //! `/healthz` and `/metrics`. Off unless `[api]` is configured; `tidings serve` runs it alone.
+//! The reading pages of `crate::web` are mounted under `/` on the same router.
 //!
 //! With a token configured, `/api/` and `/topics/` require `Authorization: Bearer TOKEN`
 //! (feeds also accept `?token=TOKEN`, since feed readers rarely send headers); `/healthz` and
@@ -95,7 +96,11 @@ pub fn router(ctx: Arc<Context>, token: Option<String>) -> Router {
         .merge(guarded)
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics::metrics))
-        .with_state(state)
+        .with_state(state.clone())
+        .merge(crate::web::router(
+            state.ctx,
+            state.token.as_deref().map(str::to_string),
+        ))
 }
 
 /// Serves the API on `listen` until `cancel` fires.
@@ -117,7 +122,7 @@ pub async fn serve(
 }
 
 /// Compares in constant time (for the token).
-fn same(a: &[u8], b: &[u8]) -> bool {
+pub(crate) fn same(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
@@ -164,7 +169,7 @@ struct ItemsParams {
 }
 
 /// A cursor is `PUBLISHED_ID` of the last item of the previous page.
-fn parse_cursor(text: &str) -> Option<(i64, i64)> {
+pub(crate) fn parse_cursor(text: &str) -> Option<(i64, i64)> {
     let (p, id) = text.split_once('_')?;
     Some((p.parse().ok()?, id.parse().ok()?))
 }

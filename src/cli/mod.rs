@@ -334,10 +334,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             json,
         } => poll(config, feeds, all, !no_extract, json).await,
         Command::Status { json } => {
-            let ctx = daemon::open_context(config)?;
+            let (ctx, problem) = daemon::open_context_to_read(config)?;
             let feeds = ctx.store.list_feeds()?;
             let deliveries = ctx.store.delivery_counts()?;
-            print_status(&feeds, &deliveries, json)?;
+            let database = DatabaseStatus { problem };
+            print_status(&database, &feeds, &deliveries, json)?;
             Ok(0)
         }
         Command::Feeds(cmd) => feeds(config, cmd).await,
@@ -550,6 +551,7 @@ fn print_poll(reports: &[RefreshReport], json: bool) -> anyhow::Result<()> {
                 r.status.map(|s| s.to_string()).unwrap_or_default(),
                 r.counts.new.to_string(),
                 r.counts.updated.to_string(),
+                r.entries_skipped.to_string(),
                 r.url.clone(),
                 r.error.clone().unwrap_or_default(),
             ]
@@ -557,7 +559,9 @@ fn print_poll(reports: &[RefreshReport], json: bool) -> anyhow::Result<()> {
         .collect();
     write_table(
         &mut out,
-        &["ID", "RESULT", "HTTP", "NEW", "EDITED", "URL", "ERROR"],
+        &[
+            "ID", "RESULT", "HTTP", "NEW", "EDITED", "SKIPPED", "URL", "ERROR",
+        ],
         &rows,
     )?;
     let new: usize = reports.iter().map(|r| r.counts.new).sum();
@@ -721,11 +725,23 @@ fn status_json(f: &Feed) -> serde_json::Value {
         "next_poll_at": iso((f.state == crate::model::FeedState::Active).then_some(f.next_poll_at)),
         "consecutive_errors": f.consecutive_errors,
         "last_error": f.last_error,
+        "entries_skipped": f.entries_skipped,
         "redirect": f.redirect_url.as_ref().map(|u| serde_json::json!({"to": u, "seen": f.redirect_seen})),
     })
 }
 
-fn print_status(feeds: &[Feed], deliveries: &[(String, i64)], json: bool) -> anyhow::Result<()> {
+/// The database as `tidings status` finds it.
+struct DatabaseStatus {
+    /// Why it cannot take writes now (full disk, write lock held elsewhere), if so.
+    problem: Option<String>,
+}
+
+fn print_status(
+    database: &DatabaseStatus,
+    feeds: &[Feed],
+    deliveries: &[(String, i64)],
+    json: bool,
+) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     if json {
         let counts: serde_json::Map<String, serde_json::Value> = deliveries
@@ -733,12 +749,22 @@ fn print_status(feeds: &[Feed], deliveries: &[(String, i64)], json: bool) -> any
             .map(|(s, n)| (s.clone(), (*n).into()))
             .collect();
         let value = serde_json::json!({
+            "database": {
+                "writable": database.problem.is_none(),
+                "problem": database.problem,
+            },
             "feeds": feeds.iter().map(status_json).collect::<Vec<_>>(),
             "deliveries": counts,
         });
         serde_json::to_writer_pretty(&mut out, &value)?;
         writeln!(out)?;
         return Ok(());
+    }
+    if let Some(problem) = &database.problem {
+        writeln!(
+            out,
+            "DATABASE CANNOT TAKE WRITES: {problem}\n(polling waits until it can; stored items are safe)\n"
+        )?;
     }
     let short = |t: Option<i64>| {
         t.map(|t| to_datetime(t).format("%Y-%m-%d %H:%M").to_string())
@@ -759,6 +785,7 @@ fn print_status(feeds: &[Feed], deliveries: &[(String, i64)], json: bool) -> any
                     "-".into()
                 },
                 f.consecutive_errors.to_string(),
+                f.entries_skipped.to_string(),
                 f.display_title().chars().take(40).collect(),
                 f.last_error.clone().unwrap_or_default(),
             ]
@@ -774,6 +801,7 @@ fn print_status(feeds: &[Feed], deliveries: &[(String, i64)], json: bool) -> any
             "ITEMS",
             "NEXT",
             "ERRS",
+            "SKIPPED",
             "TITLE",
             "LAST ERROR",
         ],

@@ -5,6 +5,8 @@
 use serde::Serialize;
 
 use super::MatchInput;
+use super::matches::input_from_row;
+use super::rows::Columns;
 use crate::model::{ItemId, UnixTime};
 
 /// Where a label was given.
@@ -66,4 +68,38 @@ pub struct LabelledItem {
     /// Whether the topic matched the item (a label on an unmatched item marks a miss).
     pub matched: bool,
     pub feedback: Feedback,
+}
+
+/// Columns read into a [`LabelledItem`] by [`labelled_from_row`], after the item's
+/// `INPUT_COLUMNS` and indexed flag (`topic_feedback` `fb`, items `i`).
+pub const LABEL_COLUMNS: &str = "i.published_at,
+     EXISTS (SELECT 1 FROM matches m WHERE m.item_id = i.id AND m.topic = fb.topic),
+     fb.relevant, fb.origin, fb.updated_at";
+
+pub fn labelled_from_row<R: Columns>(row: &R, topic: &str) -> Result<LabelledItem, R::Error> {
+    Ok(LabelledItem {
+        item: input_from_row(row)?,
+        published_at: row.column(9)?,
+        matched: row.column(10)?,
+        feedback: Feedback {
+            topic: topic.to_string(),
+            item_id: row.column(0)?,
+            relevant: row.column(11)?,
+            origin: FeedbackOrigin::from_stored(&row.column::<String>(12)?),
+            labelled_at: row.column(13)?,
+        },
+    })
+}
+
+/// Columns read into a [`Feedback`] by [`feedback_from_row`].
+pub const FEEDBACK_COLUMNS: &str = "topic, item_id, relevant, origin, updated_at";
+
+pub fn feedback_from_row<R: Columns>(row: &R) -> Result<Feedback, R::Error> {
+    Ok(Feedback {
+        topic: row.column(0)?,
+        item_id: row.column(1)?,
+        relevant: row.column(2)?,
+        origin: FeedbackOrigin::from_stored(&row.column::<String>(3)?),
+        labelled_at: row.column(4)?,
+    })
 }

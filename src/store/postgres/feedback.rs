@@ -1,8 +1,12 @@
 //! The `topic_feedback` aggregate on PostgreSQL: as `store/sqlite/feedback.rs`.
 
-use super::matches::{INPUT_COLUMNS, input_from_row};
+use super::matches::INDEXED;
 use super::{PgResult, PgStore};
 use crate::model::{ItemId, UnixTime};
+use crate::store::feedback::{
+    FEEDBACK_COLUMNS, LABEL_COLUMNS, feedback_from_row, labelled_from_row,
+};
+use crate::store::matches::INPUT_COLUMNS;
 use crate::store::{Feedback, FeedbackOrigin, LabelledItem, StoreError};
 
 impl PgStore {
@@ -56,9 +60,7 @@ impl PgStore {
             let rows = client
                 .query(
                     &format!(
-                        "SELECT {INPUT_COLUMNS}, i.published_at,
-                                EXISTS (SELECT 1 FROM matches m WHERE m.item_id = i.id AND m.topic = fb.topic),
-                                fb.relevant, fb.origin, fb.updated_at
+                        "SELECT {INPUT_COLUMNS}, {INDEXED}, {LABEL_COLUMNS}
                          FROM topic_feedback fb
                          JOIN items i ON i.id = fb.item_id JOIN feeds f ON f.id = i.feed_id
                          LEFT JOIN articles a ON a.item_id = i.id AND a.text IS NOT NULL AND a.text <> ''
@@ -69,20 +71,7 @@ impl PgStore {
                 )
                 .await?;
             rows.iter()
-                .map(|r| {
-                    Ok(LabelledItem {
-                        item: input_from_row(r)?,
-                        published_at: r.try_get(8)?,
-                        matched: r.try_get(9)?,
-                        feedback: Feedback {
-                            topic: topic.to_string(),
-                            item_id: r.try_get(0)?,
-                            relevant: r.try_get(10)?,
-                            origin: FeedbackOrigin::from_stored(r.try_get(11)?),
-                            labelled_at: r.try_get(12)?,
-                        },
-                    })
-                })
+                .map(|r| labelled_from_row(r, topic))
                 .collect::<PgResult<Vec<_>>>()
         })
     }
@@ -96,21 +85,15 @@ impl PgStore {
             let client = self.client().await?;
             let rows = client
                 .query(
-                    "SELECT topic, item_id, relevant, origin, updated_at FROM topic_feedback
-                     WHERE item_id = ANY($1) ORDER BY item_id, topic",
+                    &format!(
+                        "SELECT {FEEDBACK_COLUMNS} FROM topic_feedback
+                         WHERE item_id = ANY($1) ORDER BY item_id, topic"
+                    ),
                     &[&items],
                 )
                 .await?;
             rows.iter()
-                .map(|r| {
-                    Ok(Feedback {
-                        topic: r.try_get(0)?,
-                        item_id: r.try_get(1)?,
-                        relevant: r.try_get(2)?,
-                        origin: FeedbackOrigin::from_stored(r.try_get(3)?),
-                        labelled_at: r.try_get(4)?,
-                    })
-                })
+                .map(feedback_from_row)
                 .collect::<PgResult<Vec<_>>>()
         })
     }

@@ -68,6 +68,8 @@ impl PgStore {
                     .await?;
                 tx.execute("DELETE FROM match_claims WHERE item_id = ANY($1)", &[&ids])
                     .await?;
+                tx.execute("DELETE FROM story_members WHERE item_id = ANY($1)", &[&ids])
+                    .await?;
                 report.items += tx
                     .execute("DELETE FROM items WHERE id = ANY($1)", &[&ids])
                     .await? as usize;

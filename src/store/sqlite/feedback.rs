@@ -3,8 +3,12 @@
 use rusqlite::{OptionalExtension, params};
 
 use super::SqliteStore;
-use super::matches::{INPUT_COLUMNS, input_from_row};
+use super::matches::INDEXED;
 use crate::model::{ItemId, UnixTime};
+use crate::store::feedback::{
+    FEEDBACK_COLUMNS, LABEL_COLUMNS, feedback_from_row, labelled_from_row,
+};
+use crate::store::matches::INPUT_COLUMNS;
 use crate::store::{Feedback, FeedbackOrigin, LabelledItem, StoreError};
 
 impl SqliteStore {
@@ -56,9 +60,7 @@ impl SqliteStore {
         let conn = self.reader()?;
         let mut stmt = conn
             .prepare(&format!(
-                "SELECT {INPUT_COLUMNS}, i.published_at,
-                        EXISTS (SELECT 1 FROM matches m WHERE m.item_id = i.id AND m.topic = fb.topic),
-                        fb.relevant, fb.origin, fb.updated_at
+                "SELECT {INPUT_COLUMNS}, {INDEXED}, {LABEL_COLUMNS}
                  FROM topic_feedback fb
                  JOIN items i ON i.id = fb.item_id JOIN feeds f ON f.id = i.feed_id
                  LEFT JOIN articles a ON a.item_id = i.id AND a.text IS NOT NULL AND a.text != ''
@@ -66,22 +68,9 @@ impl SqliteStore {
                  ORDER BY fb.updated_at, fb.item_id"
             ))
             .map_err(|e| self.error(e))?;
-        stmt.query_map([topic], |r| {
-            Ok(LabelledItem {
-                item: input_from_row(r)?,
-                published_at: r.get(9)?,
-                matched: r.get(10)?,
-                feedback: Feedback {
-                    topic: topic.to_string(),
-                    item_id: r.get(0)?,
-                    relevant: r.get(11)?,
-                    origin: FeedbackOrigin::from_stored(&r.get::<_, String>(12)?),
-                    labelled_at: r.get(13)?,
-                },
-            })
-        })
-        .and_then(|rows| rows.collect())
-        .map_err(|e| self.error(e))
+        stmt.query_map([topic], |r| labelled_from_row(r, topic))
+            .and_then(|rows| rows.collect())
+            .map_err(|e| self.error(e))
     }
 
     /// The labels given for any of `items`, on any topic.
@@ -92,22 +81,14 @@ impl SqliteStore {
         let conn = self.reader()?;
         let ids = serde_json::to_string(items).expect("ids serialize");
         let mut stmt = conn
-            .prepare(
-                "SELECT topic, item_id, relevant, origin, updated_at FROM topic_feedback
+            .prepare(&format!(
+                "SELECT {FEEDBACK_COLUMNS} FROM topic_feedback
                  WHERE item_id IN (SELECT value FROM json_each(?1))
-                 ORDER BY item_id, topic",
-            )
+                 ORDER BY item_id, topic"
+            ))
             .map_err(|e| self.error(e))?;
-        stmt.query_map([ids], |r| {
-            Ok(Feedback {
-                topic: r.get(0)?,
-                item_id: r.get(1)?,
-                relevant: r.get(2)?,
-                origin: FeedbackOrigin::from_stored(&r.get::<_, String>(3)?),
-                labelled_at: r.get(4)?,
-            })
-        })
-        .and_then(|rows| rows.collect())
-        .map_err(|e| self.error(e))
+        stmt.query_map([ids], |r| feedback_from_row(r))
+            .and_then(|rows| rows.collect())
+            .map_err(|e| self.error(e))
     }
 }

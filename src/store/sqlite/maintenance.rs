@@ -128,6 +128,8 @@ impl SqliteStore {
                         .execute([id])?;
                     tx.prepare_cached("DELETE FROM items_fts WHERE rowid = ?1")?
                         .execute([id])?;
+                    tx.prepare_cached("DELETE FROM story_members WHERE item_id = ?1")?
+                        .execute([id])?;
                     tx.prepare_cached("DELETE FROM items WHERE id = ?1")?
                         .execute([id])?;
                     Ok((articles, matches))
