@@ -135,7 +135,8 @@ fn held_out_figures_on_the_dev_sets() {
         lf >= 0.90 && lf >= qf - 0.005,
         "date split: {lf} vs query {qf}"
     );
-    assert!(cr >= 0.95 && cp >= 0.85, "clear items: P {cp} R {cr}");
+    // The goal for the clear items, held out.
+    assert!(cr >= 0.93 && cp >= 0.93, "clear items: P {cp} R {cr}");
     let (fq, fl) = (prf(&folds["query"]["all"]).2, prf(&folds["learned"]["all"]));
     eprintln!(
         "5 folds by source, held out: query alone F1 {fq:.3}; with the model P {:.3} R {:.3} F1 {:.3}",
@@ -146,8 +147,12 @@ fn held_out_figures_on_the_dev_sets() {
         "folds: {} vs query {fq}",
         fl.2
     );
-    let (ip, ir, _) = prf(&split["in_sample_learned"]["all"]);
-    assert!(ip >= 0.95 && ir >= 0.95, "in sample: P {ip} R {ir}");
+    let (ip, ir, inf) = prf(&split["in_sample_learned"]["all"]);
+    let (_, _, iqf) = prf(&split["in_sample_query"]["all"]);
+    assert!(
+        ip >= 0.93 && ir >= 0.93 && inf >= iqf,
+        "in sample: P {ip} R {ir} F1 {inf} vs query {iqf}"
+    );
     // The learning curve: every point scored on the same later items; more labels, no worse.
     let points = report["learning_curve"]["points"].as_array().unwrap();
     let labels: Vec<u64> = points
@@ -183,7 +188,8 @@ fn dev_sets_in_sample() {
         learned.all.recall()
     );
     assert!(r.query.all.precision() >= 0.90 && r.query.all.recall() >= 0.90);
-    assert!(learned.all.precision() >= 0.95 && learned.all.recall() >= 0.95);
+    assert!(learned.all.precision() >= 0.93 && learned.all.recall() >= 0.93);
+    assert!(learned.all.f1() >= r.query.all.f1());
     // The first dev set alone (the one the old query was written against).
     let first: Vec<LabelledExample> = examples
         .iter()

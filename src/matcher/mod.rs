@@ -149,10 +149,11 @@ impl Topic {
     pub fn matches(&self, doc: &PreparedDocument) -> Option<MatchResult> {
         match &self.learned {
             Some(layer) => {
-                let verdict = layer.verdict(doc)?;
-                if verdict.probability < verdict.threshold {
+                // The decision first; the verdict's explanation only for a match.
+                if !layer.decides(doc) {
                     return None;
                 }
+                let verdict = layer.verdict(doc)?;
                 let mut result =
                     evaluate(&layer.candidates, doc).or_else(|| evaluate(&self.query, doc))?;
                 result.model = Some(verdict);

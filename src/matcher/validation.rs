@@ -740,7 +740,15 @@ mod tests {
         assert!(curve.exhausted);
         let first = curve.points[0].scores.all.f1();
         let last = curve.points.last().unwrap().scores.all.f1();
-        assert!(last > first, "{curve:?}");
+        assert!(
+            last > first,
+            "{:?}",
+            curve
+                .points
+                .iter()
+                .map(|p| (p.labels, p.searched, p.trained_on, p.scores.all.f1()))
+                .collect::<Vec<_>>()
+        );
         assert!(
             curve
                 .points

@@ -5,6 +5,7 @@
 //! first sentence of its summary as its title, and the rest as its summary: what a reader
 //! sees first is what headline rules (`title:…`) are about.
 
+use crate::matcher::learned::features::TextFeatureKeys;
 use crate::matcher::normalize::{Tokens, tokenize};
 use crate::matcher::query::{Field, Word};
 
@@ -192,6 +193,8 @@ fn word_matches(tok: &str, w: &Word) -> bool {
 #[derive(Debug, Clone, Default)]
 pub struct PreparedDocument {
     fields: [PreparedField; 6],
+    /// The word and character features the learned layers weigh, built on first use.
+    text_keys: std::sync::OnceLock<TextFeatureKeys>,
 }
 
 /// Words before a full stop that do not end a sentence.
@@ -253,6 +256,7 @@ pub fn prepare(doc: &Document) -> PreparedDocument {
             PreparedField::new(doc.url),
             PreparedField::new(doc.author),
         ],
+        text_keys: std::sync::OnceLock::new(),
     }
 }
 
@@ -264,6 +268,12 @@ impl PreparedDocument {
     /// The tokens of a field (normalized texts, positions, joined hyphen compounds).
     pub fn tokens(&self, f: Field) -> &Tokens {
         &self.field(f).toks
+    }
+
+    /// The item's word and character features as the learned layers look them up: built
+    /// the first time a topic's model weighs the item, then shared by every topic.
+    pub fn text_feature_keys(&self) -> &TextFeatureKeys {
+        self.text_keys.get_or_init(|| TextFeatureKeys::of(self))
     }
 
     /// The normalized tokens of a field, space separated.

@@ -33,6 +33,7 @@ use std::collections::BTreeSet;
 use std::collections::BTreeMap;
 
 use super::Model;
+use super::model::feature_key;
 use crate::matcher::eval::{PreparedDocument, field_scores, score};
 use crate::matcher::query::{Aliases, Field, Node, Query};
 
@@ -53,6 +54,10 @@ pub struct QueryFeatures {
     paths: Vec<(String, Node)>,
     /// Every alias the query or the candidate query uses, unscoped, in name order.
     aliases: Vec<(String, Node)>,
+    /// The feature names `a:NAME:FIELD` of each alias, per field of [`ALIAS_FIELDS`].
+    alias_features: Vec<[String; 3]>,
+    /// The feature names `q:score>=K`, per step of [`SCORE_STEPS`].
+    score_features: [String; 4],
 }
 
 impl QueryFeatures {
@@ -84,7 +89,7 @@ impl QueryFeatures {
                 }
             });
         }
-        let aliases = names
+        let aliases: Vec<(String, Node)> = names
             .into_iter()
             .filter_map(|name| {
                 let expr = aliases.get(&name)?.clone();
@@ -97,12 +102,18 @@ impl QueryFeatures {
                 Some((name, node))
             })
             .collect();
+        let alias_features = aliases
+            .iter()
+            .map(|(name, _)| ALIAS_FIELDS.map(|field| format!("a:{name}:{field}")))
+            .collect();
         QueryFeatures {
             query: query.clone(),
             min_score,
             clauses,
             paths,
             aliases,
+            alias_features,
+            score_features: SCORE_STEPS.map(|k| format!("q:score>={k}")),
         }
     }
 
@@ -119,9 +130,9 @@ impl QueryFeatures {
             if s >= self.min_score {
                 f("q:match", 1.0);
             }
-            for k in SCORE_STEPS {
+            for (k, name) in SCORE_STEPS.iter().zip(&self.score_features) {
                 if s >= k * self.min_score {
-                    f(&format!("q:score>={k}"), 1.0);
+                    f(name, 1.0);
                 }
             }
         }
@@ -140,42 +151,23 @@ impl QueryFeatures {
             }
         }
         let alias_scores = &scores[self.clauses.len() + self.paths.len()..];
-        for ((name, _), s) in self.aliases.iter().zip(alias_scores) {
+        for (names, s) in self.alias_features.iter().zip(alias_scores) {
             let Some(fields) = s else { continue };
-            for field in ALIAS_FIELDS {
+            for (field, name) in ALIAS_FIELDS.iter().zip(names) {
                 if fields[field.index()] > 0.0 {
-                    f(&format!("a:{name}:{field}"), 1.0);
+                    f(name, 1.0);
                 }
             }
         }
     }
 }
 
-/// Sorts and deduplicates `names`, then calls `f` with each and the kind's value 1/√n.
-fn emit(mut names: Vec<String>, f: &mut dyn FnMut(&str, f64)) {
-    names.sort_unstable();
-    names.dedup();
-    let value = 1.0 / (names.len().max(1) as f64).sqrt();
-    for name in &names {
-        f(name, value);
-    }
-}
+/// The kinds of text features, in the order they are emitted.
+const TEXT_KINDS: [&str; 5] = ["t:", "w:", "b:", "c:", "x:"];
 
-fn prefixed(prefix: &str, parts: &[&str]) -> String {
-    let len = prefix.len() + parts.iter().map(|p| p.len() + 1).sum::<usize>();
-    let mut s = String::with_capacity(len);
-    s.push_str(prefix);
-    for (i, p) in parts.iter().enumerate() {
-        if i > 0 {
-            s.push(' ');
-        }
-        s.push_str(p);
-    }
-    s
-}
-
-/// Calls `f(name, value)` for the word and character features of `doc`.
-pub fn text_features(doc: &PreparedDocument, f: &mut dyn FnMut(&str, f64)) {
+/// Calls `f(kind, name)` for every word and character feature of `doc` (repeats included),
+/// kind by kind (an index into [`TEXT_KINDS`]); `name` is built in one reused buffer.
+fn each_text_feature(doc: &PreparedDocument, f: &mut dyn FnMut(usize, &str)) {
     let words = |field: Field| -> Vec<&str> {
         let t = doc.tokens(field);
         (0..t.tokens.len()).map(|i| t.text(i)).collect()
@@ -183,24 +175,32 @@ pub fn text_features(doc: &PreparedDocument, f: &mut dyn FnMut(&str, f64)) {
     let title = words(Field::Title);
     let summary = words(Field::Summary);
     let text = words(Field::Text);
-
-    emit(title.iter().map(|w| prefixed("t:", &[w])).collect(), f);
-    emit(
-        title
-            .iter()
-            .chain(&summary)
-            .map(|w| prefixed("w:", &[w]))
-            .collect(),
-        f,
-    );
+    let mut name = String::with_capacity(64);
+    let mut emit = |kind: usize, parts: &[&str], f: &mut dyn FnMut(usize, &str)| {
+        name.clear();
+        name.push_str(TEXT_KINDS[kind]);
+        for (i, p) in parts.iter().enumerate() {
+            if i > 0 {
+                name.push(' ');
+            }
+            name.push_str(p);
+        }
+        f(kind, &name);
+    };
+    for w in &title {
+        emit(0, &[w], f);
+    }
+    for w in title.iter().chain(&summary) {
+        emit(1, &[w], f);
+    }
     // Bigrams within each field (a headline's last word and the lead's first are no pair).
-    let bigrams = [&title, &summary]
-        .into_iter()
-        .flat_map(|field| field.windows(2).map(|p| prefixed("b:", &[p[0], p[1]])))
-        .collect();
-    emit(bigrams, f);
-    let mut grams = Vec::new();
+    for field in [&title, &summary] {
+        for p in field.windows(2) {
+            emit(2, &[p[0], p[1]], f);
+        }
+    }
     let mut chars: Vec<char> = Vec::new();
+    let mut gram = String::with_capacity(32);
     for word in title.iter().chain(&summary) {
         chars.clear();
         chars.push('_');
@@ -208,15 +208,62 @@ pub fn text_features(doc: &PreparedDocument, f: &mut dyn FnMut(&str, f64)) {
         chars.push('_');
         for n in 3..=5 {
             for g in chars.windows(n) {
-                let mut s = String::with_capacity(2 + 4 * n);
-                s.push_str("c:");
-                s.extend(g);
-                grams.push(s);
+                gram.clear();
+                gram.extend(g);
+                emit(3, &[&gram], f);
             }
         }
     }
-    emit(grams, f);
-    emit(text.iter().map(|w| prefixed("x:", &[w])).collect(), f);
+    for w in &text {
+        emit(4, &[w], f);
+    }
+}
+
+/// Calls `f(name, value)` for the word and character features of `doc`: per kind, each
+/// distinct name once, in name order, with the kind's value 1/√n (`n` distinct names).
+pub fn text_features(doc: &PreparedDocument, f: &mut dyn FnMut(&str, f64)) {
+    let mut kinds: [Vec<String>; 5] = Default::default();
+    each_text_feature(doc, &mut |kind, name| kinds[kind].push(name.to_string()));
+    for mut names in kinds {
+        names.sort_unstable();
+        names.dedup();
+        let value = 1.0 / (names.len().max(1) as f64).sqrt();
+        for name in &names {
+            f(name, value);
+        }
+    }
+}
+
+/// The text features of one item as the model looks them up ([`feature_key`]s), per kind
+/// with the kind's value: the same features as [`text_features`], computed once per item
+/// for every topic that weighs it (no name is built as a string of its own).
+#[derive(Debug, Clone, Default)]
+pub struct TextFeatureKeys {
+    kinds: Vec<(f64, Vec<u64>)>,
+}
+
+impl TextFeatureKeys {
+    pub fn of(doc: &PreparedDocument) -> TextFeatureKeys {
+        let mut keys: [Vec<u64>; 5] = Default::default();
+        each_text_feature(doc, &mut |kind, name| keys[kind].push(feature_key(name)));
+        let kinds = keys
+            .into_iter()
+            .map(|mut k| {
+                k.sort_unstable();
+                k.dedup();
+                (1.0 / (k.len().max(1) as f64).sqrt(), k)
+            })
+            .collect();
+        TextFeatureKeys { kinds }
+    }
+
+    /// Σ weight × value over the features, by `model`.
+    pub fn weighed(&self, model: &Model) -> f64 {
+        self.kinds
+            .iter()
+            .map(|(value, keys)| value * keys.iter().map(|k| model.weight_of_key(*k)).sum::<f64>())
+            .sum()
+    }
 }
 
 #[cfg(test)]

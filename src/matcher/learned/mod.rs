@@ -153,12 +153,18 @@ impl LearnedLayer {
         out
     }
 
-    /// The probability that `doc` is relevant, or `None` if it is not a candidate.
+    /// The probability that `doc` is relevant, or `None` if it is not a candidate. The
+    /// item's text features are looked up by key, built once per item for every topic
+    /// ([`PreparedDocument::text_feature_keys`]); no feature name is built but the query's.
     pub fn probability(&self, doc: &PreparedDocument) -> Option<f64> {
         if !self.is_candidate(doc) {
             return None;
         }
-        Some(self.model.probability(&self.features_of(doc)))
+        let mut z = self.model.bias;
+        self.features
+            .extract(doc, &mut |name, value| z += self.model.weight(name) * value);
+        z += doc.text_feature_keys().weighed(&self.model);
+        Some(model::sigmoid(z))
     }
 
     /// True if `doc` is a candidate the model calls relevant.
@@ -168,11 +174,8 @@ impl LearnedLayer {
 
     /// The verdict on a candidate with its largest contributions.
     pub fn verdict(&self, doc: &PreparedDocument) -> Option<ModelVerdict> {
-        if !self.is_candidate(doc) {
-            return None;
-        }
+        let probability = self.probability(doc)?;
         let features = self.features_of(doc);
-        let probability = self.model.probability(&features);
         let mut top: Vec<Contribution> = features
             .into_iter()
             .map(|(feature, value)| Contribution {
@@ -338,5 +341,17 @@ mod tests {
             "{verdict:?}"
         );
         assert_eq!(trained.prior, layer.prior);
+        // The decision's fast path (text features by key, once per item) gives what the
+        // named features give.
+        for t in [
+            "Briefing: North Korea sends troops to Russia",
+            "North Korea and Russia play games",
+            "Russia and North Korea sign deal, Russia says",
+        ] {
+            let d = doc(t);
+            let named = trained.model.probability(&trained.features_of(&d));
+            let fast = trained.probability(&d).unwrap();
+            assert!((named - fast).abs() < 1e-12, "{t}: {named} vs {fast}");
+        }
     }
 }

@@ -17,6 +17,7 @@
 //! [`LabelledExample::fingerprint`]: crate::matcher::LabelledExample::fingerprint
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::hash::{BuildHasherDefault, Hasher};
 
 /// A model file that could not be read.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -34,11 +35,30 @@ pub struct Model {
     /// Fingerprints of the items the model was trained on.
     pub seen: BTreeSet<u64>,
     /// The weights again, keyed by a hash of the name (what prediction looks up).
-    lookup: HashMap<u64, f64>,
+    lookup: HashMap<u64, f64, BuildHasherDefault<KeyHasher>>,
 }
 
-fn key(name: &str) -> u64 {
+/// The key a feature's weight is looked up by: a 64-bit hash of its name.
+pub fn feature_key(name: &str) -> u64 {
     xxhash_rust::xxh3::xxh3_64(name.as_bytes())
+}
+
+/// The lookup's keys are hashes already: they are used as they are.
+#[derive(Default)]
+pub struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(*b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
 }
 
 /// The logistic function.
@@ -55,7 +75,7 @@ impl PartialEq for Model {
 impl Model {
     /// A model with the given bias and weights.
     pub fn new(bias: f64, weights: BTreeMap<String, f64>, seen: BTreeSet<u64>) -> Model {
-        let lookup = weights.iter().map(|(n, w)| (key(n), *w)).collect();
+        let lookup = weights.iter().map(|(n, w)| (feature_key(n), *w)).collect();
         Model {
             bias,
             weights,
@@ -66,7 +86,12 @@ impl Model {
 
     /// The weight of feature `name` (0 when the model does not know it).
     pub fn weight(&self, name: &str) -> f64 {
-        self.lookup.get(&key(name)).copied().unwrap_or(0.0)
+        self.weight_of_key(feature_key(name))
+    }
+
+    /// The weight of the feature whose [`feature_key`] is `key`.
+    pub fn weight_of_key(&self, key: u64) -> f64 {
+        self.lookup.get(&key).copied().unwrap_or(0.0)
     }
 
     /// Every weight, by name.
