@@ -34,7 +34,7 @@ use std::collections::BTreeMap;
 
 use super::Model;
 use super::model::feature_key;
-use crate::matcher::eval::{PreparedDocument, field_scores, score};
+use crate::matcher::eval::{PreparedDocument, field_scores};
 use crate::matcher::query::{Aliases, Field, Node, Query};
 
 /// The fields alias features are read in.
@@ -126,7 +126,51 @@ impl QueryFeatures {
 
     /// Calls `f(name, value)` for every query feature of `doc` that is present.
     pub fn extract(&self, doc: &PreparedDocument, f: &mut dyn FnMut(&str, f64)) {
-        if let Some(s) = score(&self.query, doc) {
+        let scores = field_scores(&self.nodes(None), doc);
+        self.emit(&scores, f);
+    }
+
+    /// As [`extract`](Self::extract) for a candidate: true if `doc` matches `candidates` or
+    /// the query reaches `min_score` (then `f` has seen its features), false otherwise.
+    /// One evaluation shares its alias results between the candidate query, the query, its
+    /// clauses and its aliases.
+    pub fn extract_candidate(
+        &self,
+        doc: &PreparedDocument,
+        candidates: &Query,
+        f: &mut dyn FnMut(&str, f64),
+    ) -> bool {
+        let scores = field_scores(&self.nodes(Some(&candidates.root)), doc);
+        let query_score = scores[1].map(|fields| fields.iter().sum::<f64>());
+        let candidate = scores[0].is_some() || query_score.is_some_and(|s| s >= self.min_score);
+        if candidate {
+            self.emit(&scores[1..], f);
+        }
+        candidate
+    }
+
+    /// The nodes evaluated for the features: `first` if given, then the query, its clauses,
+    /// its paths and the aliases.
+    fn nodes<'a>(&'a self, first: Option<&'a Node>) -> Vec<&'a Node> {
+        first
+            .into_iter()
+            .chain([&self.query.root])
+            .chain(
+                self.clauses
+                    .iter()
+                    .chain(&self.paths)
+                    .chain(&self.aliases)
+                    .map(|(_, n)| n),
+            )
+            .collect()
+    }
+
+    /// Calls `f` for the features present in `scores` (of the query, its clauses, its paths
+    /// and the aliases, in that order).
+    fn emit(&self, scores: &[Option<[f64; 6]>], f: &mut dyn FnMut(&str, f64)) {
+        if let Some(fields) = scores[0] {
+            // The query's score, summed as `score` sums it.
+            let s: f64 = fields.iter().sum();
             if s >= self.min_score {
                 f("q:match", 1.0);
             }
@@ -136,16 +180,9 @@ impl QueryFeatures {
                 }
             }
         }
-        let nodes: Vec<&Node> = self
-            .clauses
-            .iter()
-            .chain(&self.paths)
-            .chain(&self.aliases)
-            .map(|(_, n)| n)
-            .collect();
-        let scores = field_scores(&nodes, doc);
+        let scores = &scores[1..];
         let named = self.clauses.iter().chain(&self.paths);
-        for ((name, _), s) in named.zip(&scores) {
+        for ((name, _), s) in named.zip(scores) {
             if s.is_some() {
                 f(name, 1.0);
             }

@@ -157,12 +157,15 @@ impl LearnedLayer {
     /// item's text features are looked up by key, built once per item for every topic
     /// ([`PreparedDocument::text_feature_keys`]); no feature name is built but the query's.
     pub fn probability(&self, doc: &PreparedDocument) -> Option<f64> {
-        if !self.is_candidate(doc) {
+        let mut z = self.model.bias;
+        let candidate =
+            self.features
+                .extract_candidate(doc, &self.candidates, &mut |name, value| {
+                    z += self.model.weight(name) * value
+                });
+        if !candidate {
             return None;
         }
-        let mut z = self.model.bias;
-        self.features
-            .extract(doc, &mut |name, value| z += self.model.weight(name) * value);
         z += doc.text_feature_keys().weighed(&self.model);
         Some(model::sigmoid(z))
     }
