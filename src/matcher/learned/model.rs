@@ -1,14 +1,15 @@
 //! A linear model over named features: its weights, its prediction, and its text file (the
 //! form a trained model is committed in and read back from).
 //!
-//! The file is plain text, one entry per line, so that a change to a model reads as a diff:
+//! The file is plain text, one entry per line, its fields separated by one tab (shown as a
+//! space here), so that a change to a model reads as a diff:
 //!
 //! ```text
 //! # comments (what it was trained on, the command that rebuilds it)
-//! bias	-1.25000
-//! w	2.10000	q:match
-//! w	-0.41250	w:briefing
-//! seen	0f3a…,91c2…
+//! bias -1.25000
+//! w 2.10000 q:match
+//! w -0.41250 w:briefing
+//! seen 0f3a…,91c2…
 //! ```
 //!
 //! `seen` lists the fingerprints ([`LabelledExample::fingerprint`]) of the items it was
