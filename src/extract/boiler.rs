@@ -5,6 +5,7 @@
 //! at word boundaries in short paragraphs only; none is specific to one site.
 
 use super::cleanup::debug;
+use super::rules::Rules;
 use super::text::Para;
 
 /// Phrases that open short boilerplate paragraphs (compared case-insensitively, at word
@@ -401,14 +402,14 @@ const CAPTION_MARKS: &[&str] = &[
 ];
 
 /// Classify a paragraph of the extracted text by its words alone (`None` = keep).
-pub fn boiler_para(p: &Para, known: &Known) -> Option<Boiler> {
+pub fn boiler_para(p: &Para, known: &Known, rules: &Rules) -> Option<Boiler> {
     let t = p.text.trim();
     let words = word_count(t);
     if words > 100 {
         return None; // every rule below is for short paragraphs
     }
     let lower = t.to_lowercase();
-    if words <= 40 && !known.norms.is_empty() {
+    if rules.title && words <= 40 && !known.norms.is_empty() {
         let n = norm(t);
         if known
             .norms
@@ -418,17 +419,22 @@ pub fn boiler_para(p: &Para, known: &Known) -> Option<Boiler> {
             return Some(Boiler::Title);
         }
     }
-    let (caption, plea) = phrase_hits(&lower);
+    let (caption, plea) = if rules.phrases {
+        phrase_hits(&lower)
+    } else {
+        (false, false)
+    };
     if words <= 70 && caption {
         return Some(Boiler::Phrase);
     }
-    if words <= 100 && is_tag_line(&lower) {
+    if rules.phrases && words <= 100 && is_tag_line(&lower) {
         return Some(Boiler::Phrase);
     }
     // "[Related: …]", "» Read more", "► Watch:": bullets and brackets before the phrase
     let lead = lower.trim_start_matches(|c: char| !c.is_alphanumeric() && c != '©' && c != 'ⓒ');
     let lead = if lead.len() == lower.len() { "" } else { lead };
-    if words <= 40
+    if rules.phrases
+        && words <= 40
         && (BOILER_STARTS
             .iter()
             .any(|s| starts_with_phrase(&lower, s) || starts_with_phrase(lead, s))
@@ -436,24 +442,25 @@ pub fn boiler_para(p: &Para, known: &Known) -> Option<Boiler> {
     {
         return Some(Boiler::Phrase);
     }
-    if words <= 30 && plea || words <= 40 && has_shortcode(t) {
+    if words <= 30 && plea || rules.phrases && words <= 40 && has_shortcode(t) {
         return Some(Boiler::Phrase);
     }
-    if words <= 16 && !p.quoted && is_dateline(t) {
+    if rules.datelines && words <= 16 && !p.quoted && is_dateline(t) {
         // (an embedded post's attribution line carries a date and stays)
         return Some(Boiler::Date);
     }
     let bare = lower.trim_matches(|c: char| !c.is_alphanumeric());
-    if words <= 3 && UI_LABELS.contains(&bare)
-        || words <= 5 && is_gallery_counter(&lower)
-        || words <= 15 && is_contact_line(t)
-        || is_follow_line(&lower, words)
-        || is_meta_line(&lower, words)
-        || is_comment_policy(&lower, words)
+    if rules.phrases
+        && (words <= 3 && UI_LABELS.contains(&bare)
+            || words <= 5 && is_gallery_counter(&lower)
+            || words <= 15 && is_contact_line(t)
+            || is_follow_line(&lower, words)
+            || is_meta_line(&lower, words)
+            || is_comment_policy(&lower, words))
     {
         return Some(Boiler::Phrase);
     }
-    if words <= 25 && p.link_density() > 0.8 && !is_heading(p) {
+    if rules.link_density && words <= 25 && p.link_density() > 0.8 && !is_heading(p) {
         return Some(Boiler::Link);
     }
     None
@@ -514,10 +521,10 @@ fn norm(s: &str) -> String {
 /// Drop boilerplate paragraphs from the extracted text. When a small container of
 /// sibling paragraphs (a plea box, a promo) opens with a boilerplate paragraph and holds
 /// at least two plea paragraphs, the whole container goes.
-pub fn postclean(paras: Vec<Para>, known: &Known) -> Vec<Para> {
+pub fn postclean(paras: Vec<Para>, known: &Known, rules: &Rules) -> Vec<Para> {
     const SMALL_GROUP_WORDS: usize = 250;
-    let mut why: Vec<Option<Boiler>> = paras.iter().map(|p| boiler_para(p, known)).collect();
-    if let Some(author) = &known.author {
+    let mut why: Vec<Option<Boiler>> = paras.iter().map(|p| boiler_para(p, known, rules)).collect();
+    if let Some(author) = known.author.as_ref().filter(|_| rules.title) {
         for k in paras.len().saturating_sub(3)..paras.len() {
             if why[k].is_none() && is_author_bio(&paras[k], author) {
                 why[k] = Some(Boiler::Title);
@@ -527,7 +534,7 @@ pub fn postclean(paras: Vec<Para>, known: &Known) -> Vec<Para> {
     // A linked heading stays only when it introduces text of its own: not when it stands
     // next to another linked heading (a teaser grid) or is followed by links or nothing.
     for k in 0..paras.len() {
-        if !is_link_heading(&paras[k]) {
+        if !rules.link_density || !is_link_heading(&paras[k]) {
             continue;
         }
         let prev_teaser = k > 0 && is_link_heading(&paras[k - 1]);
@@ -546,6 +553,9 @@ pub fn postclean(paras: Vec<Para>, known: &Known) -> Vec<Para> {
     // of the text ends the article; what follows is teasers and comments.
     let mut seen = 0usize;
     for (k, p) in paras.iter().enumerate() {
+        if !rules.end_markers {
+            break;
+        }
         if 2 * seen >= total_words && wc[k] <= 8 && is_end_marker(p) {
             group_drop[k..].iter_mut().for_each(|d| *d = true);
             break;
@@ -555,7 +565,10 @@ pub fn postclean(paras: Vec<Para>, known: &Known) -> Vec<Para> {
     // A dropped short heading ("More great stories", "Related") takes the list of
     // linked items under it along.
     for k in 0..paras.len() {
-        if wc[k] <= 8 && (why[k] == Some(Boiler::Phrase) || is_end_marker(&paras[k])) {
+        if rules.end_markers
+            && wc[k] <= 8
+            && (why[k] == Some(Boiler::Phrase) || is_end_marker(&paras[k]))
+        {
             let mut j = k + 1;
             while j < paras.len() && paras[j].tag == "li" && paras[j].link_chars > 0 {
                 group_drop[j] = true;
@@ -576,7 +589,7 @@ pub fn postclean(paras: Vec<Para>, known: &Known) -> Vec<Para> {
             .filter(|w| **w == Some(Boiler::Phrase))
             .count();
         let small = words <= SMALL_GROUP_WORDS && (words as f64) < 0.3 * total_words as f64;
-        if j - i >= 2 && small && is_heading(&paras[i]) && drop[i] && pleas >= 2 {
+        if rules.groups && j - i >= 2 && small && is_heading(&paras[i]) && drop[i] && pleas >= 2 {
             group_drop[i..j].iter_mut().for_each(|d| *d = true);
         }
         i = j;
@@ -647,7 +660,7 @@ mod tests {
             para(body, "p", false),
             para("Last teaser", "h3", true),
         ];
-        let kept: Vec<String> = postclean(paras, &Known::default())
+        let kept: Vec<String> = postclean(paras, &Known::default(), &Rules::default())
             .into_iter()
             .map(|p| p.text)
             .collect();
@@ -670,7 +683,7 @@ mod tests {
             "► Watch: the storm",
         ] {
             assert_eq!(
-                boiler_para(&para(t, "p", false), &k),
+                boiler_para(&para(t, "p", false), &k, &Rules::default()),
                 Some(Boiler::Phrase),
                 "{t}"
             );
@@ -680,7 +693,7 @@ mod tests {
             "p",
             false,
         );
-        assert_eq!(boiler_para(&prose, &k), None);
+        assert_eq!(boiler_para(&prose, &k, &Rules::default()), None);
     }
 
     #[test]
@@ -696,7 +709,11 @@ mod tests {
                 false,
             ),
         ];
-        let kept = postclean(paras, &Known::new(Some("Bridge"), Some("Jane Doe")));
+        let kept = postclean(
+            paras,
+            &Known::new(Some("Bridge"), Some("Jane Doe")),
+            &Rules::default(),
+        );
         assert_eq!(kept.len(), 3);
         assert!(kept.iter().any(|p| p.text.starts_with("Jane Doe said")));
     }
@@ -794,7 +811,11 @@ mod tests {
             ..Default::default()
         };
         for t in ["1", "4321", "-5.44%", "Jane Roe"] {
-            assert_eq!(boiler_para(&cell(t), &Known::default()), None, "{t}");
+            assert_eq!(
+                boiler_para(&cell(t), &Known::default(), &Rules::default()),
+                None,
+                "{t}"
+            );
         }
     }
 }
