@@ -53,12 +53,19 @@ const BOILER_STEMS: &[&str] = &[
 ];
 const SECTION_STEM_COUNT: usize = 11;
 
+/// Class words of comments: comment boxes repeat as siblings and stay removable one by one.
+const COMMENT_WORDS: &[&str] = &["comment", "comments", "disqus", "reply", "replies"];
+
 /// Most non-space characters of an element a small-thing word removes: about a paragraph.
 const SMALL_CHARS: usize = 400;
 
-/// Paragraph text (non-space characters) that makes an element "the page's prose" when it
-/// also holds most of the page's paragraph text.
-const MIN_PROSE_CHARS: usize = 500;
+/// A run of text (non-space characters in one text node, outside links) this long is
+/// counted as prose: sentences, not labels or menu items.
+const PROSE_RUN: usize = 60;
+
+/// Prose (non-space characters) that makes an element "the page's prose" when it also
+/// holds most of the page's prose.
+const MIN_PROSE_CHARS: usize = 200;
 
 /// What one pass over a class/id value found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -216,6 +223,15 @@ fn any_attr_word(value: &str, mut f: impl FnMut(&str) -> bool) -> bool {
         }
     }
     emit(&mut prev, &mut cur)
+}
+
+/// Calls `f` with each word of a class or id value that CMS metadata tokens leave (see
+/// [`any_attr_word`] and [`without_cms_tokens`]).
+pub fn for_each_class_word(value: &str, mut f: impl FnMut(&str)) {
+    any_attr_word(&without_cms_tokens(value), |w| {
+        f(w);
+        false
+    });
 }
 
 /// Lowercase words (and joined pairs) of an element's class and id; see [`any_attr_word`].
@@ -449,6 +465,9 @@ pub fn preclean(
         protected: bool,
         quote: bool,
         structured: bool,
+        /// Characters in runs of text long enough to be sentences, outside links.
+        prose: usize,
+        in_link: bool,
         /// Headings inside: bit 1 = `h1`, bit 2 = `h2`…`h6`.
         headings: u8,
         is_header: bool,
@@ -458,9 +477,21 @@ pub fn preclean(
     }
     let mut stack: Vec<(NodeRef, bool)> = vec![(body, true)];
     let mut frames: Vec<Frame> = Vec::new();
-    let mut candidates: Vec<(NodeRef, usize, usize, Verdict, bool)> = Vec::new();
+    struct Candidate<'a> {
+        node: NodeRef<'a>,
+        chars: usize,
+        p_chars: usize,
+        prose: usize,
+        verdict: Verdict,
+        /// Kept whatever its size (it is or holds the article, or a story's section header).
+        keep: bool,
+        /// Siblings with the same class (not a comment's) share one size: an article cut
+        /// into sections that each carry a section word is kept whole.
+        sibling_key: Option<(Option<dom_query::NodeId>, String)>,
+    }
+    let mut candidates: Vec<Candidate> = Vec::new();
     let mut steps = 0usize;
-    let mut totals = (0usize, 0usize);
+    let mut totals = (0usize, 0usize, 0usize);
     while let Some((node, entering)) = stack.pop() {
         steps += 1;
         if steps.is_multiple_of(1024) {
@@ -478,6 +509,9 @@ pub fn preclean(
                     top.chars += n;
                     if top.is_p {
                         top.p_chars += n;
+                    }
+                    if n >= PROSE_RUN && !top.in_link {
+                        top.prose += n;
                     }
                 }
                 continue;
@@ -500,6 +534,8 @@ pub fn preclean(
                 protected: facts.protected,
                 quote: facts.is_quote,
                 structured: facts.is_structured,
+                prose: 0,
+                in_link: facts.is_link || frames.last().is_some_and(|p| p.in_link),
                 headings: facts.heading,
                 is_header: facts.is_header,
                 is_link: facts.is_link,
@@ -520,10 +556,11 @@ pub fn preclean(
                 parent.protected |= f.protected;
                 parent.quote |= f.quote;
                 parent.structured |= f.structured;
+                parent.prose += f.prose;
                 parent.headings |= f.headings;
                 parent.link_chars += if f.is_link { f.chars } else { f.link_chars };
             } else {
-                totals = (f.chars, f.p_chars);
+                totals = (f.chars, f.p_chars, f.prose);
             }
             if found.published.is_none() && node.has_name("time") {
                 found.published = node
@@ -546,23 +583,57 @@ pub fn preclean(
                         Verdict::Media => f.quote || f.structured,
                         _ => false,
                     };
-                candidates.push((f.node, f.chars, f.p_chars, verdict, keep));
+                let sibling_key = matches!(verdict, Verdict::IfSmall | Verdict::IfSmallNoQuote)
+                    .then(|| f.node.attr("class"))
+                    .flatten()
+                    .filter(|c| !any_attr_word(c, |w| COMMENT_WORDS.contains(&w)))
+                    .map(|c| (f.node.parent().map(|p| p.id), c.to_string()));
+                candidates.push(Candidate {
+                    node: f.node,
+                    chars: f.chars,
+                    p_chars: f.p_chars,
+                    prose: f.prose,
+                    verdict,
+                    keep,
+                    sibling_key,
+                });
             }
         }
     }
-    let (body_chars, body_p) = (totals.0.max(1), totals.1.max(1));
-    for (node, chars, p_chars, verdict, protected) in candidates {
-        let large = chars as f64 > MAX_SHARE * body_chars as f64
-            || p_chars as f64 > MAX_SHARE * body_p as f64;
-        let remove = match verdict {
-            // the safety net: never the element holding most of the page's prose
-            Verdict::Always => !(2 * p_chars > body_p && p_chars >= MIN_PROSE_CHARS),
-            Verdict::IfTiny => !protected && chars <= SMALL_CHARS,
-            Verdict::IfSmall | Verdict::IfSmallNoQuote | Verdict::Media => !protected && !large,
-        };
-        if !remove {
-            continue;
+    let (body_chars, body_p, body_prose) = (totals.0.max(1), totals.1.max(1), totals.2);
+    let mut sibling_sizes: std::collections::HashMap<&(Option<dom_query::NodeId>, String), (usize, usize)> =
+        std::collections::HashMap::new();
+    for c in &candidates {
+        if let Some(key) = &c.sibling_key {
+            let e = sibling_sizes.entry(key).or_default();
+            e.0 += c.chars;
+            e.1 += c.p_chars;
         }
+    }
+    let large = |chars: usize, p_chars: usize| {
+        chars as f64 > MAX_SHARE * body_chars as f64 || p_chars as f64 > MAX_SHARE * body_p as f64
+    };
+    let removals: Vec<NodeRef> = candidates
+        .iter()
+        .filter(|c| {
+            let (chars, p_chars) = c
+                .sibling_key
+                .as_ref()
+                .map_or((c.chars, c.p_chars), |k| sibling_sizes[k]);
+            let large = large(c.chars, c.p_chars) || large(chars, p_chars);
+        // the safety net: no element but a section is removed when it holds most of the
+        // page's prose
+        let holds_the_prose = 2 * c.prose > body_prose && c.prose >= MIN_PROSE_CHARS;
+            match c.verdict {
+                Verdict::Always => !holds_the_prose,
+                Verdict::IfTiny => !c.keep && !holds_the_prose && c.chars <= SMALL_CHARS,
+                Verdict::Media => !c.keep && !holds_the_prose && !large,
+                Verdict::IfSmall | Verdict::IfSmallNoQuote => !c.keep && !large,
+            }
+        })
+        .map(|c| c.node)
+        .collect();
+    for node in removals {
         if debug() {
             let t = node.text();
             let t: String = t
