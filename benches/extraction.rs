@@ -27,8 +27,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use tidings::extract::metric::{self, PageScore};
-use tidings::extract::model::{self, Model, TrainParams};
-use tidings::extract::{Analysis, ExtractLimits, Rules, analyse, baseline_text, extract_with};
+use tidings::extract::{ExtractLimits, Rules, baseline_text, extract_with};
 
 /// Number of site folds.
 const FOLDS: usize = 5;
@@ -48,10 +47,6 @@ struct Args {
     ablate: bool,
     /// Skip the peak-memory and preclean-loss passes.
     fast: bool,
-    /// Cross-validate the block scorer (and write the model fitted on every page).
-    train: bool,
-    write_model: bool,
-    params: TrainParams,
 }
 
 const SET_NAMES: &[(&str, &str)] = &[
@@ -94,11 +89,6 @@ fn value(it: &mut impl Iterator<Item = String>, flag: &str) -> String {
         .unwrap_or_else(|| fail(&format!("{flag} needs a value")))
 }
 
-fn num<T: std::str::FromStr>(kv: &str, v: &str) -> T {
-    v.parse()
-        .unwrap_or_else(|_| fail(&format!("--params {kv:?}: bad value")))
-}
-
 fn args() -> Args {
     let mut a = Args {
         sets: Vec::new(),
@@ -111,9 +101,6 @@ fn args() -> Args {
         rules: Rules::default(),
         ablate: false,
         fast: false,
-        train: false,
-        write_model: false,
-        params: TrainParams::default(),
     };
     let mut it = std::env::args().skip(1).peekable();
     while let Some(arg) = it.next() {
@@ -145,30 +132,6 @@ fn args() -> Args {
             "--out" => a.out = Some(PathBuf::from(value(&mut it, "--out"))),
             "--ablate" => a.ablate = true,
             "--fast" => a.fast = true,
-            "--train" => a.train = true,
-            "--write-model" => {
-                a.train = true;
-                a.write_model = true;
-            }
-            "--params" => {
-                for kv in value(&mut it, "--params").split(',') {
-                    let (k, v) = kv
-                        .split_once('=')
-                        .unwrap_or_else(|| fail(&format!("--params {kv:?}: expected KEY=VALUE")));
-                    let p = &mut a.params;
-                    match k {
-                        "rounds" => p.rounds = num(kv, v),
-                        "depth" => p.depth = num(kv, v),
-                        "lr" => p.learning_rate = num(kv, v),
-                        "lambda" => p.lambda = num(kv, v),
-                        "min_leaf" => p.min_leaf = num(kv, v),
-                        "bins" => p.bins = num(kv, v),
-                        "threshold" => p.threshold = num(kv, v),
-                        "stacked" => p.stacked = num(kv, v),
-                        _ => fail(&format!("--params: no key {k:?}")),
-                    }
-                }
-            }
             "--rules" => {
                 for item in value(&mut it, "--rules").split(',') {
                     let (name, on) = match item.strip_prefix('-') {
@@ -224,19 +187,14 @@ fn host(url: &str) -> String {
     h.strip_prefix("www.").map(str::to_string).unwrap_or(h)
 }
 
-/// FNV-1a of a host.
-fn site_hash(host: &str) -> u64 {
+/// Fold of a site: FNV-1a of the host, modulo [`FOLDS`].
+fn fold_of(host: &str) -> usize {
     let mut h: u64 = 0xcbf29ce484222325;
     for b in host.bytes() {
         h ^= u64::from(b);
         h = h.wrapping_mul(0x100000001b3);
     }
-    h
-}
-
-/// Fold of a site: [`site_hash`] of the host, modulo [`FOLDS`].
-fn fold_of(host: &str) -> usize {
-    (site_hash(host) % FOLDS as u64) as usize
+    (h % FOLDS as u64) as usize
 }
 
 fn median(xs: &[f64]) -> f64 {
@@ -418,7 +376,7 @@ fn gold_share(text: &str, truth: &str) -> f64 {
     metric::score(text, truth).recall.unwrap_or(0.0)
 }
 
-fn print_set(set: &Set, o: &Run, b: &Run, losses: Option<Vec<(String, f64, String)>>) {
+fn print_set(set: &Set, o: &Run, b: &Run, losses: &[(String, f64, String)]) {
     let sites: BTreeSet<String> = set.pages.iter().map(|p| host(&p.url)).collect();
     println!(
         "\n== {} ({} pages, {} sites, {FOLDS} site folds)",
@@ -460,11 +418,6 @@ fn print_set(set: &Set, o: &Run, b: &Run, losses: Option<Vec<(String, f64, Strin
             median(&o.ms) / median(&b.ms)
         );
     }
-    if losses.is_none() {
-        println!("preclean losses: not measured (--fast)");
-        return;
-    }
-    let losses = losses.unwrap_or_default();
     if losses.is_empty() {
         println!("preclean losses (one removal holding > half the gold): none");
     } else {
@@ -472,7 +425,7 @@ fn print_set(set: &Set, o: &Run, b: &Run, losses: Option<Vec<(String, f64, Strin
             "preclean losses (one removal holding > half the gold): {}",
             losses.len()
         );
-        for (id, share, head) in &losses {
+        for (id, share, head) in losses {
             println!("  {id} {share:.2} {head}");
         }
     }
@@ -590,13 +543,17 @@ fn main() {
     let mut loaded = Vec::new();
     for dir in &a.sets {
         let set = load_set(dir, a.page.as_deref());
-        if a.ablate || a.train {
+        if a.ablate {
             loaded.push(set);
             continue;
         }
         let (o, b) = timed_runs(&set, &a);
-        let losses = (!o.texts.is_empty() && !a.fast).then(|| preclean_losses(&set, &a.rules));
-        print_set(&set, &o, &b, losses);
+        let losses = if o.texts.is_empty() || a.fast {
+            Vec::new()
+        } else {
+            preclean_losses(&set, &a.rules)
+        };
+        print_set(&set, &o, &b, &losses);
         if a.per_page {
             print_per_page(&set, &o, &b);
         }
@@ -604,247 +561,5 @@ fn main() {
     }
     if a.ablate {
         ablate(&loaded, &a);
-    }
-    if a.train {
-        train(&loaded, &a);
-    }
-}
-
-/// A page analysed once, with the label and weight of each of its blocks.
-struct Analysed {
-    analysis: Option<Analysis>,
-    labels: Vec<f32>,
-    weights: Vec<f32>,
-}
-
-fn analyse_all(set: &Set, rules: &Rules) -> Vec<Analysed> {
-    set.pages
-        .iter()
-        .map(|p| {
-            let analysis = analyse(
-                &p.body,
-                Some("text/html"),
-                Some(&p.url),
-                &ExtractLimits::default(),
-                rules,
-            )
-            .ok();
-            let (labels, weights) = analysis
-                .as_ref()
-                .map(|an| label_blocks(an, &p.truth))
-                .unwrap_or_default();
-            Analysed {
-                analysis,
-                labels,
-                weights,
-            }
-        })
-        .collect()
-}
-
-/// Label each block 1 when most of its words are covered by gold shingles, reading the
-/// page's blocks as one run of words (as the metric reads the extracted text, so a table
-/// cell or a short line counts with its neighbours), and weigh it by its share of the
-/// page's gold words.
-fn label_blocks(an: &Analysis, truth: &str) -> (Vec<f32>, Vec<f32>) {
-    let gold_tokens = metric::tokens(truth);
-    // gold shingles as a multiset: a second copy of a gold paragraph is not gold
-    let mut gold_shingles: std::collections::HashMap<&[&str], usize> = std::collections::HashMap::new();
-    for w in gold_tokens.windows(metric::SHINGLE) {
-        *gold_shingles.entry(w).or_default() += 1;
-    }
-    let per_block: Vec<Vec<&str>> = an.blocks.iter().map(|b| metric::tokens(&b.para.text)).collect();
-    let stream: Vec<&str> = per_block.iter().flatten().copied().collect();
-    let mut covered = vec![false; stream.len()];
-    for (i, w) in stream.windows(metric::SHINGLE).enumerate() {
-        if let Some(left) = gold_shingles.get_mut(w).filter(|n| **n > 0) {
-            *left -= 1;
-            covered[i..i + metric::SHINGLE].iter_mut().for_each(|c| *c = true);
-        }
-    }
-    let scale = gold_tokens.len() as f32 + 20.0;
-    let mut at = 0;
-    per_block
-        .iter()
-        .map(|toks| {
-            let hit = covered[at..at + toks.len()].iter().filter(|c| **c).count();
-            at += toks.len();
-            let label = !toks.is_empty() && 2 * hit >= toks.len();
-            (
-                f32::from(u8::from(label)),
-                (toks.len() as f32 + 1.0) / scale,
-            )
-        })
-        .unzip()
-}
-
-/// Fit a block scorer on the blocks of the pages `pick` selects.
-fn fit(
-    analysed: &[Vec<Analysed>],
-    sets: &[Set],
-    pick: impl Fn(&Page) -> bool,
-    p: &TrainParams,
-) -> Model {
-    let all_pages: usize = sets.iter().map(|s| s.pages.len()).sum();
-    let mut weights: Vec<Vec<f32>> = Vec::new();
-    let mut chosen = Vec::new();
-    for (set, pages) in sets.iter().zip(analysed) {
-        // every set weighs the same in total
-        let set_weight = all_pages as f32 / (sets.len() * set.pages.len().max(1)) as f32;
-        for (page, an) in set.pages.iter().zip(pages) {
-            if let Some(analysis) = an.analysis.as_ref().filter(|_| pick(page)) {
-                weights.push(an.weights.iter().map(|v| v * set_weight).collect());
-                chosen.push((analysis, an, site_hash(&host(&page.url))));
-            }
-        }
-    }
-    let data: Vec<model::TrainPage> = chosen
-        .iter()
-        .zip(&weights)
-        .map(|((analysis, an, site), w)| model::TrainPage {
-            blocks: &analysis.blocks,
-            labels: &an.labels,
-            weights: w,
-            site: *site,
-        })
-        .collect();
-    model::train(&data, p)
-}
-
-fn text_of(an: &Analysed, choose: impl Fn(&Analysis) -> Option<String>) -> String {
-    an.analysis.as_ref().and_then(choose).unwrap_or_default()
-}
-
-/// Site-grouped cross-validation of the block scorer: for each fold, fit on the pages of
-/// the other folds' sites (every set pooled) and score the fold's pages. Beside it the
-/// rules alone and the committed model, on the same pages.
-fn train(sets: &[Set], a: &Args) {
-    let t0 = Instant::now();
-    let analysed: Vec<Vec<Analysed>> = sets.iter().map(|s| analyse_all(s, &a.rules)).collect();
-    let blocks: usize = analysed
-        .iter()
-        .flatten()
-        .map(|an| an.labels.len())
-        .sum();
-    println!(
-        "\n== block scorer: {blocks} blocks analysed in {:.1}s; {:?}",
-        t0.elapsed().as_secs_f64(),
-        a.params
-    );
-    let mut held_out: Vec<Vec<String>> = sets.iter().map(|s| vec![String::new(); s.pages.len()]).collect();
-    let mut errors: BTreeMap<String, f32> = BTreeMap::new();
-    for k in 0..FOLDS {
-        let t = Instant::now();
-        let m = fit(&analysed, sets, |p| p.fold != k, &a.params);
-        for (si, set) in sets.iter().enumerate() {
-            for (pi, page) in set.pages.iter().enumerate() {
-                if page.fold == k {
-                    held_out[si][pi] = text_of(&analysed[si][pi], |an| an.article(&m).ok().map(|a| a.text));
-                    if let Some(an) = &analysed[si][pi].analysis {
-                        let keep = m.keeps(&an.blocks);
-                        for ((b, k), (l, w)) in an.blocks.iter().zip(keep).zip(analysed[si][pi].labels.iter().zip(&analysed[si][pi].weights)) {
-                            if k != (*l > 0.5) {
-                                let key = format!(
-                                    "{} {} rdb={} rk={} tag={}",
-                                    set.name,
-                                    if k { "FP" } else { "FN" },
-                                    b.features[0],
-                                    b.features[1],
-                                    b.para.tag
-                                );
-                                *errors.entry(key).or_insert(0.0) += *w / set.pages.len() as f32;
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        eprintln!("fold {k} fitted and scored in {:.1}s", t.elapsed().as_secs_f64());
-    }
-    let mut errs: Vec<(&String, &f32)> = errors.iter().collect();
-    errs.sort_by(|x, y| y.1.total_cmp(x.1));
-    for (k, v) in errs.iter().take(40) {
-        eprintln!("  error mass {v:.4} {k}");
-    }
-    println!(
-        "{:<18} {:>22} {:>22} {:>22}",
-        "set", "rules P/R/F1", "committed P/R/F1", "held-out P/R/F1"
-    );
-    for (si, set) in sets.iter().enumerate() {
-        let score = |texts: Vec<String>| -> Vec<PageScore> {
-            texts
-                .iter()
-                .zip(&set.pages)
-                .map(|(t, p)| metric::score(t, &p.truth))
-                .collect()
-        };
-        let rules = score(
-            analysed[si]
-                .iter()
-                .map(|an| text_of(an, |x| x.article_by_rules().ok().map(|a| a.text)))
-                .collect(),
-        );
-        let committed = score(
-            analysed[si]
-                .iter()
-                .map(|an| text_of(an, |x| x.article(Model::builtin()).ok().map(|a| a.text)))
-                .collect(),
-        );
-        let held = score(held_out[si].clone());
-        let oracle = score(
-            analysed[si]
-                .iter()
-                .map(|an| {
-                    an.analysis.as_ref().map_or(String::new(), |x| {
-                        x.blocks
-                            .iter()
-                            .zip(&an.labels)
-                            .filter(|(_, l)| **l > 0.5)
-                            .map(|(b, _)| b.para.text.as_str())
-                            .collect::<Vec<_>>()
-                            .join("\n\n")
-                    })
-                })
-                .collect(),
-        );
-        eprintln!("{} oracle (labels as predictions) P/R/F1 {}", set.name, {
-            let (p, r, f) = prf(&oracle, set, |_| true);
-            format!("{p:.3}/{r:.3}/{f:.3}")
-        });
-        if let Some(dir) = &a.dump {
-            let d = dir.join(&set.name).join("held-out");
-            std::fs::create_dir_all(&d).unwrap_or_else(|e| fail(&format!("{}: {e}", d.display())));
-            for (p, t) in set.pages.iter().zip(&held_out[si]) {
-                std::fs::write(d.join(format!("{}.txt", p.id)), t).expect("write");
-            }
-        }
-        if a.per_page {
-            let mut rows: Vec<usize> = (0..set.pages.len()).collect();
-            rows.sort_by(|x, y| (held[*x].f1 - rules[*x].f1).total_cmp(&(held[*y].f1 - rules[*y].f1)));
-            for i in rows {
-                println!(
-                    "  {:<40} held-out F1={:.3} rules F1={:.3}",
-                    set.pages[i].id, held[i].f1, rules[i].f1
-                );
-            }
-        }
-        let cell = |s: &[PageScore]| {
-            let (p, r, f) = prf(s, set, |_| true);
-            format!("{p:.3}/{r:.3}/{f:.3}")
-        };
-        println!(
-            "{:<18} {:>22} {:>22} {:>22}",
-            set.name,
-            cell(&rules),
-            cell(&committed),
-            cell(&held)
-        );
-    }
-    if a.write_model {
-        let m = fit(&analysed, sets, |_| true, &a.params);
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/extract/model.txt");
-        std::fs::write(&path, m.to_text())
-            .unwrap_or_else(|e| fail(&format!("{}: {e}", path.display())));
-        println!("model fitted on every page written to {}", path.display());
     }
 }

@@ -385,7 +385,7 @@ const END_MARKERS: &[&str] = &[
     "vous aimerez peut-être", "вам может понравиться", "вам также может быть интересно",
 ];
 
-pub fn is_end_marker(p: &Para) -> bool {
+fn is_end_marker(p: &Para) -> bool {
     let lower = p.text.trim().to_lowercase();
     word_count(&lower) <= 8
         && !lower.ends_with('.')

@@ -225,15 +225,6 @@ fn any_attr_word(value: &str, mut f: impl FnMut(&str) -> bool) -> bool {
     emit(&mut prev, &mut cur)
 }
 
-/// Calls `f` with each word of a class or id value that CMS metadata tokens leave (see
-/// [`any_attr_word`] and [`without_cms_tokens`]).
-pub fn for_each_class_word(value: &str, mut f: impl FnMut(&str)) {
-    any_attr_word(&without_cms_tokens(value), |w| {
-        f(w);
-        false
-    });
-}
-
 /// Lowercase words (and joined pairs) of an element's class and id; see [`any_attr_word`].
 #[cfg(test)]
 fn attr_words(node: &NodeRef) -> Vec<String> {
@@ -601,8 +592,10 @@ pub fn preclean(
         }
     }
     let (body_chars, body_p, body_prose) = (totals.0.max(1), totals.1.max(1), totals.2);
-    let mut sibling_sizes: std::collections::HashMap<&(Option<dom_query::NodeId>, String), (usize, usize)> =
-        std::collections::HashMap::new();
+    let mut sibling_sizes: std::collections::HashMap<
+        &(Option<dom_query::NodeId>, String),
+        (usize, usize),
+    > = std::collections::HashMap::new();
     for c in &candidates {
         if let Some(key) = &c.sibling_key {
             let e = sibling_sizes.entry(key).or_default();
@@ -621,9 +614,9 @@ pub fn preclean(
                 .as_ref()
                 .map_or((c.chars, c.p_chars), |k| sibling_sizes[k]);
             let large = large(c.chars, c.p_chars) || large(chars, p_chars);
-        // the safety net: no element but a section is removed when it holds most of the
-        // page's prose
-        let holds_the_prose = 2 * c.prose > body_prose && c.prose >= MIN_PROSE_CHARS;
+            // the safety net: no element but a section is removed when it holds most of the
+            // page's prose
+            let holds_the_prose = 2 * c.prose > body_prose && c.prose >= MIN_PROSE_CHARS;
             match c.verdict {
                 Verdict::Always => !holds_the_prose,
                 Verdict::IfTiny => !c.keep && !holds_the_prose && c.chars <= SMALL_CHARS,

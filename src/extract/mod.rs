@@ -16,16 +16,12 @@
 //!    everything after an end-of-article marker such as "More stories");
 //! 8. weigh the page's schema.org `articleBody` (`jsonld`) against that text.
 
-#[doc(hidden)]
-pub mod blocks;
 mod boiler;
 pub mod charset;
 mod cleanup;
 mod guard;
 mod jsonld;
 pub mod metric;
-#[doc(hidden)]
-pub mod model;
 mod rules;
 mod text;
 
@@ -147,59 +143,6 @@ fn extract_decoded(
     rules: &Rules,
     removed: Option<&mut Vec<String>>,
 ) -> Result<Article, ExtractError> {
-    analyse_decoded(html, url, deadline, rules, removed)?.article(model::Model::builtin())
-}
-
-/// A page analysed up to the choice of its text: its blocks with their features, what
-/// readability kept, and the page's metadata. (Public for the benchmark, which fits and
-/// scores block scorers on these.)
-#[doc(hidden)]
-pub struct Analysis {
-    pub blocks: Vec<blocks::Block>,
-    /// Readability's paragraphs, `None` when it found no article.
-    readability: Option<Vec<text::Para>>,
-    ld_body: Option<Vec<String>>,
-    known: boiler::Known,
-    rules: Rules,
-    title: Option<String>,
-    byline: Option<String>,
-    published: Option<String>,
-    language: Option<String>,
-    lead_image_url: Option<String>,
-}
-
-/// Decode and analyse a page (see [`Analysis`]); [`extract_with`] is this plus
-/// [`Analysis::article`] with the committed block scorer.
-#[doc(hidden)]
-pub fn analyse(
-    body: &[u8],
-    content_type: Option<&str>,
-    url: Option<&str>,
-    limits: &ExtractLimits,
-    rules: &Rules,
-) -> Result<Analysis, ExtractError> {
-    let deadline = guard::Deadline::new(limits.timeout);
-    guard::check_content_type(content_type, body)?;
-    if body.len() > limits.max_bytes {
-        return Err(ExtractError::TooLarge {
-            bytes: body.len(),
-            limit: limits.max_bytes,
-        });
-    }
-    let html = decode_html(body, content_type);
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        analyse_decoded(&html, url, &deadline, rules, None)
-    }))
-    .unwrap_or_else(|_| Err(ExtractError::Parse("extractor panicked".into())))
-}
-
-fn analyse_decoded(
-    html: &str,
-    url: Option<&str>,
-    deadline: &guard::Deadline,
-    rules: &Rules,
-    removed: Option<&mut Vec<String>>,
-) -> Result<Analysis, ExtractError> {
     guard::prescan(html.as_bytes(), MAX_ELEMENTS)?;
     let parse_start = std::time::Instant::now();
     let doc = parse(html, deadline)?;
@@ -216,7 +159,6 @@ fn analyse_decoded(
             found.elements
         )));
     }
-    let page = blocks::page_blocks(&doc);
     // The readability pass cannot be interrupted. It costs about as much as parsing did
     // (measured on this very page and machine), so refuse now if that cannot fit.
     deadline.require(parse_time.mul_f64(READABILITY_COST_VS_PARSE))?;
@@ -228,125 +170,57 @@ fn analyse_decoded(
     let mut r = dom_smoothie::Readability::with_document(doc, url, Some(cfg))
         .map_err(|e| ExtractError::Parse(e.to_string()))?;
     let art = match r.parse() {
-        Ok(art) => Some(art),
-        Err(dom_smoothie::ReadabilityError::GrabFailed) => None,
+        Ok(art) => art,
+        Err(dom_smoothie::ReadabilityError::GrabFailed) => {
+            let page_text = r.doc.select("body").text();
+            return ld_only(ld_body, &page_text).ok_or(ExtractError::NoArticle);
+        }
         Err(e) => return Err(ExtractError::Parse(e.to_string())),
     };
     deadline.check()?;
-    let root_sel = r.doc.select("#readability-page-1");
-    let root = art.as_ref().and(root_sel.nodes().first());
-    let kept = blocks::kept_by_readability(&page, &r.doc, root);
-    let readability = root.map(text::paragraphs);
-    let nonempty = |s: Option<String>| s.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
-    let (title, byline, published, language, lead_image_url) = match art {
-        Some(art) => (
-            nonempty(Some(art.title)),
-            nonempty(art.byline.or(found.byline)),
-            nonempty(art.published_time.or(found.published)),
-            nonempty(art.lang),
-            nonempty(art.image),
-        ),
-        None => (None, nonempty(found.byline), nonempty(found.published), None, None),
-    };
-    let known = boiler::Known::new(title.as_deref(), byline.as_deref());
-    let rdb_paras = readability.clone().unwrap_or_default();
-    let rdb_lines = blocks::line_set(&rdb_paras);
-    let rules_kept = blocks::line_set(&boiler::postclean(rdb_paras, &known, rules));
-    let blocks = blocks::featurize(
-        page,
-        &kept,
-        &rdb_lines,
-        &rules_kept,
-        &known,
-        rules,
-        ld_body.as_deref(),
-    );
-    Ok(Analysis {
-        blocks,
-        readability,
-        ld_body,
-        known,
-        rules: *rules,
-        title,
-        byline,
-        published,
-        language,
-        lead_image_url,
-    })
-}
-
-impl Analysis {
-    /// The article, its blocks chosen by `model`.
-    pub fn article(&self, model: &model::Model) -> Result<Article, ExtractError> {
-        let paras: Vec<text::Para> = self
-            .blocks
-            .iter()
-            .zip(model.keeps(&self.blocks))
-            .filter(|(_, keep)| *keep)
-            .map(|(b, _)| b.para.clone())
-            .collect();
-        self.finish(paras, "blocks")
-    }
-
-    /// The article as readability plus the paragraph rules choose it (no block scorer).
-    pub fn article_by_rules(&self) -> Result<Article, ExtractError> {
-        let paras = boiler::postclean(
-            self.readability.clone().unwrap_or_default(),
-            &self.known,
-            &self.rules,
-        );
-        self.finish(paras, "readability")
-    }
-
-    /// Weigh the page's ld+json `articleBody` against the chosen paragraphs, and build the
-    /// article.
-    fn finish(&self, mut paras: Vec<text::Para>, mut method: &'static str) -> Result<Article, ExtractError> {
-        if paras.is_empty() {
-            let page_text: String = self
-                .blocks
-                .iter()
-                .map(|b| b.para.text.as_str())
-                .collect::<Vec<_>>()
-                .join("\n");
-            return ld_only(self.ld_body.clone(), &page_text).ok_or(ExtractError::NoArticle);
-        }
-        if let Some(ld) = &self.ld_body {
-            match jsonld::decide(ld, &paras) {
-                jsonld::Decision::Filter => {
-                    paras = jsonld::filter(ld, paras);
-                    method = if method == "blocks" {
-                        "blocks+ld+json"
-                    } else {
-                        "readability+ld+json"
-                    };
-                }
-                jsonld::Decision::Replace => {
-                    paras = ld
-                        .iter()
-                        .map(|t| text::Para {
-                            text: t.clone(),
-                            ..Default::default()
-                        })
-                        .collect();
-                    method = "ld+json";
-                }
-                jsonld::Decision::Ignore => {}
+    let root = r.doc.select("#readability-page-1");
+    let paras = root
+        .nodes()
+        .first()
+        .map(text::paragraphs)
+        .unwrap_or_default();
+    let byline = art.byline.clone().or(found.byline);
+    let known = boiler::Known::new(Some(art.title.as_str()), byline.as_deref());
+    let mut paras = boiler::postclean(paras, &known, rules);
+    let mut method = "readability";
+    if let Some(ld) = &ld_body {
+        match jsonld::decide(ld, &paras) {
+            jsonld::Decision::Filter => {
+                paras = jsonld::filter(ld, paras);
+                method = "readability+ld+json";
             }
+            jsonld::Decision::Replace => {
+                paras = ld
+                    .iter()
+                    .map(|t| text::Para {
+                        text: t.clone(),
+                        ..Default::default()
+                    })
+                    .collect();
+                method = "ld+json";
+            }
+            jsonld::Decision::Ignore => {}
         }
-        let text = text::join(&paras);
-        if text.trim().is_empty() {
-            return Err(ExtractError::NoArticle);
-        }
-        Ok(Article {
-            title: self.title.clone(),
-            byline: self.byline.clone(),
-            published: self.published.clone(),
-            language: self.language.clone(),
-            lead_image_url: self.lead_image_url.clone(),
-            text,
-            method,
-        })
     }
+    let text = text::join(&paras);
+    if text.trim().is_empty() {
+        return Err(ExtractError::NoArticle);
+    }
+    let nonempty = |s: Option<String>| s.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+    Ok(Article {
+        title: nonempty(Some(art.title)),
+        byline: nonempty(byline),
+        published: nonempty(art.published_time.or(found.published)),
+        language: nonempty(art.lang),
+        lead_image_url: nonempty(art.image),
+        text,
+        method,
+    })
 }
 
 /// An `http(s)://host…` URL, the kind readability accepts as the document URL.

@@ -36,10 +36,6 @@ pub struct Para {
     pub group: Option<dom_query::NodeId>,
     /// Inside a `blockquote` (quotes, embedded posts).
     pub quoted: bool,
-    /// The block element itself.
-    pub node: Option<dom_query::NodeId>,
-    /// Inside an element marked hidden (only [`lines`] renders those).
-    pub hidden: bool,
 }
 
 impl Para {
@@ -60,51 +56,30 @@ enum Step<'a> {
         block: bool,
         link: bool,
         quote: bool,
-        hide: bool,
     },
 }
 
 /// Paragraphs of the subtree under `root`, whitespace collapsed, empty ones dropped.
 /// Iterative, so deep trees cannot overflow the stack.
 pub fn paragraphs<'a>(root: &NodeRef<'a>) -> Vec<Para> {
-    render(root, false)
-}
-
-/// Like [`paragraphs`], but every line (text between `<br>`s) is a paragraph of its own,
-/// and the text of hidden elements is rendered too, marked [`Para::hidden`] (script-driven
-/// pages keep their article in hidden elements that a script reveals).
-pub fn lines<'a>(root: &NodeRef<'a>) -> Vec<Para> {
-    render(root, true)
-}
-
-fn render<'a>(root: &NodeRef<'a>, page_lines: bool) -> Vec<Para> {
     let mut out = Vec::new();
     let mut cur = Para::default();
     let mut links = 0usize;
     let mut quotes = 0usize;
-    let mut hiddens = 0usize;
-    let mut tags: Vec<BlockTag> = Vec::new();
+    let mut tags: Vec<(String, Option<dom_query::NodeId>)> = Vec::new();
     let mut stack: Vec<Step<'a>> = vec![Step::Enter(*root)];
     while let Some(step) = stack.pop() {
         let node = match step {
-            Step::Exit {
-                block,
-                link,
-                quote,
-                hide,
-            } => {
+            Step::Exit { block, link, quote } => {
                 if link {
                     links -= 1;
                 }
                 if block {
-                    flush(&mut cur, &mut out, tags.last(), quotes > 0, hiddens > 0);
+                    flush(&mut cur, &mut out, tags.last(), quotes > 0);
                     tags.pop();
                 }
                 if quote {
                     quotes -= 1;
-                }
-                if hide {
-                    hiddens -= 1;
                 }
                 continue;
             }
@@ -118,31 +93,22 @@ fn render<'a>(root: &NodeRef<'a>, page_lines: bool) -> Vec<Para> {
             continue;
         }
         let name = node.node_name().map(|n| n.to_string()).unwrap_or_default();
-        if SKIP.contains(&name.as_str()) {
-            continue;
-        }
-        let hide = hidden(&node);
-        if hide && !page_lines {
+        if SKIP.contains(&name.as_str()) || hidden(&node) {
             continue;
         }
         if name == "br" {
-            if page_lines {
-                flush(&mut cur, &mut out, tags.last(), quotes > 0, hiddens > 0);
-            } else if !cur.text.trim().is_empty() {
+            if !cur.text.trim().is_empty() {
                 cur.text.push('\n');
             }
             continue;
         }
-        let block = is_block(&name) || hide;
+        let block = is_block(&name);
         let link = name == "a";
         let quote = name == "blockquote";
         if block {
-            flush(&mut cur, &mut out, tags.last(), quotes > 0, hiddens > 0);
-            tags.push(BlockTag {
-                name: name.clone(),
-                parent: node.parent().map(|p| p.id),
-                node: node.id,
-            });
+            flush(&mut cur, &mut out, tags.last(), quotes > 0);
+            let parent = node.parent().map(|p| p.id);
+            tags.push((name.clone(), parent));
         } else if !cur.text.ends_with(char::is_whitespace)
             && matches!(name.as_str(), "img" | "label")
         {
@@ -154,22 +120,14 @@ fn render<'a>(root: &NodeRef<'a>, page_lines: bool) -> Vec<Para> {
         if quote {
             quotes += 1;
         }
-        if hide {
-            hiddens += 1;
-        }
-        stack.push(Step::Exit {
-            block,
-            link,
-            quote,
-            hide,
-        });
+        stack.push(Step::Exit { block, link, quote });
         let mut child = node.last_child();
         while let Some(c) = child {
             child = c.prev_sibling();
             stack.push(Step::Enter(c));
         }
     }
-    flush(&mut cur, &mut out, tags.last(), quotes > 0, hiddens > 0);
+    flush(&mut cur, &mut out, tags.last(), quotes > 0);
     out
 }
 
@@ -220,19 +178,11 @@ fn push_text(cur: &mut Para, t: &str, in_link: bool) {
     }
 }
 
-/// The innermost open block element while rendering.
-struct BlockTag {
-    name: String,
-    parent: Option<dom_query::NodeId>,
-    node: dom_query::NodeId,
-}
-
 fn flush(
     cur: &mut Para,
     out: &mut Vec<Para>,
-    tag: Option<&BlockTag>,
+    tag: Option<&(String, Option<dom_query::NodeId>)>,
     quoted: bool,
-    hidden: bool,
 ) {
     let lines: Vec<String> = cur
         .text
@@ -244,11 +194,9 @@ fn flush(
         out.push(Para {
             text: lines.join("\n"),
             link_chars: cur.link_chars,
-            tag: tag.map(|t| t.name.clone()).unwrap_or_default(),
-            group: tag.and_then(|t| t.parent),
+            tag: tag.map(|t| t.0.clone()).unwrap_or_default(),
+            group: tag.and_then(|t| t.1),
             quoted,
-            node: tag.map(|t| t.node),
-            hidden,
         });
     }
     cur.text.clear();
