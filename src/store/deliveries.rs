@@ -1,39 +1,9 @@
-//! The deliveries aggregate: stories, the outbox rows a new match enqueues (in the match's
-//! transaction), webhook endpoint state, and digest runs.
+//! The deliveries aggregate, backend-neutral: the outbox rows as the CLI, the API, webhooks
+//! and digests see them, and the decisions both backends carry out: a new delivery's status,
+//! when a fresh copy makes a held-back story deliverable, the receiver's idempotency key.
 
-use rusqlite::{OptionalExtension, Transaction, params};
-
-use super::matches::{DeliveryPlan, MatchedItem};
-use super::{SqliteStore, StoreError};
-use crate::model::{ChannelKind, ItemId, StoryKey, UnixTime};
-
-/// Stories created within the lookback window, loaded once per transaction.
-#[derive(Debug, Default)]
-pub(super) struct RecentStories {
-    stories: Vec<(i64, StoryKey)>,
-}
-
-impl RecentStories {
-    pub(super) fn load(tx: &Transaction, since: UnixTime) -> rusqlite::Result<RecentStories> {
-        let mut stmt = tx.prepare_cached(
-            "SELECT id, url, title_hash, simhash, words FROM stories WHERE created_at >= ?1",
-        )?;
-        let stories = stmt
-            .query_map([since], |r| {
-                Ok((
-                    r.get(0)?,
-                    StoryKey {
-                        url: r.get(1)?,
-                        title_hash: r.get::<_, i64>(2)? as u64,
-                        simhash: r.get::<_, i64>(3)? as u64,
-                        words: r.get::<_, i64>(4)? as usize,
-                    },
-                ))
-            })?
-            .collect::<rusqlite::Result<_>>()?;
-        Ok(RecentStories { stories })
-    }
-}
+use super::rows::{Columns, narrow};
+use crate::model::{ChannelKind, ItemId, Route, UnixTime};
 
 /// The receiver's idempotency key of a delivery: stable for (channel, topic, story).
 pub fn delivery_key(channel: &str, topic: &str, story_id: i64) -> String {
@@ -41,72 +11,65 @@ pub fn delivery_key(channel: &str, topic: &str, story_id: i64) -> String {
     format!("dlv_{:016x}", xxhash_rust::xxh3::xxh3_64(basis.as_bytes()))
 }
 
-/// Joins the item to a story (finding one among recent stories, or starting one) and enqueues
-/// a delivery on every channel that routes `topic`.
-#[allow(clippy::too_many_arguments)]
-pub(super) fn enqueue(
-    tx: &Transaction,
-    plan: &DeliveryPlan,
-    stories: &mut RecentStories,
-    item: &MatchedItem,
+/// One delivery a new match enqueues on a channel routing its topic.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewDelivery {
+    pub channel: String,
+    pub status: &'static str,
+    pub due_at: UnixTime,
+}
+
+/// What a new match enqueues: on every route of `topic`, a delivery whose status says when it
+/// goes out. Matches from a feed's first poll and backfills are held back as `backfill`; items
+/// published before the policy's oldest date are `expired`; webhooks wait for other copies of
+/// the story (`held` until the story window ends); digests take it at their next run.
+pub fn new_deliveries(
+    routes: &[Route],
+    policy: &crate::model::DeliveryPolicy,
     topic: &str,
-    match_id: i64,
     backfill: bool,
+    first_poll: bool,
+    published_at: UnixTime,
     now: UnixTime,
-) -> rusqlite::Result<()> {
-    let (published_at, first_poll, story_id): (i64, bool, Option<i64>) = tx
-        .prepare_cached("SELECT published_at, first_poll, story_id FROM items WHERE id = ?1")?
-        .query_row([item.item_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-    let story_id = match story_id {
-        Some(id) => id,
-        None => {
-            let found = stories
-                .stories
-                .iter()
-                .find(|(_, key)| (plan.same_story)(key, &item.story))
-                .map(|(id, _)| *id);
-            let id = match found {
-                Some(id) => id,
-                None => {
-                    tx.prepare_cached("INSERT INTO stories (url, title_hash, simhash, words, created_at) VALUES (?1, ?2, ?3, ?4, ?5)")?
-                        .execute(params![
-                            item.story.url,
-                            item.story.title_hash as i64,
-                            item.story.simhash as i64,
-                            item.story.words as i64,
-                            now
-                        ])?;
-                    let id = tx.last_insert_rowid();
-                    stories.stories.push((id, item.story.clone()));
-                    id
+) -> Vec<NewDelivery> {
+    routes
+        .iter()
+        .filter(|r| r.topic == topic)
+        .map(|route| {
+            let (status, due_at) = if backfill || first_poll {
+                ("backfill", now)
+            } else if published_at < policy.oldest_published {
+                ("expired", now)
+            } else {
+                match route.kind {
+                    ChannelKind::Webhook => ("held", now + policy.story_window_secs),
+                    ChannelKind::Digest => ("pending", now),
                 }
             };
-            tx.prepare_cached("UPDATE items SET story_id = ?2 WHERE id = ?1")?
-                .execute(params![item.item_id, id])?;
-            id
-        }
-    };
-    for route in plan.routes.iter().filter(|r| r.topic == topic) {
-        let (status, due_at) = if backfill || first_poll {
-            ("backfill", now)
-        } else if published_at < plan.policy.oldest_published {
-            ("expired", now)
-        } else {
-            match route.kind {
-                ChannelKind::Webhook => ("held", now + plan.policy.story_window_secs),
-                ChannelKind::Digest => ("pending", now),
+            NewDelivery {
+                channel: route.channel.clone(),
+                status,
+                due_at,
             }
-        };
-        // A later, fresh copy of a story first seen as old news makes it deliverable.
-        tx.prepare_cached(
-            "INSERT INTO deliveries (delivery_key, channel, topic, story_id, match_id, status, due_at, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
-             ON CONFLICT (channel, topic, story_id) DO UPDATE SET status = excluded.status, due_at = excluded.due_at
-             WHERE deliveries.status IN ('backfill', 'expired') AND excluded.status IN ('held', 'pending')",
-        )?
-        .execute(params![delivery_key(&route.channel, topic, story_id), route.channel, topic, story_id, match_id, status, due_at, now])?;
-    }
-    Ok(())
+        })
+        .collect()
+}
+
+/// The end of both backends' insert of a new delivery: the story already has one on this
+/// channel and topic, so nothing new is sent, except that a fresh copy makes a story held back
+/// as old news (`backfill`, `expired`) deliverable.
+pub const ON_EXISTING_DELIVERY: &str = "ON CONFLICT (channel, topic, story_id) DO UPDATE
+     SET status = excluded.status, due_at = excluded.due_at
+     WHERE deliveries.status IN ('backfill', 'expired') AND excluded.status IN ('held', 'pending')";
+
+/// The other sources of a story as a delivery lists them: each (feed title, link) once, in
+/// the order first seen.
+pub fn distinct_sources(sources: Vec<(String, String)>) -> Vec<(String, String)> {
+    let mut seen = std::collections::HashSet::new();
+    sources
+        .into_iter()
+        .filter(|s| seen.insert(s.clone()))
+        .collect()
 }
 
 /// A delivery as listed by the CLI and the API.
@@ -166,381 +129,72 @@ pub struct DigestRun {
     pub body_html: String,
 }
 
-const CONTENT_COLUMNS: &str = "d.id, d.delivery_key, d.batch_key, d.attempts, d.topic, d.story_id, m.backfill, m.score, m.terms,
+/// Columns read into a [`DeliveryContent`] by [`content_from_row`] (deliveries `d`, matches
+/// `m`, items `i`, feeds `f`, articles `a`).
+pub const CONTENT_COLUMNS: &str = "d.id, d.delivery_key, d.batch_key, d.attempts, d.topic, d.story_id, m.backfill, m.score, m.terms,
      i.id, coalesce(i.title, ''), coalesce(i.url, ''), coalesce(f.title, f.feed_title, f.url), f.url, i.published_at,
      coalesce(i.summary, ''), a.text";
 
-fn content_from_row(row: &rusqlite::Row) -> rusqlite::Result<DeliveryContent> {
+/// A delivery with what it shows, from [`CONTENT_COLUMNS`]; its other sources come after.
+pub fn content_from_row<R: Columns>(row: &R) -> Result<DeliveryContent, R::Error> {
     Ok(DeliveryContent {
-        id: row.get(0)?,
-        delivery_key: row.get(1)?,
-        batch_key: row.get(2)?,
-        attempts: row.get(3)?,
-        topic: row.get(4)?,
-        story_id: row.get(5)?,
-        backfill: row.get(6)?,
-        score: row.get(7)?,
-        terms: row.get(8)?,
-        item_id: row.get(9)?,
-        title: row.get(10)?,
-        link: row.get(11)?,
-        feed_title: row.get(12)?,
-        feed_url: row.get(13)?,
-        published_at: row.get(14)?,
-        summary: row.get(15)?,
-        article_text: row.get(16)?,
+        id: row.column(0)?,
+        delivery_key: row.column(1)?,
+        batch_key: row.column(2)?,
+        attempts: narrow(row.column(3)?),
+        topic: row.column(4)?,
+        story_id: row.column(5)?,
+        backfill: row.column(6)?,
+        score: row.column(7)?,
+        terms: row.column(8)?,
+        item_id: row.column(9)?,
+        title: row.column(10)?,
+        link: row.column(11)?,
+        feed_title: row.column(12)?,
+        feed_url: row.column(13)?,
+        published_at: row.column(14)?,
+        summary: row.column(15)?,
+        article_text: row.column(16)?,
         other_sources: Vec::new(),
     })
 }
 
-impl SqliteStore {
-    fn with_sources(
-        &self,
-        conn: &rusqlite::Connection,
-        mut rows: Vec<DeliveryContent>,
-    ) -> Result<Vec<DeliveryContent>, StoreError> {
-        let mut stmt = conn
-            .prepare_cached(
-                "SELECT coalesce(f.title, f.feed_title, f.url), coalesce(i.url, '') FROM items i JOIN feeds f ON f.id = i.feed_id
-                 WHERE i.story_id = ?1 AND i.id != ?2 ORDER BY i.first_seen_at, i.id",
-            )
-            .map_err(|e| self.error(e))?;
-        for row in &mut rows {
-            row.other_sources = stmt
-                .query_map(params![row.story_id, row.item_id], |r| {
-                    Ok((r.get(0)?, r.get(1)?))
-                })
-                .and_then(|r| r.collect())
-                .map_err(|e| self.error(e))?;
-            row.other_sources.dedup();
-        }
-        Ok(rows)
-    }
+/// Columns read into a [`DigestRun`] by [`digest_from_row`].
+pub const DIGEST_COLUMNS: &str =
+    "id, digest, scheduled_for, message_id, status, attempts, subject, body_text, body_html";
 
-    /// Webhook deliveries of `channel` that are due (held past their story window, or a retry
-    /// whose time came), oldest first.
-    pub fn due_webhook_deliveries(
-        &self,
-        channel: &str,
-        now: UnixTime,
-        limit: usize,
-    ) -> Result<Vec<DeliveryContent>, StoreError> {
-        let conn = self.writer();
-        let rows = {
-            let mut stmt = conn
-                .prepare_cached(&format!(
-                    "SELECT {CONTENT_COLUMNS}
-                     FROM deliveries d JOIN matches m ON m.id = d.match_id JOIN items i ON i.id = m.item_id
-                     JOIN feeds f ON f.id = i.feed_id LEFT JOIN articles a ON a.item_id = i.id
-                     WHERE d.channel = ?1 AND d.status IN ('held', 'pending') AND d.due_at <= ?2
-                     ORDER BY d.due_at, d.id LIMIT ?3"
-                ))
-                .map_err(|e| self.error(e))?;
-            stmt.query_map(params![channel, now, limit as i64], content_from_row)
-                .and_then(|r| r.collect::<rusqlite::Result<Vec<_>>>())
-                .map_err(|e| self.error(e))?
-        };
-        self.with_sources(&conn, rows)
-    }
+pub fn digest_from_row<R: Columns>(row: &R) -> Result<DigestRun, R::Error> {
+    Ok(DigestRun {
+        id: row.column(0)?,
+        digest: row.column(1)?,
+        scheduled_for: row.column(2)?,
+        message_id: row.column(3)?,
+        status: row.column(4)?,
+        attempts: narrow(row.column(5)?),
+        subject: row.column::<Option<String>>(6)?.unwrap_or_default(),
+        body_text: row.column::<Option<String>>(7)?.unwrap_or_default(),
+        body_html: row.column::<Option<String>>(8)?.unwrap_or_default(),
+    })
+}
 
-    /// Gives deliveries a batch key (once: a retried batch keeps its key and its members).
-    pub fn stamp_batch(&self, ids: &[i64], batch_key: &str) -> Result<(), StoreError> {
-        let mut conn = self.writer();
-        let tx = conn.transaction().map_err(|e| self.error(e))?;
-        for id in ids {
-            tx.execute(
-                "UPDATE deliveries SET batch_key = ?2 WHERE id = ?1 AND batch_key IS NULL",
-                params![id, batch_key],
-            )
-            .map_err(|e| self.error(e))?;
-        }
-        tx.commit().map_err(|e| self.error(e))
-    }
+/// Columns read into a [`DeliveryRow`] by [`delivery_row_from_row`] (deliveries `d`, the
+/// match's item `i`).
+pub const DELIVERY_ROW_COLUMNS: &str = "d.id, d.delivery_key, d.channel, d.topic, d.story_id, d.status, d.attempts, d.due_at, d.last_error,
+     d.created_at, d.sent_at, i.title";
 
-    /// The receiver accepted these deliveries.
-    pub fn mark_sent(&self, ids: &[i64], now: UnixTime) -> Result<(), StoreError> {
-        let mut conn = self.writer();
-        let tx = conn.transaction().map_err(|e| self.error(e))?;
-        for id in ids {
-            tx.execute(
-                "UPDATE deliveries SET status = 'sent', sent_at = ?2, attempts = attempts + 1, last_error = NULL WHERE id = ?1",
-                params![id, now],
-            )
-            .map_err(|e| self.error(e))?;
-        }
-        tx.commit().map_err(|e| self.error(e))
-    }
-
-    /// An attempt failed: retry at `next` or, with `None`, give up (status `dead`).
-    pub fn mark_failed(
-        &self,
-        ids: &[i64],
-        error: &str,
-        next: Option<UnixTime>,
-    ) -> Result<(), StoreError> {
-        let mut conn = self.writer();
-        let tx = conn.transaction().map_err(|e| self.error(e))?;
-        for id in ids {
-            tx.execute(
-                "UPDATE deliveries SET attempts = attempts + 1, last_error = ?2,
-                    status = CASE WHEN ?3 IS NULL THEN 'dead' ELSE 'pending' END, due_at = coalesce(?3, due_at)
-                 WHERE id = ?1",
-                params![id, error, next],
-            )
-            .map_err(|e| self.error(e))?;
-        }
-        tx.commit().map_err(|e| self.error(e))
-    }
-
-    /// Marks a webhook endpoint disabled (it answered 410 Gone) and its waiting deliveries dead.
-    pub fn disable_endpoint(
-        &self,
-        name: &str,
-        url: &str,
-        reason: &str,
-        now: UnixTime,
-    ) -> Result<(), StoreError> {
-        let mut conn = self.writer();
-        let tx = conn.transaction().map_err(|e| self.error(e))?;
-        tx.execute(
-            "INSERT INTO webhook_endpoints (name, url, disabled_at, reason) VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT (name) DO UPDATE SET url = excluded.url, disabled_at = excluded.disabled_at, reason = excluded.reason",
-            params![name, url, now, reason],
-        )
-        .map_err(|e| self.error(e))?;
-        tx.execute(
-            "UPDATE deliveries SET status = 'dead', last_error = ?2 WHERE channel = ?1 AND status IN ('held', 'pending')",
-            params![format!("webhook:{name}"), reason],
-        )
-        .map_err(|e| self.error(e))?;
-        tx.commit().map_err(|e| self.error(e))
-    }
-
-    /// Whether the endpoint is disabled for this URL (a changed URL in the config re-enables it).
-    pub fn endpoint_disabled(&self, name: &str, url: &str) -> Result<Option<String>, StoreError> {
-        let conn = self.writer();
-        conn.query_row(
-            "SELECT reason FROM webhook_endpoints WHERE name = ?1 AND url = ?2 AND disabled_at IS NOT NULL",
-            params![name, url],
-            |r| r.get(0),
-        )
-        .optional()
-        .map_err(|e| self.error(e))
-    }
-
-    /// Deliveries, newest first, optionally of one status.
-    pub fn list_deliveries(
-        &self,
-        status: Option<&str>,
-        limit: usize,
-    ) -> Result<Vec<DeliveryRow>, StoreError> {
-        let conn = self.reader()?;
-        let mut stmt = conn
-            .prepare(
-                "SELECT d.id, d.delivery_key, d.channel, d.topic, d.story_id, d.status, d.attempts, d.due_at, d.last_error,
-                        d.created_at, d.sent_at, i.title
-                 FROM deliveries d JOIN matches m ON m.id = d.match_id JOIN items i ON i.id = m.item_id
-                 WHERE (?1 IS NULL OR d.status = ?1) ORDER BY d.id DESC LIMIT ?2",
-            )
-            .map_err(|e| self.error(e))?;
-        stmt.query_map(params![status, limit as i64], |r| {
-            Ok(DeliveryRow {
-                id: r.get(0)?,
-                delivery_key: r.get(1)?,
-                channel: r.get(2)?,
-                topic: r.get(3)?,
-                story_id: r.get(4)?,
-                status: r.get(5)?,
-                attempts: r.get(6)?,
-                due_at: r.get(7)?,
-                last_error: r.get(8)?,
-                created_at: r.get(9)?,
-                sent_at: r.get(10)?,
-                title: r.get(11)?,
-            })
-        })
-        .and_then(|r| r.collect())
-        .map_err(|e| self.error(e))
-    }
-
-    /// Counts of deliveries by status.
-    pub fn delivery_counts(&self) -> Result<Vec<(String, i64)>, StoreError> {
-        let conn = self.reader()?;
-        let mut stmt = conn
-            .prepare("SELECT status, count(*) FROM deliveries GROUP BY status ORDER BY status")
-            .map_err(|e| self.error(e))?;
-        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-            .and_then(|r| r.collect())
-            .map_err(|e| self.error(e))
-    }
-
-    /// Makes deliveries due now again: one by id, or every dead one. Returns how many.
-    pub fn retry_deliveries(&self, id: Option<i64>, now: UnixTime) -> Result<usize, StoreError> {
-        let conn = self.writer();
-        let n = match id {
-            Some(id) => conn.execute(
-                "UPDATE deliveries SET status = 'pending', due_at = ?2, attempts = 0, digest_run_id = NULL
-                 WHERE id = ?1 AND status != 'sent'",
-                params![id, now],
-            ),
-            None => conn.execute(
-                "UPDATE deliveries SET status = 'pending', due_at = ?1, attempts = 0, digest_run_id = NULL WHERE status = 'dead'",
-                [now],
-            ),
-        }
-        .map_err(|e| self.error(e))?;
-        Ok(n)
-    }
-
-    /// Releases old-news deliveries (first polls, backfills, expired) the owner asked for.
-    pub fn release_backfill(
-        &self,
-        topic: Option<&str>,
-        channel: Option<&str>,
-        now: UnixTime,
-    ) -> Result<usize, StoreError> {
-        let conn = self.writer();
-        conn.execute(
-            "UPDATE deliveries SET status = 'pending', due_at = ?3
-             WHERE status IN ('backfill', 'expired') AND (?1 IS NULL OR topic = ?1) AND (?2 IS NULL OR channel = ?2)",
-            params![topic, channel, now],
-        )
-        .map_err(|e| self.error(e))
-    }
-
-    /// Digest deliveries of `channel` not yet taken by a digest, best first.
-    pub fn pending_digest_entries(
-        &self,
-        channel: &str,
-        limit: usize,
-    ) -> Result<Vec<DeliveryContent>, StoreError> {
-        let conn = self.writer();
-        let rows = {
-            let mut stmt = conn
-                .prepare_cached(&format!(
-                    "SELECT {CONTENT_COLUMNS}
-                     FROM deliveries d JOIN matches m ON m.id = d.match_id JOIN items i ON i.id = m.item_id
-                     JOIN feeds f ON f.id = i.feed_id LEFT JOIN articles a ON a.item_id = i.id
-                     WHERE d.channel = ?1 AND d.status = 'pending' AND d.digest_run_id IS NULL
-                     ORDER BY m.score DESC, i.published_at DESC LIMIT ?2"
-                ))
-                .map_err(|e| self.error(e))?;
-            stmt.query_map(params![channel, limit as i64], content_from_row)
-                .and_then(|r| r.collect::<rusqlite::Result<Vec<_>>>())
-                .map_err(|e| self.error(e))?
-        };
-        self.with_sources(&conn, rows)
-    }
-
-    /// The latest schedule slot a digest was built for.
-    pub fn last_digest_slot(&self, digest: &str) -> Result<Option<UnixTime>, StoreError> {
-        let conn = self.writer();
-        conn.query_row(
-            "SELECT max(scheduled_for) FROM digest_runs WHERE digest = ?1",
-            [digest],
-            |r| r.get(0),
-        )
-        .map_err(|e| self.error(e))
-    }
-
-    /// Stores a built digest and claims its deliveries, once per (digest, slot). Returns the
-    /// run id, or `None` if that slot was already built.
-    pub fn create_digest_run(
-        &self,
-        run: &DigestRun,
-        delivery_ids: &[i64],
-        now: UnixTime,
-    ) -> Result<Option<i64>, StoreError> {
-        let mut conn = self.writer();
-        let tx = conn.transaction().map_err(|e| self.error(e))?;
-        let inserted = tx
-            .execute(
-                "INSERT OR IGNORE INTO digest_runs (digest, scheduled_for, message_id, status, due_at, subject, body_text, body_html, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?5)",
-                params![run.digest, run.scheduled_for, run.message_id, run.status, now, run.subject, run.body_text, run.body_html],
-            )
-            .map_err(|e| self.error(e))?;
-        if inserted == 0 {
-            return Ok(None);
-        }
-        let run_id = tx.last_insert_rowid();
-        for id in delivery_ids {
-            tx.execute(
-                "UPDATE deliveries SET digest_run_id = ?2 WHERE id = ?1 AND digest_run_id IS NULL",
-                params![id, run_id],
-            )
-            .map_err(|e| self.error(e))?;
-        }
-        tx.commit().map_err(|e| self.error(e))?;
-        Ok(Some(run_id))
-    }
-
-    /// Digest runs waiting to be sent (new or retried) whose time came.
-    pub fn due_digest_runs(&self, now: UnixTime) -> Result<Vec<DigestRun>, StoreError> {
-        let conn = self.writer();
-        let mut stmt = conn
-            .prepare_cached(
-                "SELECT id, digest, scheduled_for, message_id, status, attempts, subject, body_text, body_html
-                 FROM digest_runs WHERE status = 'pending' AND due_at <= ?1 ORDER BY id",
-            )
-            .map_err(|e| self.error(e))?;
-        stmt.query_map([now], |r| {
-            Ok(DigestRun {
-                id: r.get(0)?,
-                digest: r.get(1)?,
-                scheduled_for: r.get(2)?,
-                message_id: r.get(3)?,
-                status: r.get(4)?,
-                attempts: r.get(5)?,
-                subject: r.get::<_, Option<String>>(6)?.unwrap_or_default(),
-                body_text: r.get::<_, Option<String>>(7)?.unwrap_or_default(),
-                body_html: r.get::<_, Option<String>>(8)?.unwrap_or_default(),
-            })
-        })
-        .and_then(|r| r.collect())
-        .map_err(|e| self.error(e))
-    }
-
-    /// The SMTP server accepted the digest: the run and its deliveries are sent.
-    pub fn mark_digest_sent(&self, run_id: i64, now: UnixTime) -> Result<(), StoreError> {
-        let mut conn = self.writer();
-        let tx = conn.transaction().map_err(|e| self.error(e))?;
-        tx.execute(
-            "UPDATE digest_runs SET status = 'sent', sent_at = ?2, attempts = attempts + 1, last_error = NULL WHERE id = ?1",
-            params![run_id, now],
-        )
-        .map_err(|e| self.error(e))?;
-        tx.execute(
-            "UPDATE deliveries SET status = 'sent', sent_at = ?2, attempts = attempts + 1 WHERE digest_run_id = ?1",
-            params![run_id, now],
-        )
-        .map_err(|e| self.error(e))?;
-        tx.commit().map_err(|e| self.error(e))
-    }
-
-    /// A digest send failed: retried at `next` with the same content, or dead.
-    pub fn mark_digest_failed(
-        &self,
-        run_id: i64,
-        error: &str,
-        next: Option<UnixTime>,
-    ) -> Result<(), StoreError> {
-        let mut conn = self.writer();
-        let tx = conn.transaction().map_err(|e| self.error(e))?;
-        tx.execute(
-            "UPDATE digest_runs SET attempts = attempts + 1, last_error = ?2,
-                status = CASE WHEN ?3 IS NULL THEN 'dead' ELSE 'pending' END, due_at = coalesce(?3, due_at)
-             WHERE id = ?1",
-            params![run_id, error, next],
-        )
-        .map_err(|e| self.error(e))?;
-        tx.execute(
-            "UPDATE deliveries SET attempts = attempts + 1, last_error = ?2,
-                status = CASE WHEN ?3 IS NULL THEN 'dead' ELSE status END
-             WHERE digest_run_id = ?1",
-            params![run_id, error, next],
-        )
-        .map_err(|e| self.error(e))?;
-        tx.commit().map_err(|e| self.error(e))
-    }
+pub fn delivery_row_from_row<R: Columns>(row: &R) -> Result<DeliveryRow, R::Error> {
+    Ok(DeliveryRow {
+        id: row.column(0)?,
+        delivery_key: row.column(1)?,
+        channel: row.column(2)?,
+        topic: row.column(3)?,
+        story_id: row.column(4)?,
+        status: row.column(5)?,
+        attempts: narrow(row.column(6)?),
+        due_at: row.column(7)?,
+        last_error: row.column(8)?,
+        created_at: row.column(9)?,
+        sent_at: row.column(10)?,
+        title: row.column(11)?,
+    })
 }

@@ -1,4 +1,4 @@
-//! The `articles` aggregate on PostgreSQL: as `store/articles.rs`, plus claims. The pages
+//! The `articles` aggregate on PostgreSQL: as `store/sqlite/articles.rs`, plus claims. The pages
 //! `pending_pages` returns are claimed for this worker (a `page_claims` row until the lease
 //! ends); recording the outcome releases the claim.
 

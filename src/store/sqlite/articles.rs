@@ -3,8 +3,9 @@
 
 use rusqlite::{OptionalExtension, params};
 
-use super::{SqliteStore, StoreError};
+use super::SqliteStore;
 use crate::model::{ItemId, UnixTime};
+use crate::store::StoreError;
 
 /// An item whose article page is to be fetched.
 #[derive(Debug, Clone)]
@@ -177,6 +178,7 @@ mod tests {
             author: None,
             published_original: Some(1_700_000_000),
             content_hash: format!("hash-{key}"),
+            former_key: None,
         }
     }
 
