@@ -439,11 +439,13 @@ fn print_per_page(set: &Set, o: &Run, b: &Run) {
     for i in rows {
         let (s, base) = (o.scores.get(i), b.scores.get(i));
         println!(
-            "  {:<40} P={} R={} F1={}  base F1={}",
+            "  {:<40} P={} R={} F1={}  base P={} R={} F1={}",
             set.pages[i].id,
             fmt(s.and_then(|s| s.precision)),
             fmt(s.and_then(|s| s.recall)),
             fmt(s.map(|s| s.f1)),
+            fmt(base.and_then(|b| b.precision)),
+            fmt(base.and_then(|b| b.recall)),
             fmt(base.map(|b| b.f1)),
         );
     }

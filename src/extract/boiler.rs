@@ -173,8 +173,8 @@ fn word_count(s: &str) -> usize {
 }
 
 /// A short line that is a date/time stamp ("Updated 10:01 pm PST, Tuesday, November 19").
-/// It needs a number plus a month name, a clock time or a year, and at most two words
-/// that are not date vocabulary.
+/// It needs a number plus a month name or a clock time, and at most two words that are
+/// not date vocabulary; or a year and nothing but date vocabulary ("Posted 2019").
 fn is_dateline(text: &str) -> bool {
     let tokens: Vec<String> = text
         .split(|c: char| !c.is_alphanumeric())
@@ -212,7 +212,9 @@ fn is_dateline(text: &str) -> bool {
     let relative = tokens
         .iter()
         .any(|w| matches!(w.as_str(), "ago" | "today" | "yesterday"));
-    (numeric >= 1 || relative) && (months >= 1 || clock || year || relative) && unknown <= 2
+    // A year alone marks a date only among date words: "2019 Honda Civic" is a product.
+    (numeric >= 1 || relative)
+        && ((months >= 1 || clock || relative) && unknown <= 2 || year && unknown == 0)
 }
 
 /// Whole-paragraph interface labels: buttons, gallery and ad markers (a few languages).
@@ -335,6 +337,10 @@ pub struct Known {
     norms: Vec<String>,
     /// A single author's name, for author-bio lines.
     author: Option<String>,
+    /// Plea phrases that are the article's subject (bit i = `PLEA_WORDS[i]`): those of
+    /// the title, and those [`postclean`] finds recurring through the text. A paragraph
+    /// that names its article's subject is no plea.
+    subjects: u128,
 }
 
 impl Known {
@@ -350,8 +356,32 @@ impl Known {
             .map(|b| b.split_whitespace().collect::<Vec<_>>().join(" "))
             .filter(|b| !b.contains(',') && !b.contains(" and ") && !b.contains('&'))
             .filter(|b| b.chars().count() >= 3 && b.split(' ').count() <= 4);
-        Self { norms, author }
+        Self {
+            norms,
+            author,
+            subjects: title.map_or(0, |t| phrase_hits(&t.to_lowercase()).1),
+        }
     }
+}
+
+/// Paragraphs of more words than this are prose, where no plea phrase applies.
+const PLEA_MAX_WORDS: usize = 30;
+
+/// Plea phrases that recur through the article, in at least three paragraphs of more
+/// than 15 words: a piece *about* newsletters or donations, not a plea for them. Bit i
+/// stands for `PLEA_WORDS[i]`.
+fn subject_phrases(paras: &[Para]) -> u128 {
+    let (mut once, mut twice, mut thrice) = (0u128, 0u128, 0u128);
+    for p in paras {
+        if word_count(&p.text) <= 15 {
+            continue;
+        }
+        let (_, pleas) = phrase_hits(&p.text.to_lowercase());
+        thrice |= twice & pleas;
+        twice |= once & pleas;
+        once |= pleas;
+    }
+    thrice
 }
 
 /// "Jane Doe is a reporter for …", "Jane Doe covers the courts …": a line about the
@@ -419,11 +449,14 @@ pub fn boiler_para(p: &Para, known: &Known, rules: &Rules) -> Option<Boiler> {
             return Some(Boiler::Title);
         }
     }
-    let (caption, plea) = if rules.phrases {
+    let (caption, pleas) = if rules.phrases {
         phrase_hits(&lower)
     } else {
-        (false, false)
+        (false, 0)
     };
+    // a paragraph that names the article's subject is neither a plea nor a prompt
+    let names_subject = pleas & known.subjects != 0;
+    let plea = pleas != 0 && !names_subject;
     if words <= 70 && caption {
         return Some(Boiler::Phrase);
     }
@@ -435,6 +468,7 @@ pub fn boiler_para(p: &Para, known: &Known, rules: &Rules) -> Option<Boiler> {
     let lead = if lead.len() == lower.len() { "" } else { lead };
     if rules.phrases
         && words <= 40
+        && !names_subject
         && (BOILER_STARTS
             .iter()
             .any(|s| starts_with_phrase(&lower, s) || starts_with_phrase(lead, s))
@@ -442,17 +476,19 @@ pub fn boiler_para(p: &Para, known: &Known, rules: &Rules) -> Option<Boiler> {
     {
         return Some(Boiler::Phrase);
     }
-    if words <= 30 && plea || rules.phrases && words <= 40 && has_shortcode(t) {
+    if words <= PLEA_MAX_WORDS && plea || rules.phrases && words <= 40 && has_shortcode(t) {
         return Some(Boiler::Phrase);
     }
-    if rules.datelines && words <= 16 && !p.quoted && is_dateline(t) {
-        // (an embedded post's attribution line carries a date and stays)
+    let cell = matches!(p.tag.as_str(), "td" | "th");
+    if rules.datelines && words <= 16 && !p.quoted && !cell && is_dateline(t) {
+        // (an embedded post's attribution line carries a date and stays, and so does a
+        // table cell: a date there is data)
         return Some(Boiler::Date);
     }
     let bare = lower.trim_matches(|c: char| !c.is_alphanumeric());
     if rules.phrases
         && (words <= 3 && UI_LABELS.contains(&bare)
-            || words <= 5 && is_gallery_counter(&lower)
+            || words <= 5 && !cell && is_gallery_counter(&lower)
             || words <= 15 && is_contact_line(t)
             || is_follow_line(&lower, words)
             || is_meta_line(&lower, words)
@@ -466,15 +502,17 @@ pub fn boiler_para(p: &Para, known: &Known, rules: &Rules) -> Option<Boiler> {
     None
 }
 
-/// Whether lowercase `text` holds a caption mark and a plea phrase (at word boundaries),
-/// in one pass of an Aho-Corasick automaton over both lists.
-fn phrase_hits(text: &str) -> (bool, bool) {
+/// Whether lowercase `text` holds a caption mark, and which plea phrases it holds (bit i =
+/// `PLEA_WORDS[i]`), at word boundaries, in one pass of an Aho-Corasick automaton over
+/// both lists.
+fn phrase_hits(text: &str) -> (bool, u128) {
+    const { assert!(PLEA_WORDS.len() <= 128) };
     static AC: std::sync::OnceLock<aho_corasick::AhoCorasick> = std::sync::OnceLock::new();
     let ac = AC.get_or_init(|| {
         aho_corasick::AhoCorasick::new(CAPTION_MARKS.iter().chain(PLEA_WORDS))
             .expect("static patterns")
     });
-    let (mut caption, mut plea) = (false, false);
+    let (mut caption, mut pleas) = (false, 0u128);
     for m in ac.find_overlapping_iter(text) {
         let i = m.pattern().as_usize();
         let phrase = if i < CAPTION_MARKS.len() {
@@ -486,11 +524,11 @@ fn phrase_hits(text: &str) -> (bool, bool) {
             if i < CAPTION_MARKS.len() {
                 caption = true;
             } else {
-                plea = true;
+                pleas |= 1 << (i - CAPTION_MARKS.len());
             }
         }
     }
-    (caption, plea)
+    (caption, pleas)
 }
 
 /// `phrase` occurs in `text` at word boundaries (a phrase edge that is punctuation needs
@@ -518,11 +556,44 @@ fn norm(s: &str) -> String {
         .collect()
 }
 
+/// A paragraph of prose: at least 20 words, mostly not links.
+fn is_prose(p: &Para) -> bool {
+    word_count(&p.text) >= 20 && p.link_density() < 0.3
+}
+
+/// A list whose items are links, with prose before and after it (a table of contents, an
+/// FAQ, a product list in the middle of the article), is part of the article: its items
+/// lose a [`Boiler::Link`] verdict.
+fn keep_link_lists_in_prose(paras: &[Para], why: &mut [Option<Boiler>]) {
+    let mut k = 0;
+    while k < paras.len() {
+        if paras[k].tag != "li" {
+            k += 1;
+            continue;
+        }
+        let start = k;
+        while k < paras.len() && paras[k].tag == "li" {
+            k += 1;
+        }
+        if paras[..start].iter().any(is_prose) && paras[k..].iter().any(is_prose) {
+            for w in &mut why[start..k] {
+                if *w == Some(Boiler::Link) {
+                    *w = None;
+                }
+            }
+        }
+    }
+}
+
 /// Drop boilerplate paragraphs from the extracted text. When a small container of
 /// sibling paragraphs (a plea box, a promo) opens with a boilerplate paragraph and holds
 /// at least two plea paragraphs, the whole container goes.
 pub fn postclean(paras: Vec<Para>, known: &Known, rules: &Rules) -> Vec<Para> {
     const SMALL_GROUP_WORDS: usize = 250;
+    let known = &Known {
+        subjects: known.subjects | subject_phrases(&paras),
+        ..known.clone()
+    };
     let mut why: Vec<Option<Boiler>> = paras.iter().map(|p| boiler_para(p, known, rules)).collect();
     if let Some(author) = known.author.as_ref().filter(|_| rules.title) {
         for k in paras.len().saturating_sub(3)..paras.len() {
@@ -544,6 +615,9 @@ pub fn postclean(paras: Vec<Para>, known: &Known, rules: &Rules) -> Vec<Para> {
         if prev_teaser || !introduces {
             why[k] = Some(Boiler::Link);
         }
+    }
+    if rules.link_density {
+        keep_link_lists_in_prose(&paras, &mut why);
     }
     let drop: Vec<bool> = why.iter().map(Option::is_some).collect();
     let wc: Vec<usize> = paras.iter().map(|p| word_count(&p.text)).collect();
@@ -810,12 +884,69 @@ mod tests {
             tag: "td".into(),
             ..Default::default()
         };
-        for t in ["1", "4321", "-5.44%", "Jane Roe"] {
+        for t in ["1", "4321", "-5.44%", "Jane Roe", "1/1/2013", "37% / 40%"] {
             assert_eq!(
                 boiler_para(&cell(t), &Known::default(), &Rules::default()),
                 None,
                 "{t}"
             );
         }
+    }
+
+    #[test]
+    fn a_year_alone_makes_a_dateline_only_among_date_words() {
+        for t in ["Posted 2019", "Updated March 5, 2024", "10:01 pm PST"] {
+            assert!(is_dateline(t), "{t}");
+        }
+        for t in ["2019 Honda Civic", "2020 Mazda CX-5"] {
+            assert!(!is_dateline(t), "{t}");
+        }
+    }
+
+    #[test]
+    fn plea_words_in_the_title_or_recurring_are_the_subject() {
+        let p = |t: &str| para(t, "p", false);
+        let long = "and this sentence runs on for a good many words about the same thing";
+        // (more than 30 words: prose, where no plea phrase counts)
+        let text = |k: usize| format!("Paragraph {k} about the newsletter business {long} {long}.");
+        // three prose paragraphs name "newsletter": a short one naming it stays
+        let paras = vec![
+            p(&text(1)),
+            p(&text(2)),
+            p(&text(3)),
+            p("Our newsletter lost readers."),
+        ];
+        assert_eq!(
+            postclean(paras, &Known::default(), &Rules::default()).len(),
+            4
+        );
+        // once only: the short one is a plea
+        let paras = vec![p(&text(1)), p("Sign up for our newsletter.")];
+        assert_eq!(
+            postclean(paras, &Known::default(), &Rules::default()).len(),
+            1
+        );
+        // the title names it
+        let known = Known::new(Some("Why newsletters win"), None);
+        let paras = vec![p(&text(1)), p("Newsletters keep readers close.")];
+        assert_eq!(postclean(paras, &known, &Rules::default()).len(), 2);
+    }
+
+    #[test]
+    fn a_link_list_between_prose_paragraphs_stays() {
+        let prose = "This paragraph is prose with a good twenty words or more in it, so it counts as the article's own text.";
+        let paras = vec![
+            para(prose, "p", false),
+            para("First section", "li", true),
+            para("Second section", "li", true),
+            para(prose, "p", false),
+            para("Teaser at the end", "li", true),
+        ];
+        let kept: Vec<String> = postclean(paras, &Known::default(), &Rules::default())
+            .into_iter()
+            .map(|p| p.text)
+            .collect();
+        assert!(kept.iter().any(|t| t == "First section"), "{kept:?}");
+        assert!(!kept.iter().any(|t| t == "Teaser at the end"), "{kept:?}");
     }
 }

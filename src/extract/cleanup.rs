@@ -154,6 +154,16 @@ fn without_cms_tokens(value: &str) -> std::borrow::Cow<'_, str> {
         .into()
 }
 
+/// An id made from a heading's words ("menu-innovation-strategies-for-caterers", the
+/// target of a table-of-contents link): five words of three letters or more say what the
+/// section is about, not what kind of element it is.
+fn is_heading_slug(id: &str) -> bool {
+    id.split(['-', '_'])
+        .filter(|w| w.len() >= 3 && w.chars().all(char::is_alphabetic))
+        .count()
+        >= 5
+}
+
 /// ARIA roles of page furniture.
 #[rustfmt::skip]
 const BOILER_ROLES: &[&str] = &[
@@ -269,6 +279,9 @@ struct ElementFacts {
     is_quote: bool,
     /// A table, list or `pre`: structured content.
     is_structured: bool,
+    /// `pre` or `code`: what is inside is code, whatever its classes say (a syntax
+    /// highlighter marks code comments `hljs-comment`).
+    is_code: bool,
     protected: bool,
     skip: bool,
 }
@@ -341,6 +354,7 @@ fn element_facts(node: &NodeRef, rules: &Rules) -> Option<ElementFacts> {
         is_p: name == "p",
         is_quote: name == "blockquote",
         is_structured: matches!(name, "table" | "ul" | "ol" | "dl" | "pre"),
+        is_code: matches!(name, "pre" | "code"),
         protected: matches!(name, "article" | "main"),
         skip: matches!(name, "script" | "style" | "noscript" | "template" | "svg"),
     };
@@ -373,7 +387,10 @@ fn element_facts(node: &NodeRef, rules: &Rules) -> Option<ElementFacts> {
                     facts.verdict.get_or_insert(Verdict::IfTiny);
                 }
             }
-            "class" | "id" if rules.class_words && facts.verdict.is_none() => hits.scan(v),
+            "class" if rules.class_words && facts.verdict.is_none() => hits.scan(v),
+            "id" if rules.class_words && facts.verdict.is_none() && !is_heading_slug(v) => {
+                hits.scan(v)
+            }
             _ => {}
         }
     }
@@ -387,10 +404,10 @@ fn element_facts(node: &NodeRef, rules: &Rules) -> Option<ElementFacts> {
                         .any(|c| c.is_text() && c.text().chars().any(char::is_alphanumeric))
             })
     };
-    if facts.verdict.is_none() {
-        if let Some(v) = hits.verdict().filter(|_| !in_sentence()) {
-            facts.verdict = Some(v);
-        }
+    if facts.verdict.is_none()
+        && let Some(v) = hits.verdict().filter(|_| !in_sentence())
+    {
+        facts.verdict = Some(v);
     }
     Some(facts)
 }
@@ -450,6 +467,8 @@ pub fn preclean(
     // One iterative post-order walk: text sizes of every subtree, then the decisions.
     struct Frame<'a> {
         node: NodeRef<'a>,
+        /// Inside `pre` or `code`: never furniture.
+        in_code: bool,
         is_p: bool,
         chars: usize,
         p_chars: usize,
@@ -476,6 +495,8 @@ pub fn preclean(
         verdict: Verdict,
         /// Kept whatever its size (it is or holds the article, or a story's section header).
         keep: bool,
+        /// Marked by a comment word: comment threads may hold most of a page's prose.
+        comment: bool,
         /// Siblings with the same class (not a comment's) share one size: an article cut
         /// into sections that each carry a section word is kept whole.
         sibling_key: Option<(Option<dom_query::NodeId>, String)>,
@@ -517,8 +538,10 @@ pub fn preclean(
             if facts.skip {
                 continue;
             }
+            let in_code = facts.is_code || frames.last().is_some_and(|p| p.in_code);
             frames.push(Frame {
                 node,
+                in_code,
                 is_p: facts.is_p,
                 chars: 0,
                 p_chars: 0,
@@ -531,7 +554,7 @@ pub fn preclean(
                 is_header: facts.is_header,
                 is_link: facts.is_link,
                 link_chars: 0,
-                verdict: facts.verdict,
+                verdict: if in_code { None } else { facts.verdict },
             });
             stack.push((node, false));
             let mut child = node.last_child();
@@ -574,10 +597,15 @@ pub fn preclean(
                         Verdict::Media => f.quote || f.structured,
                         _ => false,
                     };
+                let comment = ["class", "id"].iter().any(|a| {
+                    f.node
+                        .attr(a)
+                        .is_some_and(|v| any_attr_word(&v, |w| COMMENT_WORDS.contains(&w)))
+                });
                 let sibling_key = matches!(verdict, Verdict::IfSmall | Verdict::IfSmallNoQuote)
                     .then(|| f.node.attr("class"))
                     .flatten()
-                    .filter(|c| !any_attr_word(c, |w| COMMENT_WORDS.contains(&w)))
+                    .filter(|_| !comment)
                     .map(|c| (f.node.parent().map(|p| p.id), c.to_string()));
                 candidates.push(Candidate {
                     node: f.node,
@@ -586,6 +614,7 @@ pub fn preclean(
                     prose: f.prose,
                     verdict,
                     keep,
+                    comment,
                     sibling_key,
                 });
             }
@@ -594,13 +623,14 @@ pub fn preclean(
     let (body_chars, body_p, body_prose) = (totals.0.max(1), totals.1.max(1), totals.2);
     let mut sibling_sizes: std::collections::HashMap<
         &(Option<dom_query::NodeId>, String),
-        (usize, usize),
+        (usize, usize, usize),
     > = std::collections::HashMap::new();
     for c in &candidates {
         if let Some(key) = &c.sibling_key {
             let e = sibling_sizes.entry(key).or_default();
             e.0 += c.chars;
             e.1 += c.p_chars;
+            e.2 += c.prose;
         }
     }
     let large = |chars: usize, p_chars: usize| {
@@ -609,19 +639,22 @@ pub fn preclean(
     let removals: Vec<NodeRef> = candidates
         .iter()
         .filter(|c| {
-            let (chars, p_chars) = c
+            let (chars, p_chars, prose) = c
                 .sibling_key
                 .as_ref()
-                .map_or((c.chars, c.p_chars), |k| sibling_sizes[k]);
+                .map_or((c.chars, c.p_chars, c.prose), |k| sibling_sizes[k]);
             let large = large(c.chars, c.p_chars) || large(chars, p_chars);
-            // the safety net: no element but a section is removed when it holds most of the
-            // page's prose
-            let holds_the_prose = 2 * c.prose > body_prose && c.prose >= MIN_PROSE_CHARS;
+            // the safety net: no element (nor run of like siblings) but a comment thread is
+            // removed when it holds most of the page's prose
+            let prose = prose.max(c.prose);
+            let holds_the_prose = 2 * prose > body_prose && prose >= MIN_PROSE_CHARS;
             match c.verdict {
                 Verdict::Always => !holds_the_prose,
                 Verdict::IfTiny => !c.keep && !holds_the_prose && c.chars <= SMALL_CHARS,
                 Verdict::Media => !c.keep && !holds_the_prose && !large,
-                Verdict::IfSmall | Verdict::IfSmallNoQuote => !c.keep && !large,
+                Verdict::IfSmall | Verdict::IfSmallNoQuote => {
+                    !c.keep && !large && (c.comment || !holds_the_prose)
+                }
             }
         })
         .map(|c| c.node)
@@ -670,5 +703,30 @@ mod tests {
             !w.iter().any(|x| x == "barjs"),
             "no pair across classes: {w:?}"
         );
+    }
+
+    #[test]
+    fn heading_slugs_are_not_class_words() {
+        assert!(is_heading_slug(
+            "menu-innovation-strategies-building-memorable-dining"
+        ));
+        assert!(!is_heading_slug("div-gpt-ad-1503420338042-0"));
+        assert!(!is_heading_slug("main-menu"));
+    }
+
+    #[test]
+    fn code_is_never_furniture() {
+        let prose =
+            "Run these commands one after another to see how the repository changes. ".repeat(6);
+        let html = format!(
+            r#"<html><body><article><p>{prose}</p><pre><code><span class="hljs-comment"># view the state of the repo</span>
+git status</code></pre><p>{prose}</p></article><div class="comments">A comment.</div></body></html>"#
+        );
+        let doc = Document::from(html.as_str());
+        let deadline = Deadline::new(std::time::Duration::from_secs(10));
+        preclean(&doc, &deadline, &Rules::default(), None).expect("preclean");
+        let text = doc.select("body").text();
+        assert!(text.contains("# view the state of the repo"), "{text}");
+        assert!(!text.contains("A comment."), "{text}");
     }
 }
