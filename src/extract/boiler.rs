@@ -563,7 +563,8 @@ fn is_prose(p: &Para) -> bool {
 
 /// A list whose items are links, with prose before and after it (a table of contents, an
 /// FAQ, a product list in the middle of the article), is part of the article: its items
-/// lose a [`Boiler::Link`] verdict.
+/// lose a [`Boiler::Link`] verdict. (Runs of linked `p`s are not lists: in news pages they
+/// are mostly related headlines set inside the story.)
 fn keep_link_lists_in_prose(paras: &[Para], why: &mut [Option<Boiler>]) {
     let mut k = 0;
     while k < paras.len() {

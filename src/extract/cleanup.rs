@@ -134,21 +134,36 @@ const CMS_PREFIXES: &[&str] = &[
     "type-",
 ];
 
-/// The class value without CMS-generated metadata tokens: when two or more tokens carry
-/// a [`CMS_PREFIXES`] prefix, the list was generated from the post's metadata and those
-/// tokens say nothing about what the element is.
+/// Words that make a class token a layout state ("has-sidebar", "sidebar-enabled--false",
+/// "no-comments"): it says what the element holds or lacks, not what it is.
+const STATE_WORDS: &[&str] = &[
+    "has", "with", "no", "without", "enabled", "disabled", "true", "false",
+];
+
+/// A class token that names a layout state (see [`STATE_WORDS`]).
+fn is_state_token(token: &str) -> bool {
+    token
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .any(|w| STATE_WORDS.iter().any(|s| w.eq_ignore_ascii_case(s)))
+}
+
+/// The class value without tokens that say nothing about what the element is: layout
+/// states ([`is_state_token`]), and CMS-generated metadata tokens when two or more
+/// tokens carry a [`CMS_PREFIXES`] prefix (the list was generated from the post's
+/// metadata).
 fn without_cms_tokens(value: &str) -> std::borrow::Cow<'_, str> {
     let is_cms = |t: &str| {
         CMS_PREFIXES.iter().any(|p| {
             t.len() > p.len() && t.as_bytes()[..p.len()].eq_ignore_ascii_case(p.as_bytes())
         })
     };
-    if value.split_whitespace().filter(|t| is_cms(t)).count() < 2 {
+    let cms = value.split_whitespace().filter(|t| is_cms(t)).count() >= 2;
+    if !cms && !value.split_whitespace().any(is_state_token) {
         return value.into();
     }
     value
         .split_whitespace()
-        .filter(|t| !is_cms(t))
+        .filter(|t| !(is_state_token(t) || cms && is_cms(t)))
         .collect::<Vec<_>>()
         .join(" ")
         .into()
@@ -728,5 +743,18 @@ git status</code></pre><p>{prose}</p></article><div class="comments">A comment.<
         let text = doc.select("body").text();
         assert!(text.contains("# view the state of the repo"), "{text}");
         assert!(!text.contains("A comment."), "{text}");
+    }
+
+    #[test]
+    fn layout_state_tokens_are_not_class_words() {
+        assert_eq!(
+            without_cms_tokens("blog-article__main sidebar-enabled--false content"),
+            "blog-article__main content"
+        );
+        assert_eq!(without_cms_tokens("has-sidebar post"), "post");
+        assert_eq!(
+            without_cms_tokens("sidebar widget-area"),
+            "sidebar widget-area"
+        );
     }
 }
