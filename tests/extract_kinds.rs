@@ -1,6 +1,6 @@
 //! Integration tests: one small page (our own, in `tests/fixtures/extract/kinds/`) for each
 //! kind of article text the rules used to remove, checked for what must stay and what
-//! must go.
+//! must go. Each of these pages lost the text checked here before issue 15's fixes.
 
 use std::path::Path;
 
@@ -36,8 +36,6 @@ fn check(name: &str, keep: &[&str], drop: &[&str]) {
 /// CMS themes put `author-<name>`, `tag-<slug>`, `status-publish` on the post's own
 /// wrapper (a `div` here); with a long comment thread beside it, the wrapper once went as
 /// a byline.
-///
-/// Each page of this file lost the text checked here before issue 15's fixes.
 #[test]
 fn cms_class_tokens_on_the_article_wrapper_keep_it() {
     check(
