@@ -5,6 +5,7 @@
 //! at word boundaries in short paragraphs only; none is specific to one site.
 
 use super::cleanup::debug;
+use super::rules::Rules;
 use super::text::Para;
 
 /// Phrases that open short boilerplate paragraphs (compared case-insensitively, at word
@@ -172,8 +173,8 @@ fn word_count(s: &str) -> usize {
 }
 
 /// A short line that is a date/time stamp ("Updated 10:01 pm PST, Tuesday, November 19").
-/// It needs a number plus a month name, a clock time or a year, and at most two words
-/// that are not date vocabulary.
+/// It needs a number plus a month name or a clock time, and at most two words that are
+/// not date vocabulary; or a year and nothing but date vocabulary ("Posted 2019").
 fn is_dateline(text: &str) -> bool {
     let tokens: Vec<String> = text
         .split(|c: char| !c.is_alphanumeric())
@@ -211,7 +212,9 @@ fn is_dateline(text: &str) -> bool {
     let relative = tokens
         .iter()
         .any(|w| matches!(w.as_str(), "ago" | "today" | "yesterday"));
-    (numeric >= 1 || relative) && (months >= 1 || clock || year || relative) && unknown <= 2
+    // A year alone marks a date only among date words: "2019 Honda Civic" is a product.
+    (numeric >= 1 || relative)
+        && ((months >= 1 || clock || relative) && unknown <= 2 || year && unknown == 0)
 }
 
 /// Whole-paragraph interface labels: buttons, gallery and ad markers (a few languages).
@@ -334,6 +337,10 @@ pub struct Known {
     norms: Vec<String>,
     /// A single author's name, for author-bio lines.
     author: Option<String>,
+    /// Plea phrases that are the article's subject (bit i = `PLEA_WORDS[i]`): those of
+    /// the title, and those [`postclean`] finds recurring through the text. A paragraph
+    /// that names its article's subject is no plea.
+    subjects: u128,
 }
 
 impl Known {
@@ -349,8 +356,32 @@ impl Known {
             .map(|b| b.split_whitespace().collect::<Vec<_>>().join(" "))
             .filter(|b| !b.contains(',') && !b.contains(" and ") && !b.contains('&'))
             .filter(|b| b.chars().count() >= 3 && b.split(' ').count() <= 4);
-        Self { norms, author }
+        Self {
+            norms,
+            author,
+            subjects: title.map_or(0, |t| phrase_hits(&t.to_lowercase()).1),
+        }
     }
+}
+
+/// Paragraphs of more words than this are prose, where no plea phrase applies.
+const PLEA_MAX_WORDS: usize = 30;
+
+/// Plea phrases that recur through the article, in at least three paragraphs of more
+/// than 15 words: a piece *about* newsletters or donations, not a plea for them. Bit i
+/// stands for `PLEA_WORDS[i]`.
+fn subject_phrases(paras: &[Para]) -> u128 {
+    let (mut once, mut twice, mut thrice) = (0u128, 0u128, 0u128);
+    for p in paras {
+        if word_count(&p.text) <= 15 {
+            continue;
+        }
+        let (_, pleas) = phrase_hits(&p.text.to_lowercase());
+        thrice |= twice & pleas;
+        twice |= once & pleas;
+        once |= pleas;
+    }
+    thrice
 }
 
 /// "Jane Doe is a reporter for …", "Jane Doe covers the courts …": a line about the
@@ -401,14 +432,14 @@ const CAPTION_MARKS: &[&str] = &[
 ];
 
 /// Classify a paragraph of the extracted text by its words alone (`None` = keep).
-pub fn boiler_para(p: &Para, known: &Known) -> Option<Boiler> {
+pub fn boiler_para(p: &Para, known: &Known, rules: &Rules) -> Option<Boiler> {
     let t = p.text.trim();
     let words = word_count(t);
     if words > 100 {
         return None; // every rule below is for short paragraphs
     }
     let lower = t.to_lowercase();
-    if words <= 40 && !known.norms.is_empty() {
+    if rules.title && words <= 40 && !known.norms.is_empty() {
         let n = norm(t);
         if known
             .norms
@@ -418,17 +449,26 @@ pub fn boiler_para(p: &Para, known: &Known) -> Option<Boiler> {
             return Some(Boiler::Title);
         }
     }
-    let (caption, plea) = phrase_hits(&lower);
+    let (caption, pleas) = if rules.phrases {
+        phrase_hits(&lower)
+    } else {
+        (false, 0)
+    };
+    // a paragraph that names the article's subject is neither a plea nor a prompt
+    let names_subject = pleas & known.subjects != 0;
+    let plea = pleas != 0 && !names_subject;
     if words <= 70 && caption {
         return Some(Boiler::Phrase);
     }
-    if words <= 100 && is_tag_line(&lower) {
+    if rules.phrases && words <= 100 && is_tag_line(&lower) {
         return Some(Boiler::Phrase);
     }
     // "[Related: …]", "» Read more", "► Watch:": bullets and brackets before the phrase
     let lead = lower.trim_start_matches(|c: char| !c.is_alphanumeric() && c != '©' && c != 'ⓒ');
     let lead = if lead.len() == lower.len() { "" } else { lead };
-    if words <= 40
+    if rules.phrases
+        && words <= 40
+        && !names_subject
         && (BOILER_STARTS
             .iter()
             .any(|s| starts_with_phrase(&lower, s) || starts_with_phrase(lead, s))
@@ -436,38 +476,43 @@ pub fn boiler_para(p: &Para, known: &Known) -> Option<Boiler> {
     {
         return Some(Boiler::Phrase);
     }
-    if words <= 30 && plea || words <= 40 && has_shortcode(t) {
+    if words <= PLEA_MAX_WORDS && plea || rules.phrases && words <= 40 && has_shortcode(t) {
         return Some(Boiler::Phrase);
     }
-    if words <= 16 && !p.quoted && is_dateline(t) {
-        // (an embedded post's attribution line carries a date and stays)
+    let cell = matches!(p.tag.as_str(), "td" | "th");
+    if rules.datelines && words <= 16 && !p.quoted && !cell && is_dateline(t) {
+        // (an embedded post's attribution line carries a date and stays, and so does a
+        // table cell: a date there is data)
         return Some(Boiler::Date);
     }
     let bare = lower.trim_matches(|c: char| !c.is_alphanumeric());
-    if words <= 3 && UI_LABELS.contains(&bare)
-        || words <= 5 && is_gallery_counter(&lower)
-        || words <= 15 && is_contact_line(t)
-        || is_follow_line(&lower, words)
-        || is_meta_line(&lower, words)
-        || is_comment_policy(&lower, words)
+    if rules.phrases
+        && (words <= 3 && UI_LABELS.contains(&bare)
+            || words <= 5 && !cell && is_gallery_counter(&lower)
+            || words <= 15 && is_contact_line(t)
+            || is_follow_line(&lower, words)
+            || is_meta_line(&lower, words)
+            || is_comment_policy(&lower, words))
     {
         return Some(Boiler::Phrase);
     }
-    if words <= 25 && p.link_density() > 0.8 && !is_heading(p) {
+    if rules.link_density && words <= 25 && p.link_density() > 0.8 && !is_heading(p) {
         return Some(Boiler::Link);
     }
     None
 }
 
-/// Whether lowercase `text` holds a caption mark and a plea phrase (at word boundaries),
-/// in one pass of an Aho-Corasick automaton over both lists.
-fn phrase_hits(text: &str) -> (bool, bool) {
+/// Whether lowercase `text` holds a caption mark, and which plea phrases it holds (bit i =
+/// `PLEA_WORDS[i]`), at word boundaries, in one pass of an Aho-Corasick automaton over
+/// both lists.
+fn phrase_hits(text: &str) -> (bool, u128) {
+    const { assert!(PLEA_WORDS.len() <= 128) };
     static AC: std::sync::OnceLock<aho_corasick::AhoCorasick> = std::sync::OnceLock::new();
     let ac = AC.get_or_init(|| {
         aho_corasick::AhoCorasick::new(CAPTION_MARKS.iter().chain(PLEA_WORDS))
             .expect("static patterns")
     });
-    let (mut caption, mut plea) = (false, false);
+    let (mut caption, mut pleas) = (false, 0u128);
     for m in ac.find_overlapping_iter(text) {
         let i = m.pattern().as_usize();
         let phrase = if i < CAPTION_MARKS.len() {
@@ -479,11 +524,11 @@ fn phrase_hits(text: &str) -> (bool, bool) {
             if i < CAPTION_MARKS.len() {
                 caption = true;
             } else {
-                plea = true;
+                pleas |= 1 << (i - CAPTION_MARKS.len());
             }
         }
     }
-    (caption, plea)
+    (caption, pleas)
 }
 
 /// `phrase` occurs in `text` at word boundaries (a phrase edge that is punctuation needs
@@ -511,13 +556,47 @@ fn norm(s: &str) -> String {
         .collect()
 }
 
+/// A paragraph of prose: at least 20 words, mostly not links.
+fn is_prose(p: &Para) -> bool {
+    word_count(&p.text) >= 20 && p.link_density() < 0.3
+}
+
+/// A list whose items are links, with prose before and after it (a table of contents, an
+/// FAQ, a product list in the middle of the article), is part of the article: its items
+/// lose a [`Boiler::Link`] verdict. (Runs of linked `p`s are not lists: in news pages they
+/// are mostly related headlines set inside the story.)
+fn keep_link_lists_in_prose(paras: &[Para], why: &mut [Option<Boiler>]) {
+    let mut k = 0;
+    while k < paras.len() {
+        if paras[k].tag != "li" {
+            k += 1;
+            continue;
+        }
+        let start = k;
+        while k < paras.len() && paras[k].tag == "li" {
+            k += 1;
+        }
+        if paras[..start].iter().any(is_prose) && paras[k..].iter().any(is_prose) {
+            for w in &mut why[start..k] {
+                if *w == Some(Boiler::Link) {
+                    *w = None;
+                }
+            }
+        }
+    }
+}
+
 /// Drop boilerplate paragraphs from the extracted text. When a small container of
 /// sibling paragraphs (a plea box, a promo) opens with a boilerplate paragraph and holds
 /// at least two plea paragraphs, the whole container goes.
-pub fn postclean(paras: Vec<Para>, known: &Known) -> Vec<Para> {
+pub fn postclean(paras: Vec<Para>, known: &Known, rules: &Rules) -> Vec<Para> {
     const SMALL_GROUP_WORDS: usize = 250;
-    let mut why: Vec<Option<Boiler>> = paras.iter().map(|p| boiler_para(p, known)).collect();
-    if let Some(author) = &known.author {
+    let known = &Known {
+        subjects: known.subjects | subject_phrases(&paras),
+        ..known.clone()
+    };
+    let mut why: Vec<Option<Boiler>> = paras.iter().map(|p| boiler_para(p, known, rules)).collect();
+    if let Some(author) = known.author.as_ref().filter(|_| rules.title) {
         for k in paras.len().saturating_sub(3)..paras.len() {
             if why[k].is_none() && is_author_bio(&paras[k], author) {
                 why[k] = Some(Boiler::Title);
@@ -527,7 +606,7 @@ pub fn postclean(paras: Vec<Para>, known: &Known) -> Vec<Para> {
     // A linked heading stays only when it introduces text of its own: not when it stands
     // next to another linked heading (a teaser grid) or is followed by links or nothing.
     for k in 0..paras.len() {
-        if !is_link_heading(&paras[k]) {
+        if !rules.link_density || !is_link_heading(&paras[k]) {
             continue;
         }
         let prev_teaser = k > 0 && is_link_heading(&paras[k - 1]);
@@ -538,6 +617,9 @@ pub fn postclean(paras: Vec<Para>, known: &Known) -> Vec<Para> {
             why[k] = Some(Boiler::Link);
         }
     }
+    if rules.link_density {
+        keep_link_lists_in_prose(&paras, &mut why);
+    }
     let drop: Vec<bool> = why.iter().map(Option::is_some).collect();
     let wc: Vec<usize> = paras.iter().map(|p| word_count(&p.text)).collect();
     let total_words: usize = wc.iter().sum();
@@ -546,6 +628,9 @@ pub fn postclean(paras: Vec<Para>, known: &Known) -> Vec<Para> {
     // of the text ends the article; what follows is teasers and comments.
     let mut seen = 0usize;
     for (k, p) in paras.iter().enumerate() {
+        if !rules.end_markers {
+            break;
+        }
         if 2 * seen >= total_words && wc[k] <= 8 && is_end_marker(p) {
             group_drop[k..].iter_mut().for_each(|d| *d = true);
             break;
@@ -555,7 +640,10 @@ pub fn postclean(paras: Vec<Para>, known: &Known) -> Vec<Para> {
     // A dropped short heading ("More great stories", "Related") takes the list of
     // linked items under it along.
     for k in 0..paras.len() {
-        if wc[k] <= 8 && (why[k] == Some(Boiler::Phrase) || is_end_marker(&paras[k])) {
+        if rules.end_markers
+            && wc[k] <= 8
+            && (why[k] == Some(Boiler::Phrase) || is_end_marker(&paras[k]))
+        {
             let mut j = k + 1;
             while j < paras.len() && paras[j].tag == "li" && paras[j].link_chars > 0 {
                 group_drop[j] = true;
@@ -576,7 +664,7 @@ pub fn postclean(paras: Vec<Para>, known: &Known) -> Vec<Para> {
             .filter(|w| **w == Some(Boiler::Phrase))
             .count();
         let small = words <= SMALL_GROUP_WORDS && (words as f64) < 0.3 * total_words as f64;
-        if j - i >= 2 && small && is_heading(&paras[i]) && drop[i] && pleas >= 2 {
+        if rules.groups && j - i >= 2 && small && is_heading(&paras[i]) && drop[i] && pleas >= 2 {
             group_drop[i..j].iter_mut().for_each(|d| *d = true);
         }
         i = j;
@@ -647,7 +735,7 @@ mod tests {
             para(body, "p", false),
             para("Last teaser", "h3", true),
         ];
-        let kept: Vec<String> = postclean(paras, &Known::default())
+        let kept: Vec<String> = postclean(paras, &Known::default(), &Rules::default())
             .into_iter()
             .map(|p| p.text)
             .collect();
@@ -670,7 +758,7 @@ mod tests {
             "► Watch: the storm",
         ] {
             assert_eq!(
-                boiler_para(&para(t, "p", false), &k),
+                boiler_para(&para(t, "p", false), &k, &Rules::default()),
                 Some(Boiler::Phrase),
                 "{t}"
             );
@@ -680,7 +768,7 @@ mod tests {
             "p",
             false,
         );
-        assert_eq!(boiler_para(&prose, &k), None);
+        assert_eq!(boiler_para(&prose, &k, &Rules::default()), None);
     }
 
     #[test]
@@ -696,7 +784,11 @@ mod tests {
                 false,
             ),
         ];
-        let kept = postclean(paras, &Known::new(Some("Bridge"), Some("Jane Doe")));
+        let kept = postclean(
+            paras,
+            &Known::new(Some("Bridge"), Some("Jane Doe")),
+            &Rules::default(),
+        );
         assert_eq!(kept.len(), 3);
         assert!(kept.iter().any(|p| p.text.starts_with("Jane Doe said")));
     }
@@ -793,8 +885,69 @@ mod tests {
             tag: "td".into(),
             ..Default::default()
         };
-        for t in ["1", "4321", "-5.44%", "Jane Roe"] {
-            assert_eq!(boiler_para(&cell(t), &Known::default()), None, "{t}");
+        for t in ["1", "4321", "-5.44%", "Jane Roe", "1/1/2013", "37% / 40%"] {
+            assert_eq!(
+                boiler_para(&cell(t), &Known::default(), &Rules::default()),
+                None,
+                "{t}"
+            );
         }
+    }
+
+    #[test]
+    fn a_year_alone_makes_a_dateline_only_among_date_words() {
+        for t in ["Posted 2019", "Updated March 5, 2024", "10:01 pm PST"] {
+            assert!(is_dateline(t), "{t}");
+        }
+        for t in ["2019 Honda Civic", "2020 Mazda CX-5"] {
+            assert!(!is_dateline(t), "{t}");
+        }
+    }
+
+    #[test]
+    fn plea_words_in_the_title_or_recurring_are_the_subject() {
+        let p = |t: &str| para(t, "p", false);
+        let long = "and this sentence runs on for a good many words about the same thing";
+        // (more than 30 words: prose, where no plea phrase counts)
+        let text = |k: usize| format!("Paragraph {k} about the newsletter business {long} {long}.");
+        // three prose paragraphs name "newsletter": a short one naming it stays
+        let paras = vec![
+            p(&text(1)),
+            p(&text(2)),
+            p(&text(3)),
+            p("Our newsletter lost readers."),
+        ];
+        assert_eq!(
+            postclean(paras, &Known::default(), &Rules::default()).len(),
+            4
+        );
+        // once only: the short one is a plea
+        let paras = vec![p(&text(1)), p("Sign up for our newsletter.")];
+        assert_eq!(
+            postclean(paras, &Known::default(), &Rules::default()).len(),
+            1
+        );
+        // the title names it
+        let known = Known::new(Some("Why newsletters win"), None);
+        let paras = vec![p(&text(1)), p("Newsletters keep readers close.")];
+        assert_eq!(postclean(paras, &known, &Rules::default()).len(), 2);
+    }
+
+    #[test]
+    fn a_link_list_between_prose_paragraphs_stays() {
+        let prose = "This paragraph is prose with a good twenty words or more in it, so it counts as the article's own text.";
+        let paras = vec![
+            para(prose, "p", false),
+            para("First section", "li", true),
+            para("Second section", "li", true),
+            para(prose, "p", false),
+            para("Teaser at the end", "li", true),
+        ];
+        let kept: Vec<String> = postclean(paras, &Known::default(), &Rules::default())
+            .into_iter()
+            .map(|p| p.text)
+            .collect();
+        assert!(kept.iter().any(|t| t == "First section"), "{kept:?}");
+        assert!(!kept.iter().any(|t| t == "Teaser at the end"), "{kept:?}");
     }
 }

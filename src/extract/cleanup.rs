@@ -9,6 +9,7 @@ use dom_query::{Document, NodeRef};
 
 use super::ExtractError;
 use super::guard::Deadline;
+use super::rules::Rules;
 
 /// When the `EXTRACT_DEBUG` environment variable is set, removals are printed to stderr.
 pub(super) fn debug() -> bool {
@@ -16,36 +17,65 @@ pub(super) fn debug() -> bool {
     *ON.get_or_init(|| std::env::var_os("EXTRACT_DEBUG").is_some())
 }
 
-/// Words that, found as a whole word in an element's class or id, mark page furniture.
+/// Class/id words that name a whole section of page furniture (comments, a related list,
+/// a share bar, navigation): such an element is removed when it holds a small share of the
+/// page's text.
 #[rustfmt::skip]
-const BOILER_WORDS: &[&str] = &[
+const SECTION_WORDS: &[&str] = &[
     "share", "shares", "sharing", "sharebar", "sharetools", "social", "socials", "newsletter",
     "newsletters", "subscribe", "subscription", "signup", "related", "recommended",
-    "recommendation", "recommendations", "promo", "promos", "promotion", "advert",
-    "advertisement", "advertising", "ads", "ad", "sponsored", "sponsor", "outbrain", "taboola",
-    "breadcrumb", "breadcrumbs", "byline", "bylines", "author", "authors", "caption",
-    "captions", "credit", "credits", "figcaption", "comment", "comments", "disqus", "donate",
-    "donation", "donations", "tags", "tag", "popular", "trending", "mostread", "readmore",
-    "morestories", "print", "toolbar", "paywall", "cookie", "cookies", "consent", "modal",
-    "popup", "gdpr", "timestamp", "dateline", "date", "published", "pubdate", "meta", "skip",
-    "nav", "navigation", "menu", "footer", "sidebar", "bio", "seealso", "alsoread", "supportus",
-    "dek", "standfirst", "kicker", "eyebrow",
+    "recommendation", "recommendations", "promo", "promos", "promotion", "outbrain", "taboola",
+    "breadcrumb", "breadcrumbs", "comment", "comments", "disqus", "donate", "donation",
+    "donations", "popular", "trending", "mostread", "readmore", "morestories", "toolbar",
+    "paywall", "cookie", "cookies", "consent", "modal", "popup", "gdpr", "nav", "navigation",
+    "menu", "footer", "sidebar", "seealso", "alsoread", "supportus",
+];
+
+/// Class/id words that name a small thing (a byline, a date, a tag list, a caption, an ad
+/// slot): such an element is removed only when it is about a paragraph or less, since
+/// themes put these words on the article's own wrapper too ("entry-author", "post-meta").
+#[rustfmt::skip]
+const SMALL_WORDS: &[&str] = &[
+    "advert", "advertisement", "advertising", "ads", "ad", "sponsored", "sponsor", "byline",
+    "bylines", "author", "authors", "caption", "captions", "credit", "credits", "figcaption",
+    "tags", "tag", "print", "timestamp", "dateline", "date", "published", "pubdate", "meta",
+    "skip", "bio", "dek", "standfirst", "kicker", "eyebrow",
 ];
 
 /// Stems that mark furniture even inside a run-together class word ("relatedposts",
 /// "newslettersignup"): long and unambiguous enough not to occur in content class names.
+/// The first [`SECTION_STEM_COUNT`] are section stems, the rest small-thing stems.
 #[rustfmt::skip]
 const BOILER_STEMS: &[&str] = &[
-    "related", "newsletter", "breadcrumb", "sidebar", "advert", "sponsor", "outbrain",
-    "taboola", "disqus", "paywall", "byline", "sharebar", "sharing", "subscribe",
+    "related", "newsletter", "breadcrumb", "sidebar", "outbrain", "taboola", "disqus",
+    "paywall", "sharebar", "sharing", "subscribe",
+    "advert", "sponsor", "byline",
 ];
+const SECTION_STEM_COUNT: usize = 11;
+
+/// Class words of comments: comment boxes repeat as siblings and stay removable one by one.
+const COMMENT_WORDS: &[&str] = &["comment", "comments", "disqus", "reply", "replies"];
+
+/// Most non-space characters of an element a small-thing word removes: about a paragraph.
+const SMALL_CHARS: usize = 400;
+
+/// A run of text (non-space characters in one text node, outside links) this long is
+/// counted as prose: sentences, not labels or menu items.
+const PROSE_RUN: usize = 60;
+
+/// Prose (non-space characters) that makes an element "the page's prose" when it also
+/// holds most of the page's prose.
+const MIN_PROSE_CHARS: usize = 200;
 
 /// What one pass over a class/id value found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum ClassSignal {
     /// No boilerplate word or stem anywhere in it.
     None,
-    /// A boilerplate stem: furniture.
-    Stem,
+    /// A section stem: furniture.
+    SectionStem,
+    /// A small-thing stem.
+    SmallStem,
     /// A boilerplate word as a substring: split the value into words to be sure.
     MaybeWord,
 }
@@ -57,23 +87,96 @@ fn class_signal(value: &str) -> ClassSignal {
     let ac = AC.get_or_init(|| {
         aho_corasick::AhoCorasick::builder()
             .ascii_case_insensitive(true)
-            .build(BOILER_STEMS.iter().chain(BOILER_WORDS))
+            .build(BOILER_STEMS.iter().chain(SECTION_WORDS).chain(SMALL_WORDS))
             .expect("static patterns")
     });
     let mut signal = ClassSignal::None;
     for m in ac.find_overlapping_iter(value) {
-        if m.pattern().as_usize() < BOILER_STEMS.len() {
-            return ClassSignal::Stem;
+        let i = m.pattern().as_usize();
+        if i < SECTION_STEM_COUNT {
+            return ClassSignal::SectionStem;
+        } else if i < BOILER_STEMS.len() {
+            signal = ClassSignal::SmallStem;
+        } else if signal == ClassSignal::None {
+            signal = ClassSignal::MaybeWord;
         }
-        signal = ClassSignal::MaybeWord;
     }
     signal
 }
 
-fn boiler_word_set() -> &'static std::collections::HashSet<&'static str> {
+fn word_set(
+    cell: &'static std::sync::OnceLock<std::collections::HashSet<&'static str>>,
+    words: &'static [&'static str],
+) -> &'static std::collections::HashSet<&'static str> {
+    cell.get_or_init(|| words.iter().copied().collect())
+}
+
+fn section_word_set() -> &'static std::collections::HashSet<&'static str> {
     static SET: std::sync::OnceLock<std::collections::HashSet<&'static str>> =
         std::sync::OnceLock::new();
-    SET.get_or_init(|| BOILER_WORDS.iter().copied().collect())
+    word_set(&SET, SECTION_WORDS)
+}
+
+fn small_word_set() -> &'static std::collections::HashSet<&'static str> {
+    static SET: std::sync::OnceLock<std::collections::HashSet<&'static str>> =
+        std::sync::OnceLock::new();
+    word_set(&SET, SMALL_WORDS)
+}
+
+/// Prefixes of the class tokens a CMS generates for a post from its metadata
+/// (`tag-<slug>`, `category-<slug>`, `author-<name>`, `status-publish`, `format-standard`).
+const CMS_PREFIXES: &[&str] = &[
+    "tag-",
+    "category-",
+    "author-",
+    "status-",
+    "format-",
+    "type-",
+];
+
+/// Words that make a class token a layout state ("has-sidebar", "sidebar-enabled--false",
+/// "no-comments"): it says what the element holds or lacks, not what it is.
+const STATE_WORDS: &[&str] = &[
+    "has", "with", "no", "without", "enabled", "disabled", "true", "false",
+];
+
+/// A class token that names a layout state (see [`STATE_WORDS`]).
+fn is_state_token(token: &str) -> bool {
+    token
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .any(|w| STATE_WORDS.iter().any(|s| w.eq_ignore_ascii_case(s)))
+}
+
+/// The class value without tokens that say nothing about what the element is: layout
+/// states ([`is_state_token`]), and CMS-generated metadata tokens when two or more
+/// tokens carry a [`CMS_PREFIXES`] prefix (the list was generated from the post's
+/// metadata).
+fn without_cms_tokens(value: &str) -> std::borrow::Cow<'_, str> {
+    let is_cms = |t: &str| {
+        CMS_PREFIXES.iter().any(|p| {
+            t.len() > p.len() && t.as_bytes()[..p.len()].eq_ignore_ascii_case(p.as_bytes())
+        })
+    };
+    let cms = value.split_whitespace().filter(|t| is_cms(t)).count() >= 2;
+    if !cms && !value.split_whitespace().any(is_state_token) {
+        return value.into();
+    }
+    value
+        .split_whitespace()
+        .filter(|t| !(is_state_token(t) || cms && is_cms(t)))
+        .collect::<Vec<_>>()
+        .join(" ")
+        .into()
+}
+
+/// An id made from a heading's words ("menu-innovation-strategies-for-caterers", the
+/// target of a table-of-contents link): five words of three letters or more say what the
+/// section is about, not what kind of element it is.
+fn is_heading_slug(id: &str) -> bool {
+    id.split(['-', '_'])
+        .filter(|w| w.len() >= 3 && w.chars().all(char::is_alphabetic))
+        .count()
+        >= 5
 }
 
 /// ARIA roles of page furniture.
@@ -100,7 +203,7 @@ const INLINE: &[&str] = &[
 const DROP_TAGS: &[&str] = &["figcaption", "nav", "button", "dialog", "menu", "select"];
 
 /// Elements removed when they hold little text (they sometimes wrap the whole page).
-const DROP_SMALL_TAGS: &[&str] = &["aside", "footer", "header", "form", "figure"];
+const DROP_SMALL_TAGS: &[&str] = &["aside", "footer", "header", "form"];
 
 /// Calls `f` with each lowercase word of a class or id value, split at punctuation and
 /// camelCase, and with each adjacent pair joined ("read-more" gives read, more, readmore;
@@ -165,13 +268,19 @@ fn attr_words(node: &NodeRef) -> Vec<String> {
 /// How sure a furniture verdict is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Verdict {
-    /// Drop whatever its size.
+    /// Drop unless it holds most of the page's prose (a `nav` or `menu` wrapping the page).
     Always,
     /// Drop when it holds a small share of the page's text.
     IfSmall,
     /// Drop when small and holding no `blockquote` (embedded posts and quotes often sit in
     /// "social embed" wrappers and are part of the story).
     IfSmallNoQuote,
+    /// Media: drop when small and holding no quote, table, list or `pre` (a `<figure>`
+    /// that holds a table or a list is content).
+    Media,
+    /// A small thing (byline, date, caption, ad slot): drop when it is about a paragraph
+    /// or less.
+    IfTiny,
 }
 
 /// What the walk needs to know about one element, read in one borrow of it.
@@ -183,12 +292,69 @@ struct ElementFacts {
     is_link: bool,
     is_p: bool,
     is_quote: bool,
+    /// A table, list or `pre`: structured content.
+    is_structured: bool,
+    /// `pre` or `code`: what is inside is code, whatever its classes say (a syntax
+    /// highlighter marks code comments `hljs-comment`).
+    is_code: bool,
     protected: bool,
     skip: bool,
 }
 
+/// Which kind of class/id word an element carries.
+#[derive(Debug, Clone, Copy, Default)]
+struct ClassHits {
+    section: bool,
+    /// Every section word is a sharing word ("social", "share").
+    only_social: bool,
+    small: bool,
+}
+
+impl ClassHits {
+    fn scan(&mut self, value: &str) {
+        let value = without_cms_tokens(value);
+        match class_signal(&value) {
+            ClassSignal::None => {}
+            ClassSignal::SectionStem => {
+                self.section = true;
+                self.only_social = false;
+            }
+            signal => {
+                self.small |= signal == ClassSignal::SmallStem;
+                let (section, small) = (section_word_set(), small_word_set());
+                any_attr_word(&value, |w| {
+                    if section.contains(w) {
+                        if !self.section {
+                            self.only_social = true;
+                        }
+                        self.section = true;
+                        self.only_social &= matches!(w, "social" | "share" | "shares" | "sharing");
+                    } else if small.contains(w) {
+                        self.small = true;
+                    }
+                    false
+                });
+            }
+        }
+    }
+
+    fn verdict(&self) -> Option<Verdict> {
+        if self.section {
+            Some(if self.only_social {
+                Verdict::IfSmallNoQuote
+            } else {
+                Verdict::IfSmall
+            })
+        } else if self.small {
+            Some(Verdict::IfTiny)
+        } else {
+            None
+        }
+    }
+}
+
 /// Whether an element is furniture (and how sure that is), plus the flags the walk uses.
-fn element_facts(node: &NodeRef) -> Option<ElementFacts> {
+fn element_facts(node: &NodeRef, rules: &Rules) -> Option<ElementFacts> {
     let el = node.element_ref()?;
     let name: &str = &el.name.local;
     let mut facts = ElementFacts {
@@ -202,71 +368,61 @@ fn element_facts(node: &NodeRef) -> Option<ElementFacts> {
         is_link: name == "a",
         is_p: name == "p",
         is_quote: name == "blockquote",
+        is_structured: matches!(name, "table" | "ul" | "ol" | "dl" | "pre"),
+        is_code: matches!(name, "pre" | "code"),
         protected: matches!(name, "article" | "main"),
         skip: matches!(name, "script" | "style" | "noscript" | "template" | "svg"),
     };
     if facts.skip {
         return Some(facts);
     }
-    if DROP_TAGS.contains(&name) {
+    if rules.tags && DROP_TAGS.contains(&name) {
         facts.verdict = Some(Verdict::Always);
         return Some(facts);
     }
     if name == "figure" {
-        facts.verdict = Some(Verdict::IfSmallNoQuote); // embedded posts sit in figures
-    } else if DROP_SMALL_TAGS.contains(&name) {
+        if rules.figure {
+            facts.verdict = Some(Verdict::Media);
+        }
+    } else if rules.tags && DROP_SMALL_TAGS.contains(&name) {
         facts.verdict = Some(Verdict::IfSmall);
     }
-    // Class/id words: furniture when any is a boilerplate word; "social"-only hits spare
-    // wrappers of embedded posts.
-    let (mut hit, mut only_social) = (false, true);
+    let mut hits = ClassHits::default();
     for a in &el.attrs {
         let v: &str = &a.value;
         match &*a.name.local {
-            "role" if BOILER_ROLES.iter().any(|r| v.eq_ignore_ascii_case(r)) => {
+            "role" if rules.roles && BOILER_ROLES.iter().any(|r| v.eq_ignore_ascii_case(r)) => {
                 facts.verdict.get_or_insert(Verdict::IfSmall);
             }
             "itemprop" => {
                 if v.eq_ignore_ascii_case("articleBody") {
                     facts.protected = true;
-                } else if BOILER_ITEMPROPS.iter().any(|r| v.eq_ignore_ascii_case(r)) {
-                    facts.verdict.get_or_insert(Verdict::IfSmall);
+                } else if rules.roles && BOILER_ITEMPROPS.iter().any(|r| v.eq_ignore_ascii_case(r))
+                {
+                    facts.verdict.get_or_insert(Verdict::IfTiny);
                 }
             }
-            "class" | "id" if facts.verdict.is_none() => match class_signal(v) {
-                ClassSignal::None => {}
-                ClassSignal::Stem => {
-                    hit = true;
-                    only_social = false;
-                }
-                ClassSignal::MaybeWord => {
-                    let words = boiler_word_set();
-                    any_attr_word(v, |w| {
-                        if words.contains(w) {
-                            hit = true;
-                            only_social &= matches!(w, "social" | "share" | "shares" | "sharing");
-                        }
-                        false
-                    });
-                }
-            },
+            "class" if rules.class_words && facts.verdict.is_none() => hits.scan(v),
+            "id" if rules.class_words && facts.verdict.is_none() && !is_heading_slug(v) => {
+                hits.scan(v)
+            }
             _ => {}
         }
     }
     // An inline element amid a paragraph's own text is part of a sentence ("… said <a
     // class=tag>Smith</a> …"): class words do not remove it.
-    let in_sentence = INLINE.contains(&name)
-        && node.parent().is_some_and(|p| {
-            (p.has_name("p") || p.has_name("li") || p.has_name("blockquote"))
-                && p.children_it(false)
-                    .any(|c| c.is_text() && c.text().chars().any(char::is_alphanumeric))
-        });
-    if facts.verdict.is_none() && hit && !in_sentence {
-        facts.verdict = Some(if only_social {
-            Verdict::IfSmallNoQuote
-        } else {
-            Verdict::IfSmall
-        });
+    let in_sentence = || {
+        INLINE.contains(&name)
+            && node.parent().is_some_and(|p| {
+                (p.has_name("p") || p.has_name("li") || p.has_name("blockquote"))
+                    && p.children_it(false)
+                        .any(|c| c.is_text() && c.text().chars().any(char::is_alphanumeric))
+            })
+    };
+    if facts.verdict.is_none()
+        && let Some(v) = hits.verdict().filter(|_| !in_sentence())
+    {
+        facts.verdict = Some(v);
     }
     Some(facts)
 }
@@ -312,7 +468,12 @@ pub struct Found {
     pub elements: usize,
 }
 
-pub fn preclean(doc: &Document, deadline: &Deadline) -> Result<Found, ExtractError> {
+pub fn preclean(
+    doc: &Document,
+    deadline: &Deadline,
+    rules: &Rules,
+    mut removed: Option<&mut Vec<String>>,
+) -> Result<Found, ExtractError> {
     let mut found = Found::default();
     const MAX_SHARE: f64 = 0.35;
     let Some(body) = doc.select("body").nodes().first().cloned() else {
@@ -321,11 +482,17 @@ pub fn preclean(doc: &Document, deadline: &Deadline) -> Result<Found, ExtractErr
     // One iterative post-order walk: text sizes of every subtree, then the decisions.
     struct Frame<'a> {
         node: NodeRef<'a>,
+        /// Inside `pre` or `code`: never furniture.
+        in_code: bool,
         is_p: bool,
         chars: usize,
         p_chars: usize,
         protected: bool,
         quote: bool,
+        structured: bool,
+        /// Characters in runs of text long enough to be sentences, outside links.
+        prose: usize,
+        in_link: bool,
         /// Headings inside: bit 1 = `h1`, bit 2 = `h2`…`h6`.
         headings: u8,
         is_header: bool,
@@ -335,9 +502,23 @@ pub fn preclean(doc: &Document, deadline: &Deadline) -> Result<Found, ExtractErr
     }
     let mut stack: Vec<(NodeRef, bool)> = vec![(body, true)];
     let mut frames: Vec<Frame> = Vec::new();
-    let mut candidates: Vec<(NodeRef, usize, usize, Verdict, bool)> = Vec::new();
+    struct Candidate<'a> {
+        node: NodeRef<'a>,
+        chars: usize,
+        p_chars: usize,
+        prose: usize,
+        verdict: Verdict,
+        /// Kept whatever its size (it is or holds the article, or a story's section header).
+        keep: bool,
+        /// Marked by a comment word: comment threads may hold most of a page's prose.
+        comment: bool,
+        /// Siblings with the same class (not a comment's) share one size: an article cut
+        /// into sections that each carry a section word is kept whole.
+        sibling_key: Option<(Option<dom_query::NodeId>, String)>,
+    }
+    let mut candidates: Vec<Candidate> = Vec::new();
     let mut steps = 0usize;
-    let mut totals = (0usize, 0usize);
+    let mut totals = (0usize, 0usize, 0usize);
     while let Some((node, entering)) = stack.pop() {
         steps += 1;
         if steps.is_multiple_of(1024) {
@@ -356,31 +537,39 @@ pub fn preclean(doc: &Document, deadline: &Deadline) -> Result<Found, ExtractErr
                     if top.is_p {
                         top.p_chars += n;
                     }
+                    if n >= PROSE_RUN && !top.in_link {
+                        top.prose += n;
+                    }
                 }
                 continue;
             }
             if !node.is_element() {
                 continue;
             }
-            let Some(facts) = element_facts(&node) else {
+            let Some(facts) = element_facts(&node, rules) else {
                 continue;
             };
             found.elements += 1;
             if facts.skip {
                 continue;
             }
+            let in_code = facts.is_code || frames.last().is_some_and(|p| p.in_code);
             frames.push(Frame {
                 node,
+                in_code,
                 is_p: facts.is_p,
                 chars: 0,
                 p_chars: 0,
                 protected: facts.protected,
                 quote: facts.is_quote,
+                structured: facts.is_structured,
+                prose: 0,
+                in_link: facts.is_link || frames.last().is_some_and(|p| p.in_link),
                 headings: facts.heading,
                 is_header: facts.is_header,
                 is_link: facts.is_link,
                 link_chars: 0,
-                verdict: facts.verdict,
+                verdict: if in_code { None } else { facts.verdict },
             });
             stack.push((node, false));
             let mut child = node.last_child();
@@ -395,10 +584,12 @@ pub fn preclean(doc: &Document, deadline: &Deadline) -> Result<Found, ExtractErr
                 parent.p_chars += if parent.is_p { f.chars } else { f.p_chars };
                 parent.protected |= f.protected;
                 parent.quote |= f.quote;
+                parent.structured |= f.structured;
+                parent.prose += f.prose;
                 parent.headings |= f.headings;
                 parent.link_chars += if f.is_link { f.chars } else { f.link_chars };
             } else {
-                totals = (f.chars, f.p_chars);
+                totals = (f.chars, f.p_chars, f.prose);
             }
             if found.published.is_none() && node.has_name("time") {
                 found.published = node
@@ -416,20 +607,74 @@ pub fn preclean(doc: &Document, deadline: &Deadline) -> Result<Found, ExtractErr
                     f.is_header && f.headings == 2 && f.link_chars * 2 < f.chars.max(1);
                 let keep = f.protected
                     || section_header
-                    || (verdict == Verdict::IfSmallNoQuote && f.quote);
-                candidates.push((f.node, f.chars, f.p_chars, verdict, keep));
+                    || match verdict {
+                        Verdict::IfSmallNoQuote => f.quote,
+                        Verdict::Media => f.quote || f.structured,
+                        _ => false,
+                    };
+                let comment = ["class", "id"].iter().any(|a| {
+                    f.node
+                        .attr(a)
+                        .is_some_and(|v| any_attr_word(&v, |w| COMMENT_WORDS.contains(&w)))
+                });
+                let sibling_key = matches!(verdict, Verdict::IfSmall | Verdict::IfSmallNoQuote)
+                    .then(|| f.node.attr("class"))
+                    .flatten()
+                    .filter(|_| !comment)
+                    .map(|c| (f.node.parent().map(|p| p.id), c.to_string()));
+                candidates.push(Candidate {
+                    node: f.node,
+                    chars: f.chars,
+                    p_chars: f.p_chars,
+                    prose: f.prose,
+                    verdict,
+                    keep,
+                    comment,
+                    sibling_key,
+                });
             }
         }
     }
-    let (body_chars, body_p) = (totals.0.max(1), totals.1.max(1));
-    for (node, chars, p_chars, verdict, protected) in candidates {
-        if verdict != Verdict::Always
-            && (protected
-                || chars as f64 > MAX_SHARE * body_chars as f64
-                || p_chars as f64 > MAX_SHARE * body_p as f64)
-        {
-            continue;
+    let (body_chars, body_p, body_prose) = (totals.0.max(1), totals.1.max(1), totals.2);
+    let mut sibling_sizes: std::collections::HashMap<
+        &(Option<dom_query::NodeId>, String),
+        (usize, usize, usize),
+    > = std::collections::HashMap::new();
+    for c in &candidates {
+        if let Some(key) = &c.sibling_key {
+            let e = sibling_sizes.entry(key).or_default();
+            e.0 += c.chars;
+            e.1 += c.p_chars;
+            e.2 += c.prose;
         }
+    }
+    let large = |chars: usize, p_chars: usize| {
+        chars as f64 > MAX_SHARE * body_chars as f64 || p_chars as f64 > MAX_SHARE * body_p as f64
+    };
+    let removals: Vec<NodeRef> = candidates
+        .iter()
+        .filter(|c| {
+            let (chars, p_chars, prose) = c
+                .sibling_key
+                .as_ref()
+                .map_or((c.chars, c.p_chars, c.prose), |k| sibling_sizes[k]);
+            let large = large(c.chars, c.p_chars) || large(chars, p_chars);
+            // the safety net: no element (nor run of like siblings) but a comment thread is
+            // removed when it holds most of the page's prose
+            let prose = prose.max(c.prose);
+            let holds_the_prose = 2 * prose > body_prose && prose >= MIN_PROSE_CHARS;
+            match c.verdict {
+                Verdict::Always => !holds_the_prose,
+                Verdict::IfTiny => !c.keep && !holds_the_prose && c.chars <= SMALL_CHARS,
+                Verdict::Media => !c.keep && !holds_the_prose && !large,
+                Verdict::IfSmall | Verdict::IfSmallNoQuote => {
+                    !c.keep && !large && (c.comment || !holds_the_prose)
+                }
+            }
+        })
+        .map(|c| c.node)
+        .collect();
+    for node in removals {
         if debug() {
             let t = node.text();
             let t: String = t
@@ -445,6 +690,9 @@ pub fn preclean(doc: &Document, deadline: &Deadline) -> Result<Found, ExtractErr
                 node.attr("class"),
                 node.attr("id")
             );
+        }
+        if let Some(removed) = removed.as_deref_mut() {
+            removed.push(node.text().to_string());
         }
         node.remove_from_parent();
     }
@@ -469,6 +717,44 @@ mod tests {
         assert!(
             !w.iter().any(|x| x == "barjs"),
             "no pair across classes: {w:?}"
+        );
+    }
+
+    #[test]
+    fn heading_slugs_are_not_class_words() {
+        assert!(is_heading_slug(
+            "menu-innovation-strategies-building-memorable-dining"
+        ));
+        assert!(!is_heading_slug("div-gpt-ad-1503420338042-0"));
+        assert!(!is_heading_slug("main-menu"));
+    }
+
+    #[test]
+    fn code_is_never_furniture() {
+        let prose =
+            "Run these commands one after another to see how the repository changes. ".repeat(6);
+        let html = format!(
+            r#"<html><body><article><p>{prose}</p><pre><code><span class="hljs-comment"># view the state of the repo</span>
+git status</code></pre><p>{prose}</p></article><div class="comments">A comment.</div></body></html>"#
+        );
+        let doc = Document::from(html.as_str());
+        let deadline = Deadline::new(std::time::Duration::from_secs(10));
+        preclean(&doc, &deadline, &Rules::default(), None).expect("preclean");
+        let text = doc.select("body").text();
+        assert!(text.contains("# view the state of the repo"), "{text}");
+        assert!(!text.contains("A comment."), "{text}");
+    }
+
+    #[test]
+    fn layout_state_tokens_are_not_class_words() {
+        assert_eq!(
+            without_cms_tokens("blog-article__main sidebar-enabled--false content"),
+            "blog-article__main content"
+        );
+        assert_eq!(without_cms_tokens("has-sidebar post"), "post");
+        assert_eq!(
+            without_cms_tokens("sidebar widget-area"),
+            "sidebar widget-area"
         );
     }
 }

@@ -22,6 +22,7 @@ mod cleanup;
 mod guard;
 mod jsonld;
 pub mod metric;
+mod rules;
 mod text;
 
 use std::time::Duration;
@@ -29,6 +30,7 @@ use std::time::Duration;
 use dom_query::Document;
 
 pub use charset::decode_html;
+pub use rules::Rules;
 
 /// Bounds on one extraction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,6 +96,21 @@ pub fn extract(
     url: Option<&str>,
     limits: &ExtractLimits,
 ) -> Result<Article, ExtractError> {
+    extract_with(body, content_type, url, limits, &Rules::default(), None)
+}
+
+/// [`extract`] with some rule families switched off, recording the text of every element
+/// `preclean` removes into `removed` when given. For the benchmark, which measures what
+/// each family is worth and which removals cost gold text.
+#[doc(hidden)]
+pub fn extract_with(
+    body: &[u8],
+    content_type: Option<&str>,
+    url: Option<&str>,
+    limits: &ExtractLimits,
+    rules: &Rules,
+    removed: Option<&mut Vec<String>>,
+) -> Result<Article, ExtractError> {
     let deadline = guard::Deadline::new(limits.timeout);
     guard::check_content_type(content_type, body)?;
     if body.len() > limits.max_bytes {
@@ -107,7 +124,7 @@ pub fn extract(
     deadline.check()?;
     // A panic inside the HTML libraries on some odd page must not take the caller down.
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        extract_decoded(&html, url, &deadline)
+        extract_decoded(&html, url, &deadline, rules, removed)
     }))
     .unwrap_or_else(|panic| {
         let msg = panic
@@ -123,13 +140,19 @@ fn extract_decoded(
     html: &str,
     url: Option<&str>,
     deadline: &guard::Deadline,
+    rules: &Rules,
+    removed: Option<&mut Vec<String>>,
 ) -> Result<Article, ExtractError> {
     guard::prescan(html.as_bytes(), MAX_ELEMENTS)?;
     let parse_start = std::time::Instant::now();
     let doc = parse(html, deadline)?;
     let parse_time = parse_start.elapsed();
-    let ld_body = jsonld::article_body(&doc, html);
-    let found = cleanup::preclean(&doc, deadline)?;
+    let ld_body = if rules.ld_json {
+        jsonld::article_body(&doc, html)
+    } else {
+        None
+    };
+    let found = cleanup::preclean(&doc, deadline, rules, removed)?;
     if found.elements > MAX_ELEMENTS {
         return Err(ExtractError::Parse(format!(
             "{} elements in the page body, more than the {MAX_ELEMENTS} accepted",
@@ -163,7 +186,7 @@ fn extract_decoded(
         .unwrap_or_default();
     let byline = art.byline.clone().or(found.byline);
     let known = boiler::Known::new(Some(art.title.as_str()), byline.as_deref());
-    let mut paras = boiler::postclean(paras, &known);
+    let mut paras = boiler::postclean(paras, &known, rules);
     let mut method = "readability";
     if let Some(ld) = &ld_body {
         match jsonld::decide(ld, &paras) {
@@ -255,15 +278,22 @@ fn parse(html: &str, deadline: &guard::Deadline) -> Result<Document, ExtractErro
     Ok(parser.finish())
 }
 
+/// Base URL given to the baseline when the page has none that readability accepts
+/// (dom_smoothie returns nothing for an empty or relative document URL).
+const PLACEHOLDER_URL: &str = "https://example.invalid/";
+
 /// Plain dom_smoothie with default settings: the baseline the benchmark compares against.
-/// (For `examples/bench.rs`; not part of the extractor.)
+/// (For `benches/extraction.rs`; not part of the extractor.)
 #[doc(hidden)]
 pub fn baseline_text(html: &str, url: Option<&str>) -> String {
     let cfg = dom_smoothie::Config {
         text_mode: dom_smoothie::TextMode::Formatted,
         ..Default::default()
     };
-    dom_smoothie::Readability::new(html, url, Some(cfg))
+    let url = url
+        .filter(|u| url_is_absolute(u))
+        .unwrap_or(PLACEHOLDER_URL);
+    dom_smoothie::Readability::new(html, Some(url), Some(cfg))
         .and_then(|mut r| r.parse())
         .map(|a| a.text_content.to_string())
         .unwrap_or_default()
