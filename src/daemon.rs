@@ -509,7 +509,7 @@ fn replan_polls(config: &Config, store: &Store) -> Result<usize, crate::store::S
             continue;
         }
         let schedule = crate::pipeline::feed_schedule(config, &feed);
-        let next = schedule.next_poll(now, &feed.origin_url).timestamp();
+        let next = schedule.slot_after(now, &feed.origin_url).timestamp();
         moved += usize::from(store.advance_next_poll(feed.id, next)?);
     }
     Ok(moved)
