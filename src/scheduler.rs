@@ -1,6 +1,7 @@
 //! When each feed is due: its cron schedule shifted by a stable per-feed offset, server hints
 //! (`<ttl>`, Cache-Control, Expires, Retry-After, capped), error backoff with jitter.
-//! Pure functions over times; the daemon loop acts on what they decide.
+//! Pure functions over times; the daemon loop acts on what they decide. `host_queue` holds
+//! the work waiting per host, started within the per-host limit and in turn across hosts.
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -10,6 +11,8 @@ use chrono_tz::Tz;
 use croner::Cron;
 
 use crate::model::UnixTime;
+
+pub mod host_queue;
 
 /// A parsed cron expression and the time zone it is read in.
 #[derive(Debug, Clone)]
