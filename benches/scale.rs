@@ -26,6 +26,10 @@
 //!   poll of a clean farm beside one where 2% of answers are 500, 2% are 429 and 1% are never
 //!   answered
 //! - `TIDINGS_BENCH_BIN` another `tidings` binary to measure (e.g. a build from before a change)
+//! - `TIDINGS_BENCH_AB=1` measures only cold polls of A (the binary above) against B
+//!   (`TIDINGS_BENCH_BIN_B`, else the same binary) on a database prepared with
+//!   `TIDINGS_BENCH_SQL_B` (SQL run after the migrations), in turn on the same farm
+//!   (`TIDINGS_BENCH_AB_NO_TOPICS=1`: without the topic)
 //! - `TIDINGS_BENCH_WRAP` a command prefix for the cold polls, e.g.
 //!   `valgrind --tool=callgrind --callgrind-out-file=/tmp/cold.%p --`
 
@@ -105,9 +109,12 @@ impl Tidings {
     }
 
     fn poll(&self, all: bool) -> Cost {
+        self.poll_with(&binary(), all)
+    }
+
+    /// Runs `tidings poll` of `binary` on this setup's config.
+    fn poll_with(&self, binary: &str, all: bool) -> Cost {
         // TIDINGS_BENCH_WRAP runs the cold poll under a tool (e.g. `perf record -g -o cold.data --`).
-        let binary = std::env::var("TIDINGS_BENCH_BIN")
-            .unwrap_or_else(|_| env!("CARGO_BIN_EXE_tidings").into());
         let wrap = match all {
             false => std::env::var("TIDINGS_BENCH_WRAP").unwrap_or_default(),
             true => String::new(),
@@ -130,6 +137,25 @@ impl Tidings {
             cmd.arg("--all");
         }
         run_measured(&mut cmd)
+    }
+
+    /// Creates the database with `binary` (its migrations, the config's feeds) and runs `sql`
+    /// on it: a variant of the schema or settings to measure without a build.
+    fn prepare(&self, binary: &str, sql: &str) {
+        let out = Command::new(binary)
+            .arg("--config")
+            .arg(&self.config)
+            .arg("status")
+            .arg("--json")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let conn = rusqlite::Connection::open(&self.db).unwrap();
+        conn.execute_batch(sql).unwrap();
     }
 
     fn items(&self) -> i64 {
@@ -155,6 +181,83 @@ impl Tidings {
         let _ = conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)");
         std::fs::metadata(&self.db).map(|m| m.len()).unwrap_or(0)
     }
+}
+
+/// The `tidings` binary measured: `TIDINGS_BENCH_BIN`, else the one built with the bench.
+fn binary() -> String {
+    std::env::var("TIDINGS_BENCH_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_tidings").into())
+}
+
+/// A/B run (`TIDINGS_BENCH_AB=1`): cold polls of A (`TIDINGS_BENCH_BIN` or the built binary)
+/// and B (`TIDINGS_BENCH_BIN_B`, else the same binary, on a database prepared with
+/// `TIDINGS_BENCH_SQL_B`), in turn on one farm per layout and count, `runs` times each;
+/// prints the medians and the median of the per-pair ratios B/A.
+fn ab_run(layouts: &[String], counts: &[usize], runs: usize) {
+    let a = binary();
+    let b = std::env::var("TIDINGS_BENCH_BIN_B").unwrap_or_else(|_| a.clone());
+    let sql_b = std::env::var("TIDINGS_BENCH_SQL_B").unwrap_or_default();
+    let topics = !std::env::var("TIDINGS_BENCH_AB_NO_TOPICS").is_ok_and(|v| v == "1");
+    let mut rows = Vec::new();
+    for layout in layouts {
+        for &feeds in counts {
+            let farm = Farm::start(&corpus(), named_layout(layout, feeds).unwrap());
+            let (mut ca, mut cb, mut pairs) = (Vec::new(), Vec::new(), Vec::new());
+            for _ in 0..runs {
+                let ta = Tidings::example(&farm, topics);
+                let tb = Tidings::example(&farm, topics);
+                if !sql_b.is_empty() {
+                    tb.prepare(&b, &sql_b);
+                }
+                let x = ta.poll_with(&a, false);
+                let y = tb.poll_with(&b, false);
+                assert_eq!(ta.items(), tb.items(), "A and B stored different items");
+                if let Ok(dir) = std::env::var("TIDINGS_BENCH_KEEP_DB") {
+                    // Folded (WAL checkpointed) copies of both databases, for a look inside.
+                    for (name, t) in [("a", &ta), ("b", &tb)] {
+                        t.db_bytes();
+                        std::fs::copy(&t.db, Path::new(&dir).join(format!("{name}.db"))).unwrap();
+                    }
+                }
+                pairs.push(cpu(&y) / cpu(&x));
+                ca.push(x);
+                cb.push(y);
+            }
+            rows.push(vec![
+                layout.clone(),
+                feeds.to_string(),
+                format!("{:.2}", med(&ca, cpu)),
+                format!("{:.2}", med(&cb, cpu)),
+                format!("{:.3}", median(pairs)),
+                format!("{:.2}", med(&ca, wall)),
+                format!("{:.2}", med(&cb, wall)),
+                format!("{:.1}", med(&ca, |c| c.peak_rss_kib as f64) / 1024.0),
+                format!("{:.1}", med(&cb, |c| c.peak_rss_kib as f64) / 1024.0),
+            ]);
+        }
+    }
+    println!(
+        "A/B cold polls, median of {runs} pairs (topic {}): A = {a}; B = {b}{}",
+        if topics { "on" } else { "off" },
+        if sql_b.is_empty() {
+            String::new()
+        } else {
+            format!(" with `{sql_b}`")
+        }
+    );
+    print_table(
+        &[
+            "layout",
+            "feeds",
+            "A cpu s",
+            "B cpu s",
+            "B/A (pairs)",
+            "A wall s",
+            "B wall s",
+            "A MiB",
+            "B MiB",
+        ],
+        &rows,
+    );
 }
 
 /// A newsboat setup: its urls file, cache and config in a fresh directory.
@@ -291,6 +394,10 @@ fn main() {
     let newsboat_counts = env_list("TIDINGS_BENCH_NEWSBOAT", "1000");
     let newsboat_threads = env_list("TIDINGS_BENCH_NEWSBOAT_THREADS", "2");
     let newsboat_warm = std::env::var("TIDINGS_BENCH_NEWSBOAT_WARM").is_ok_and(|v| v == "1");
+    if std::env::var("TIDINGS_BENCH_AB").is_ok_and(|v| v == "1") {
+        ab_run(&layouts, &counts, runs);
+        return;
+    }
     let newsboat = Newsboat::available();
     if !newsboat {
         println!("newsboat is not installed: its columns are skipped");
