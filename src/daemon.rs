@@ -134,6 +134,10 @@ impl Dispatcher {
                 self.queue.finish(host);
                 continue;
             }
+            // A host with nothing more queued does not keep an idle connection: with
+            // thousands of hosts of one or two feeds each, idle connections and their buffers
+            // set the peak memory of a poll (issue 16).
+            let last_for_host = self.queue.waiting_on(host) == 0;
             let ctx = self.ctx.clone();
             let events = self.events_tx.clone();
             self.tracker.spawn(async move {
@@ -141,7 +145,7 @@ impl Dispatcher {
                 let fetched = || {
                     let _ = events.send(RefreshEvent::Fetched { host });
                 };
-                let report = match refresh_feed(&ctx, feed, fetched).await {
+                let report = match refresh_feed(&ctx, feed, last_for_host, fetched).await {
                     Ok(report) => Some(report),
                     Err(e) => {
                         tracing::error!(feed_id = id, error = %e, "could not record feed refresh");

@@ -66,11 +66,12 @@ pub async fn extract_pending(
             let Some((host, page)) = queue.start_next() else {
                 break;
             };
+            let last_for_host = queue.waiting_on(host) == 0;
             let ctx = ctx.clone();
             let done = done_tx.clone();
             tokio::spawn(async move {
                 let id = page.item_id;
-                if let Err(e) = extract_one(&ctx, page).await {
+                if let Err(e) = extract_one(&ctx, page, last_for_host).await {
                     tracing::error!(item_id = id, error = %e, "could not record extraction");
                 }
                 let _ = done.send((id, host));
@@ -91,15 +92,20 @@ pub async fn extract_pending(
     }
 }
 
-/// Fetches, extracts and records one page.
-async fn extract_one(ctx: &Context, page: PendingPage) -> Result<(), StoreError> {
+/// Fetches, extracts and records one page; `last_for_host`: no other page of its host waits.
+async fn extract_one(
+    ctx: &Context,
+    page: PendingPage,
+    last_for_host: bool,
+) -> Result<(), StoreError> {
     let now = Utc::now().timestamp();
     let settings = ctx.config();
     let config = &settings.extract;
-    let fetched = ctx
-        .page_fetcher
-        .fetch(&page.url, &FetchRequest::default())
-        .await;
+    let request = FetchRequest {
+        last_for_host,
+        ..FetchRequest::default()
+    };
+    let fetched = ctx.page_fetcher.fetch(&page.url, &request).await;
     let feed_text = page
         .feed_html
         .as_deref()

@@ -109,6 +109,11 @@ impl<T> HostQueues<T> {
         Some((id, item))
     }
 
+    /// Items of `host` (one returned by [`start_next`](Self::start_next)) still waiting.
+    pub fn waiting_on(&self, host: HostId) -> usize {
+        self.hosts[host.0].waiting.len()
+    }
+
     /// Frees the slot an item started by [`start_next`](Self::start_next) held on `host`.
     pub fn finish(&mut self, host: HostId) {
         let h = &mut self.hosts[host.0];
@@ -347,6 +352,19 @@ mod tests {
         }
         assert!(queues.ids.is_empty());
         assert_eq!(queues.hosts.len(), 1);
+    }
+
+    #[test]
+    fn the_last_item_of_a_host_is_known_when_it_starts() {
+        let mut queues = HostQueues::new(2);
+        fill(&mut queues, "a:80", 2);
+        fill(&mut queues, "b:80", 1);
+        let (a, _) = queues.start_next().unwrap();
+        assert_eq!(queues.waiting_on(a), 1);
+        let (b, _) = queues.start_next().unwrap();
+        assert_eq!(queues.waiting_on(b), 0);
+        let (a2, _) = queues.start_next().unwrap();
+        assert_eq!((a2, queues.waiting_on(a2)), (a, 0));
     }
 
     #[test]
