@@ -32,6 +32,15 @@ export TIDINGS_TEST_POSTGRES
 pg_stop=$(sed -n 's/^postgres.sh: stop with: //p' "$pg_log")
 trap '(cd / && $pg_stop >/dev/null 2>&1) || true' EXIT
 
+# Headless Chromium for the web page tests (tests/web.rs): Debian's package, installed when
+# missing (the tests fail without it).
+if [ ! -x /usr/bin/chromium ]; then
+    echo "test.sh: installing Chromium (Debian package chromium)" >&2
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >&2
+fi
+export TIDINGS_TEST_CHROMIUM=/usr/bin/chromium
+
 if cargo nextest --version >/dev/null 2>&1; then
     cargo nextest run --locked --no-fail-fast "$@"
 else

@@ -135,6 +135,7 @@ fn build(store: &Store, items: usize, now: i64) {
                     author: None,
                     published_original: Some(published),
                     content_hash: format!("h{i}"),
+                    former_key: None,
                 }
             })
             .collect();
@@ -173,12 +174,7 @@ fn build(store: &Store, items: usize, now: i64) {
                     score: 5.0,
                     terms: "[]".into(),
                 }],
-                story: tidings::model::StoryKey {
-                    url: None,
-                    title_hash: 0,
-                    simhash: 0,
-                    words: 0,
-                },
+                story: tidings::model::StoryKey::default(),
             })
             .collect();
         store.record_matches(&matched, false, None, now).unwrap();

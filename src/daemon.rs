@@ -23,25 +23,55 @@ const IDLE_TICK: Duration = Duration::from_secs(5);
 
 /// Opens the database and syncs the config's feeds into it.
 pub fn open_context(config: Config) -> anyhow::Result<Context> {
-    let store = Store::open_location(
+    let store = open_store(&config)?;
+    prepare_store(&config, &store)?;
+    context(config, store)
+}
+
+/// For `tidings status`: as [`open_context`], but when the database cannot take writes now
+/// (its disk full, its write lock held elsewhere) it is only read, and why is returned to be
+/// shown; the config's feeds are synced when it can.
+pub fn open_context_to_read(config: Config) -> anyhow::Result<(Context, Option<String>)> {
+    let store = open_store(&config)?;
+    let problem = store.write_problem()?;
+    match &problem {
+        None => prepare_store(&config, &store)?,
+        Some(problem) => tracing::warn!(
+            problem = %problem,
+            "the database cannot take writes now; showing it as it is (the config's feeds are not synced)"
+        ),
+    }
+    Ok((context(config, store)?, problem))
+}
+
+fn open_store(config: &Config) -> anyhow::Result<Store> {
+    Ok(Store::open_location(
         &config.database,
         WorkerOptions {
             lease: config.claim_lease,
             per_host: config.fetch.per_host,
         },
-    )?;
+    )?)
+}
+
+/// The writes every command starts with: the config's feeds synced, topic changes applied.
+fn prepare_store(config: &Config, store: &Store) -> anyhow::Result<()> {
     let (added, disabled) =
         store.sync_config_feeds(&config.feeds, chrono::Utc::now().timestamp())?;
     if added > 0 || disabled > 0 {
         tracing::info!(added, disabled, "synced feeds from the config");
     }
+    crate::pipeline::matching::apply_topic_changes(config, store)?;
+    Ok(())
+}
+
+fn context(config: Config, store: Store) -> anyhow::Result<Context> {
     let fetcher = Fetcher::new(&config.fetch)?;
     let page_fetcher = Fetcher::new(&crate::config::FetchConfig {
         max_body_bytes: config.extract.max_page_bytes,
         per_host: config.extract.per_host,
         ..config.fetch.clone()
     })?;
-    crate::pipeline::matching::apply_topic_changes(&config, &store)?;
     Ok(Context::new(config, Arc::new(store), fetcher, page_fetcher))
 }
 
@@ -54,7 +84,30 @@ enum RefreshEvent {
     Finished {
         id: FeedId,
         report: Option<RefreshReport>,
+        /// The store could not take the refresh for a reason that passes (disk full, write
+        /// lock held elsewhere): what it said.
+        store_unavailable: Option<String>,
     },
+}
+
+/// The first pause after the database refused writes; each pause that follows a resume
+/// without a refresh stored in between doubles it.
+const STORE_PAUSE_FIRST: Duration = Duration::from_secs(1);
+const STORE_PAUSE_MAX: Duration = Duration::from_secs(30);
+/// While paused, how often the database is asked whether it takes writes again.
+const STORE_PROBE_EVERY: Duration = Duration::from_secs(1);
+
+/// No refresh starts while the database cannot take writes (its disk full, its write lock
+/// held by another process): fetching feeds whose items cannot be stored only costs their
+/// servers. Polling resumes when the pause is over and a probe finds the database writable;
+/// feeds not refreshed meanwhile are still due then, and what was stored stays stored.
+#[derive(Debug)]
+struct StorePause {
+    since: std::time::Instant,
+    /// No probe before this.
+    until: std::time::Instant,
+    /// What the database said last.
+    reason: String,
 }
 
 /// Starts refreshes within the global and per-host limits. Feeds wait in a queue per host
@@ -82,6 +135,13 @@ struct Dispatcher {
     read_width: usize,
     /// When the claims of the feeds in flight were last renewed (PostgreSQL leases).
     claims_renewed_at: Option<std::time::Instant>,
+    /// Set by the daemon's loop (never by `tidings poll`) while the database refuses writes.
+    pause: Option<StorePause>,
+    /// The next pause's length: doubles with each refusal in a row, back to the first after a
+    /// refresh is stored.
+    next_pause: Duration,
+    /// The last "cannot store" a finished refresh reported, for the daemon's loop to act on.
+    store_unavailable: Option<String>,
 }
 
 /// How long due feeds read from the store may wait in the dispatcher before they are read again.
@@ -107,11 +167,17 @@ impl Dispatcher {
             last_read_full: false,
             read_width: NARROW_READ,
             claims_renewed_at: None,
+            pause: None,
+            next_pause: STORE_PAUSE_FIRST,
+            store_unavailable: None,
         }
     }
 
     /// Whether the global limits leave room for another refresh.
     fn has_room(&self) -> bool {
+        if self.pause.is_some() {
+            return false;
+        }
         let concurrency = self.ctx.config().fetch.concurrency;
         self.queue.running() < concurrency && self.in_flight.len() < 2 * concurrency
     }
@@ -145,14 +211,20 @@ impl Dispatcher {
                 let fetched = || {
                     let _ = events.send(RefreshEvent::Fetched { host });
                 };
-                let report = match refresh_feed(&ctx, feed, last_for_host, fetched).await {
-                    Ok(report) => Some(report),
-                    Err(e) => {
-                        tracing::error!(feed_id = id, error = %e, "could not record feed refresh");
-                        None
-                    }
-                };
-                let _ = events.send(RefreshEvent::Finished { id, report });
+                let (report, store_unavailable) =
+                    match refresh_feed(&ctx, feed, last_for_host, fetched).await {
+                        Ok(report) => (Some(report), None),
+                        Err(e) => {
+                            tracing::error!(feed_id = id, error = %e, "could not record feed refresh; the feed stays due");
+                            let unavailable = matches!(&e, crate::pipeline::RefreshError::Store(s) if s.is_unavailable());
+                            (None, unavailable.then(|| e.to_string()))
+                        }
+                    };
+                let _ = events.send(RefreshEvent::Finished {
+                    id,
+                    report,
+                    store_unavailable,
+                });
             });
         }
     }
@@ -164,8 +236,18 @@ impl Dispatcher {
                 self.queue.finish(host);
                 None
             }
-            RefreshEvent::Finished { id, report } => {
+            RefreshEvent::Finished {
+                id,
+                report,
+                store_unavailable,
+            } => {
                 self.in_flight.remove(&id);
+                if report.is_some() && self.pause.is_none() {
+                    self.next_pause = STORE_PAUSE_FIRST;
+                }
+                if store_unavailable.is_some() {
+                    self.store_unavailable = store_unavailable;
+                }
                 report
             }
         }
@@ -265,10 +347,14 @@ pub async fn run(ctx: Arc<Context>, cancel: CancellationToken) -> anyhow::Result
         vec![loop_wake.clone(), stages_wake.clone()],
         service_cancel.clone(),
     ));
-    let api = ctx.config().api.clone().map(|api| {
+    let api = match ctx.config().api.clone() {
+        Some(api) => Some((api.listen, api.resolve_token()?)),
+        None => None,
+    };
+    let api = api.map(|(listen, token)| {
         let (ctx, cancel) = (ctx.clone(), cancel.clone());
         tokio::spawn(async move {
-            if let Err(e) = crate::api::serve(ctx, api.listen, api.token, cancel).await {
+            if let Err(e) = crate::api::serve(ctx, listen, token, cancel).await {
                 tracing::error!(error = %e, "the HTTP API stopped");
             }
         })
@@ -276,6 +362,23 @@ pub async fn run(ctx: Arc<Context>, cancel: CancellationToken) -> anyhow::Result
 
     let mut ready = false;
     loop {
+        if dispatcher.pause.is_some() {
+            let wait = watch_store_pause(&ctx, &mut dispatcher).await;
+            liveness.scheduler_tick();
+            if dispatcher.pause.is_some() {
+                tokio::select! {
+                    Some(event) = dispatcher.events_rx.recv() => {
+                        dispatcher.handle(event);
+                        if let Some(error) = dispatcher.store_unavailable.take() {
+                            pause_for_store(&ctx, &mut dispatcher, error);
+                        }
+                    }
+                    _ = tokio::time::sleep(wait.min(heartbeat)) => {}
+                    _ = cancel.cancelled() => break,
+                }
+                continue;
+            }
+        }
         let sleep_for = match schedule_due(&ctx, &mut dispatcher).await {
             Ok(sleep_for) => {
                 liveness.scheduler_tick();
@@ -297,6 +400,9 @@ pub async fn run(ctx: Arc<Context>, cancel: CancellationToken) -> anyhow::Result
                 let report = dispatcher.handle(event);
                 if report.is_some_and(|r| r.counts.new + r.counts.updated > 0) {
                     stages_wake.notify_one();
+                }
+                if let Some(error) = dispatcher.store_unavailable.take() {
+                    pause_for_store(&ctx, &mut dispatcher, error);
                 }
             }
             _ = loop_wake.notified() => {}
@@ -329,6 +435,76 @@ pub async fn run(ctx: Arc<Context>, cancel: CancellationToken) -> anyhow::Result
     let _ = tokio::time::timeout_at(deadline, service_tasks.wait()).await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The database refused a refresh for a reason that passes: no refresh starts for a while
+/// (see [`StorePause`]). Says so in the log and to systemd.
+fn pause_for_store(ctx: &Context, dispatcher: &mut Dispatcher, error: String) {
+    let now = std::time::Instant::now();
+    match &mut dispatcher.pause {
+        // Refreshes that started before the pause fail one after another: the same refusal.
+        Some(pause) => pause.reason = error,
+        None => {
+            let wait = dispatcher.next_pause;
+            dispatcher.next_pause = (wait * 2).min(STORE_PAUSE_MAX);
+            tracing::error!(
+                database = %ctx.store.path().display(),
+                error = %error,
+                pause_ms = wait.as_millis() as u64,
+                "the database cannot take writes; polling paused until it can (stored items are safe; feeds stay due)"
+            );
+            crate::service::ready(&format!("paused: the database cannot take writes: {error}"));
+            dispatcher.pause = Some(StorePause {
+                since: now,
+                until: now + wait,
+                reason: error,
+            });
+        }
+    }
+}
+
+/// While polling is paused: once the pause is over, asks the database whether it takes
+/// writes again, and resumes polling if it does. Returns how long to wait before asking again.
+async fn watch_store_pause(ctx: &Arc<Context>, dispatcher: &mut Dispatcher) -> Duration {
+    let Some(pause) = &mut dispatcher.pause else {
+        return Duration::ZERO;
+    };
+    let now = std::time::Instant::now();
+    if now < pause.until {
+        return pause.until - now;
+    }
+    let store = ctx.store.clone();
+    let problem = match tokio::task::spawn_blocking(move || store.write_problem()).await {
+        Ok(Ok(problem)) => problem,
+        Ok(Err(e)) => Some(e.to_string()),
+        Err(e) => Some(e.to_string()),
+    };
+    match problem {
+        Some(problem) => {
+            if problem != pause.reason {
+                tracing::warn!(
+                    database = %ctx.store.path().display(),
+                    problem = %problem,
+                    paused_secs = pause.since.elapsed().as_secs(),
+                    "the database still cannot take writes; polling stays paused"
+                );
+                crate::service::ready(&format!("paused: {problem}"));
+                pause.reason = problem;
+            }
+            pause.until = now + STORE_PROBE_EVERY;
+            STORE_PROBE_EVERY
+        }
+        None => {
+            tracing::info!(
+                database = %ctx.store.path().display(),
+                paused_ms = pause.since.elapsed().as_millis() as u64,
+                "the database takes writes again; polling resumes"
+            );
+            crate::service::ready(&running_status(&ctx.config()));
+            dispatcher.pause = None;
+            Duration::ZERO
+        }
+    }
 }
 
 /// Starts the refreshes that are due and the limits allow; returns how long the loop may
@@ -456,7 +632,13 @@ async fn reload_on_hangup(
 pub async fn reload(ctx: &Arc<Context>) -> anyhow::Result<Arc<Config>> {
     let old = ctx.config();
     let path = old.path.clone();
-    let mut new = tokio::task::spawn_blocking(move || Config::load(path.as_deref())).await??;
+    let mut new = tokio::task::spawn_blocking(move || {
+        let config = Config::load(path.as_deref())?;
+        // As at start: a secret the new config names must be readable.
+        config.check_secrets()?;
+        Ok::<_, crate::config::ConfigError>(config)
+    })
+    .await??;
     if new.database != old.database {
         tracing::warn!(
             running = ?old.database,

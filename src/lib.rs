@@ -10,7 +10,8 @@
 //! - `scheduler` — cron schedules, stable offsets, server hints, error backoff (pure).
 //! - `fetch` — the HTTP client: conditional GET, caps, timeouts, redirects; `fetch::policy`
 //!   keeps content-chosen URLs off private addresses.
-//! - `parse` — feed bytes → items with our own dedup key (pure); `dates` reads feed dates.
+//! - `parse` — feed bytes (any charset) → items with our own dedup key, an unreadable entry
+//!   skipped rather than the feed (pure); `dates` reads feed dates.
 //! - `discover` — finds a feed from a web page; `opml` — OPML import/export (pure).
 //! - `extract` — article HTML → the story's text (pure, bounded in time and size).
 //! - `matcher` — the topic query language, normalization, scoring, explanations (pure).
@@ -22,7 +23,9 @@
 //! - `model` — plain domain types; no I/O.
 //! - `query` — the read side: search compiled to FTS5 and to tsquery, time arguments, topic
 //!   Atom feeds.
-//! - `api` — the optional HTTP API (axum): JSON, Atom, `/healthz`, `/metrics`.
+//! - `api` — the optional HTTP API (axum): JSON, Atom, `/healthz`, `/metrics`; it also serves
+//!   `web` — the reading pages (server-rendered HTML): topics, stories, search, feed health,
+//!   deliveries and the reader's feedback.
 
 pub mod api;
 pub mod cli;
@@ -43,3 +46,4 @@ pub mod query;
 pub mod scheduler;
 pub mod service;
 pub mod store;
+pub mod web;

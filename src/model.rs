@@ -110,6 +110,8 @@ pub struct Feed {
     /// A permanent redirect target seen on recent polls, and on how many in a row.
     pub redirect_url: Option<String>,
     pub redirect_seen: u32,
+    /// Entries of the last parsed document that could not be read (each was logged).
+    pub entries_skipped: u32,
     pub item_count: i64,
 }
 
@@ -140,6 +142,9 @@ pub struct NewItem {
     pub published_original: Option<UnixTime>,
     /// Hash of title, link, summary and content: a change means the item was edited.
     pub content_hash: String,
+    /// The key an earlier version of tidings gave this entry, when it differs (a link once
+    /// stored with its entities undecoded): a row stored under it is this item, re-keyed.
+    pub former_key: Option<String>,
 }
 
 /// What the parser learned about the feed itself.
@@ -159,18 +164,21 @@ pub struct StoredCounts {
     pub unchanged: usize,
 }
 
-/// What identifies a story across feeds: its canonical URL, and SimHashes of its title and of
-/// title plus text (see `notify::story`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What identifies a story across feeds, computed from what the feed itself says of an item
+/// (never from its article page, which arrives at a time of its own): the canonical URL, a
+/// SimHash of the title, and the word 3-shingles of the lead of the feed's text (see
+/// `notify::story`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct StoryKey {
     /// Canonical URL, if any.
     pub url: Option<String>,
     /// SimHash of the normalized title's words and word pairs.
     pub title_hash: u64,
-    /// SimHash of title + text word 3-shingles.
-    pub simhash: u64,
-    /// Number of normalized words in title + text.
-    pub words: usize,
+    /// Number of normalized words in the title.
+    pub title_words: u32,
+    /// 32-bit hashes of the word 3-shingles of the first words of the feed's text (summary,
+    /// else content), sorted and unique.
+    pub lead: Vec<u32>,
 }
 
 /// Where matches of a topic are delivered.

@@ -567,3 +567,213 @@ async fn the_daemon_serves_the_api_when_configured() {
     // No token configured on loopback: the API is open.
     assert_eq!(server.get("/api/feeds", None).await.status(), 200);
 }
+
+/// `tidings ARGS` with the API token's variable set (the config names it); panics with the
+/// output if it failed.
+fn run_ok(ws: &Workspace, args: &[&str]) -> std::process::Output {
+    let out = ws
+        .command(args)
+        .env("TIDINGS_TEST_API_TOKEN", TOKEN)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "tidings {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// Reader feedback (issue 20's feedback store, shared with the web page): labels given
+/// through the API and the CLI land in one table, one row per topic and item with the last
+/// word winning, and `topics labels` exports them in the shape `topics eval` reads.
+#[tokio::test]
+async fn feedback_from_the_api_and_the_cli_is_stored_once_and_exported() {
+    let (ws, ids, server) = start(0).await;
+    let summit = server.json(&format!("/api/items/{}", ids.summit)).await;
+    let match_id = summit["matches"][0]["id"].as_i64().unwrap();
+    let post = |path: String, body: Value, token: Option<&'static str>| {
+        let mut req = server
+            .client
+            .post(format!("{}{path}", server.base))
+            .json(&body);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        req.send()
+    };
+
+    // The token guards the write like every other /api/ route.
+    let path = format!("/api/matches/{match_id}/feedback");
+    let refused = post(
+        path.clone(),
+        serde_json::json!({"label": "irrelevant"}),
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(refused.status(), 401);
+    let ok = post(
+        path.clone(),
+        serde_json::json!({"label": "irrelevant"}),
+        Some(TOKEN),
+    )
+    .await
+    .unwrap();
+    assert_eq!(ok.status(), 200);
+    let body: Value = ok.json().await.unwrap();
+    assert_eq!(body["topic"], "nk-russia");
+    assert_eq!(body["item_id"], ids.summit);
+    assert_eq!(body["relevant"], false);
+
+    // A miss: the harvest item was not matched; a reader says it is on topic.
+    let path = format!("/api/items/{}/feedback", ids.harvest);
+    let ok = post(
+        path.clone(),
+        serde_json::json!({"topic": "nk-russia", "label": "relevant"}),
+        Some(TOKEN),
+    )
+    .await
+    .unwrap();
+    assert_eq!(ok.status(), 200);
+
+    // Bad input is refused with a JSON error naming what is wrong.
+    for (path, body, status, says) in [
+        (
+            format!("/api/items/{}/feedback", ids.harvest),
+            serde_json::json!({"topic": "weather", "label": "relevant"}),
+            400,
+            "`weather` is not one",
+        ),
+        (
+            format!("/api/items/{}/feedback", ids.harvest),
+            serde_json::json!({"topic": "nk-russia", "label": "maybe"}),
+            400,
+            "`maybe` is not a verdict",
+        ),
+        (
+            "/api/items/999999/feedback".to_string(),
+            serde_json::json!({"topic": "nk-russia", "label": "relevant"}),
+            404,
+            "no item with id 999999",
+        ),
+        (
+            "/api/matches/999999/feedback".to_string(),
+            serde_json::json!({"label": "relevant"}),
+            404,
+            "no match with id 999999",
+        ),
+        (
+            format!("/api/matches/{match_id}/feedback"),
+            serde_json::json!({"verdict": "relevant"}),
+            422,
+            "feedback body",
+        ),
+    ] {
+        let resp = post(path.clone(), body, Some(TOKEN)).await.unwrap();
+        assert_eq!(resp.status(), status, "{path}");
+        let error: Value = resp.json().await.unwrap();
+        assert!(error["error"].as_str().unwrap().contains(says), "{error}");
+    }
+    // A form post (no JSON content type) is not taken: a cross-site form cannot label.
+    let form = server
+        .client
+        .post(format!("{}/api/matches/{match_id}/feedback", server.base))
+        .bearer_auth(TOKEN)
+        .body("label=relevant")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(form.status(), 415);
+
+    // The CLI writes to the same rows: the last word wins.
+    let out = run_ok(&ws, &["matches", "mark", &match_id.to_string(), "relevant"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("relevant"));
+    let out = ws
+        .command(&[
+            "items",
+            "mark",
+            &ids.cafe.to_string(),
+            "--topic",
+            "nope",
+            "relevant",
+        ])
+        .env("TIDINGS_TEST_API_TOKEN", TOKEN)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("no topic named `nope`"), "{stderr}");
+    run_ok(
+        &ws,
+        &[
+            "items",
+            "mark",
+            &ids.cafe.to_string(),
+            "--topic",
+            "nk-russia",
+            "irrelevant",
+        ],
+    );
+    assert_eq!(ws.count("SELECT count(*) FROM topic_feedback"), 3);
+    let rows: Vec<(i64, i64, String)> = {
+        let conn = ws.sql();
+        let mut stmt = conn
+            .prepare("SELECT item_id, relevant, origin FROM v_feedback ORDER BY item_id")
+            .unwrap();
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    };
+    let mut expected = vec![
+        (ids.summit, 1, "cli".to_string()),
+        (ids.harvest, 1, "api".to_string()),
+        (ids.cafe, 0, "cli".to_string()),
+    ];
+    expected.sort();
+    assert_eq!(rows, expected);
+
+    // The export is a labelled set `topics eval` reads as it is.
+    let out = run_ok(&ws, &["topics", "labels", "nk-russia", "--format", "jsonl"]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 3);
+    let harvest = lines
+        .iter()
+        .find(|l| l["id"] == format!("tidings-{}", ids.harvest))
+        .unwrap();
+    assert_eq!(harvest["label"], 1);
+    assert_eq!(harvest["title"], "Grain harvest report");
+    assert!(
+        harvest["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("The ministry in Pyongyang")
+    );
+    assert!(
+        harvest["note"]
+            .as_str()
+            .unwrap()
+            .contains("had not matched")
+    );
+    let file = ws.dir.path().join("labels.jsonl");
+    std::fs::write(&file, &text).unwrap();
+    let out = run_ok(
+        &ws,
+        &[
+            "topics",
+            "eval",
+            "nk-russia",
+            file.to_str().unwrap(),
+            "--json",
+        ],
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["items"], 3);
+    assert_eq!(report["positives"], 2);
+}

@@ -176,6 +176,12 @@ fn one_story_from_three_feeds_is_one_signed_delivery_listing_every_source() {
     ] {
         assert!(!item[key].is_null(), "payload lacks {key}: {item}");
     }
+    // Issue 17: "north korea" matched in the title and again in the summary is listed once.
+    assert_eq!(
+        item["matched_terms"],
+        serde_json::json!(["\"north korea\"", "pyongyang"]),
+        "{item}"
+    );
     assert_eq!(
         s.ws.count("SELECT count(*) FROM deliveries WHERE status = 'sent'"),
         2
@@ -441,7 +447,7 @@ fn a_first_poll_of_old_matching_items_sends_nothing_but_the_next_new_item_is_sen
 fn digests_group_stories_never_repeat_and_survive_a_refusing_server() {
     let sink = SmtpSink::start();
     let extra = format!(
-        "[smtp]\nhost = \"127.0.0.1\"\nport = {}\ntls = \"none\"\nfrom = \"tidings <tidings@localhost>\"\ntimeout = \"5s\"\n\
+        "[smtp]\nhost = \"127.0.0.1\"\nport = {}\ntls = \"none\"\nfrom = \"tidings <digest@news.example.org>\"\ntimeout = \"5s\"\n\
          [[digest]]\nname = \"morning\"\nschedule = \"*/2 * * * * *\"\ntopics = [\"korea\"]\nto = [\"analyst@example.org\"]\nsubject = \"{{count}} stories on {{topics}}\"\n",
         sink.port
     );
@@ -500,6 +506,11 @@ fn digests_group_stories_never_repeat_and_survive_a_refusing_server() {
         first.contains(&message_id),
         "the retried digest keeps its Message-ID {message_id}"
     );
+    // Issue 17: the Message-ID's domain is the sender's, not the SMTP host (127.0.0.1).
+    assert!(
+        message_id.ends_with("@news.example.org>"),
+        "Message-ID {message_id}"
+    );
     assert!(
         first.contains("multipart/alternative")
             && first.contains("text/plain")
@@ -543,6 +554,12 @@ fn digests_group_stories_never_repeat_and_survive_a_refusing_server() {
     let messages = sink.messages();
     assert_eq!(messages.len(), 2, "empty periods send nothing");
     assert!(messages[1].contains("road bridge"));
+    // Issue 17: one story is "1 story", not "1 stories".
+    assert!(
+        messages[1].contains("Subject: 1 story on"),
+        "{}",
+        messages[1]
+    );
     assert!(
         !messages[1].contains("sends troops"),
         "a story is never in two digests"
@@ -555,23 +572,130 @@ fn digests_group_stories_never_repeat_and_survive_a_refusing_server() {
     );
 }
 
-/// The README's worked signature example is what tidings really sends.
+/// The README's worked signature example: the figures are what tidings computes, and the
+/// README's own Python receiver (its ```python block, run by `tests/readme_receiver.py`)
+/// accepts them. Issue 17: `X-Hub-Signature-256` is keyed by the secret string as written.
 #[test]
-fn readme_signature_example_is_what_tidings_sends() {
-    let readme =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
-    let signer = tidings::notify::signature::Signer::new(&[
-        "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".to_string(),
-    ])
-    .unwrap();
-    let headers = signer.headers(
-        "msg_p5jXN8AQM9LWM0D4loKWxJek",
-        1614265330,
-        br#"{"test": 2432232314}"#,
+fn issue_17_readme_signature_example_is_what_tidings_sends_and_the_readme_receiver_accepts() {
+    const ID: &str = "msg_p5jXN8AQM9LWM0D4loKWxJek";
+    const TIMESTAMP: i64 = 1614265330;
+    const BODY: &str = r#"{"test": 2432232314}"#;
+    let readme_path = concat!(env!("CARGO_MANIFEST_DIR"), "/README.md");
+    let readme = std::fs::read_to_string(readme_path).unwrap();
+    for input in [SECRET, ID, &TIMESTAMP.to_string(), BODY] {
+        assert!(readme.contains(input), "README lacks the example's {input}");
+    }
+    let signer = tidings::notify::signature::Signer::new(&[SECRET.to_string()]).unwrap();
+    let headers = signer.headers(ID, TIMESTAMP, BODY.as_bytes());
+    let header = |name: &str| {
+        headers
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.clone())
+            .unwrap()
+    };
+    let (standard, github) = (header("webhook-signature"), header("x-hub-signature-256"));
+    for value in [&standard, &github] {
+        assert!(readme.contains(value.as_str()), "README lacks {value}");
+    }
+    let out = std::process::Command::new(common::smtp::python())
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/readme_receiver.py"
+        ))
+        .args([readme_path, "example", SECRET, ID])
+        .arg(TIMESTAMP.to_string())
+        .args([BODY, &standard, &github])
+        .output()
+        .expect("run Python (set TIDINGS_TEST_PYTHON, or run `bash .ci/test.sh`)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
     );
-    for (name, value) in headers {
-        if name.contains("signature") {
-            assert!(readme.contains(&value), "README lacks {name}: {value}");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "standard=True github=True"
+    );
+}
+
+/// Issue 17: a receiver written the README's way (its Python check, keyed by the secret as
+/// configured) accepts both signatures of what the daemon really sends, a `whsec_` secret
+/// included.
+#[test]
+fn issue_17_the_readme_receiver_accepts_real_deliveries() {
+    use std::io::{BufRead, BufReader};
+    let mut receiver = std::process::Command::new(common::smtp::python())
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/readme_receiver.py"
+        ))
+        .args([
+            concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"),
+            "serve",
+            SECRET,
+        ])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("run Python (set TIDINGS_TEST_PYTHON, or run `bash .ci/test.sh`)");
+    let mut lines = BufReader::new(receiver.stdout.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    let port: u16 = first
+        .strip_prefix("port ")
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("the README receiver did not start: {first}"));
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in lines.map_while(Result::ok) {
+            let _ = tx.send(line);
         }
+    });
+
+    let server = FeedServer::start();
+    server.set(
+        "/a.xml",
+        Route::feed(feed(&[("intro", "Welcome to the feed", "Nothing to see")])),
+    );
+    let ws = Workspace::new();
+    ws.write_config(
+        &format!(
+            "[schedule]\ndefault = \"0 0 1 1 *\"\n[delivery]\nstory_window = \"0s\"\n\
+             [[topic]]\nname = \"korea\"\nquery = '\"north korea\" OR pyongyang'\nmin_score = 0.5\n\
+             [[webhook]]\nname = \"readme\"\nurl = \"http://127.0.0.1:{port}/hook\"\nsecret = \"env:TIDINGS_TEST_SECRET\"\ntopics = [\"korea\"]\n"
+        ),
+        &[server.url("/a.xml")],
+    );
+    poll(&ws);
+    server.set(
+        "/a.xml",
+        Route::feed(feed(&[
+            (
+                "a1",
+                "North Korea tests a missile",
+                "Pyongyang fired a missile.",
+            ),
+            (
+                "a2",
+                "Kim Jong Un visits Pyongyang hospital",
+                "A new hospital opened.",
+            ),
+        ])),
+    );
+    poll(&ws);
+    let d = daemon(&ws, false);
+    let mut got: Vec<serde_json::Value> = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while got.len() < 2 && Instant::now() < deadline {
+        if let Ok(line) = rx.recv_timeout(Duration::from_millis(200)) {
+            got.push(serde_json::from_str(&line).unwrap());
+        }
+    }
+    stop(d);
+    let _ = receiver.kill();
+    let _ = receiver.wait();
+    assert_eq!(got.len(), 2, "POSTs seen by the README receiver: {got:?}");
+    for post in &got {
+        assert_eq!(post["standard"], true, "webhook-signature refused: {post}");
+        assert_eq!(post["github"], true, "X-Hub-Signature-256 refused: {post}");
     }
 }

@@ -440,6 +440,7 @@ fn status_json_has_the_documented_shape() {
         "next_poll_at",
         "consecutive_errors",
         "last_error",
+        "entries_skipped",
         "redirect",
     ] {
         assert!(
@@ -453,6 +454,58 @@ fn status_json_has_the_documented_shape() {
     assert_eq!(feed["source"], "config");
     assert_eq!(feed["last_status"], 200);
     assert!(chrono::DateTime::parse_from_rfc3339(feed["last_polled_at"].as_str().unwrap()).is_ok());
+    assert_eq!(status["database"]["writable"], true, "{status}");
+    assert!(status["database"]["problem"].is_null(), "{status}");
+}
+
+/// Issue 19: a feed with one entry no repair makes readable stores every other entry; the
+/// skipped one is named in the log and counted in the poll's report and in `status`.
+#[test]
+fn issue_19_one_unreadable_entry_is_skipped_named_and_counted() {
+    let body = br#"<?xml version="1.0"?><rss version="2.0"><channel><title>Mixed</title>
+        <item><guid>good-1</guid><title>One</title></item>
+        <item><guid>bad-2</guid><title>Two &#xZZ; text</title></item>
+        <item><guid>good-3</guid><title>Three</title></item>
+        </channel></rss>"#;
+    let server = FeedServer::start();
+    server.set("/mixed.xml", Route::feed(body.to_vec()));
+    let ws = Workspace::new();
+    ws.write_config("", &[server.url("/mixed.xml")]);
+    let out = ws
+        .command(&["poll", "--json"])
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report[0]["result"], "ok", "{report}");
+    assert_eq!(report[0]["counts"]["new"], 2, "{report}");
+    assert_eq!(report[0]["entries_skipped"], 1, "{report}");
+    let log = String::from_utf8_lossy(&out.stderr);
+    let line = log
+        .lines()
+        .find(|l| l.contains("entry skipped"))
+        .unwrap_or_else(|| panic!("no log line names the skipped entry:\n{log}"));
+    assert!(
+        line.contains("bad-2") && line.contains(&server.url("/mixed.xml")),
+        "{line}"
+    );
+    let keys: Vec<String> = ws
+        .sql()
+        .prepare("SELECT dedup_key FROM items ORDER BY id")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(keys, ["g:good-1", "g:good-3"]);
+    let status = ws.status();
+    assert_eq!(
+        feed_status(&status, &server.url("/mixed.xml"))["entries_skipped"],
+        1
+    );
+    let table = ws.run_ok(&["status"]);
+    assert!(String::from_utf8_lossy(&table.stdout).contains("SKIPPED"));
 }
 
 #[test]

@@ -29,11 +29,21 @@ fn setup() -> (Workspace, Workspace, TestDatabase, Ids) {
     let sqlite = Workspace::new();
     sqlite.write_config(TOPICS_TOML, &[]);
     let ids = build(&sqlite, chrono::Utc::now().timestamp());
+    let harvest = ids.harvest.to_string();
+    sqlite.run_ok(&[
+        "items",
+        "mark",
+        &harvest,
+        "--topic",
+        "nk-russia",
+        "relevant",
+    ]);
     let db = TestDatabase::create();
     let out = sqlite.run_ok(&["db", "migrate-to", &db.url]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("items: 7 rows"), "{text}");
     assert!(text.contains("matches: 2 rows"), "{text}");
+    assert!(text.contains("topic_feedback: 1 rows"), "{text}");
     let postgres = Workspace::new();
     std::fs::write(
         postgres.config_path(),
@@ -46,6 +56,13 @@ fn setup() -> (Workspace, Workspace, TestDatabase, Ids) {
 #[test]
 fn the_cli_answers_alike_on_the_copy() {
     let (sqlite, postgres, _db, item) = setup();
+    let labels = |ws: &Workspace| ws.run_ok(&["topics", "labels", "nk-russia"]).stdout;
+    let copied = String::from_utf8(labels(&postgres)).unwrap();
+    assert!(
+        copied.contains(&format!("tidings-{}", item.harvest)),
+        "{copied}"
+    );
+    assert_eq!(labels(&sqlite), copied.into_bytes());
     let queries: &[&[&str]] = &[
         &["Vladivostok"],
         &["pyongyang"],

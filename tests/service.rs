@@ -458,6 +458,41 @@ fn broken_config_on_reload_is_refused_and_polling_goes_on() {
     assert_eq!(daemon.terminate().code(), Some(0), "log:\n{}", daemon.log());
 }
 
+/// Issue 17: secrets are read where they are used, but a reload, like a start, refuses a
+/// config naming a secret that cannot be read, and keeps the running config.
+#[test]
+fn issue_17_reload_refuses_a_config_whose_secret_is_missing() {
+    let server = FeedServer::start();
+    server.set("/a.xml", Route::feed(rss(&[("1", "One")])));
+    let ws = Workspace::new();
+    ws.write_config(EVERY_SECOND, &[server.url("/a.xml")]);
+    let mut daemon = Daemon::start(&ws, None, None);
+    wait_requests(&server, "/a.xml", 1, &mut daemon);
+    ws.write_config(
+        &format!(
+            "{EVERY_SECOND}[[topic]]\nname = \"t\"\nquery = \"one\"\n\
+             [[webhook]]\nname = \"ops\"\nurl = \"http://127.0.0.1:9/hook\"\n\
+             secret = \"env:TIDINGS_TEST_ISSUE17_RELOAD_UNSET\"\ntopics = [\"t\"]\n"
+        ),
+        &[server.url("/a.xml")],
+    );
+    daemon.signal(libc::SIGHUP);
+    daemon.wait_log("config reload refused", Duration::from_secs(20));
+    let log = daemon.log();
+    let line = log
+        .lines()
+        .find(|l| l.contains("config reload refused"))
+        .unwrap();
+    assert!(
+        line.contains("key `webhook[0].secret`")
+            && line.contains("TIDINGS_TEST_ISSUE17_RELOAD_UNSET is not set"),
+        "{line}"
+    );
+    let polled = server.requests_for("/a.xml").len();
+    wait_requests(&server, "/a.xml", polled + 1, &mut daemon);
+    assert_eq!(daemon.terminate().code(), Some(0), "log:\n{}", daemon.log());
+}
+
 #[test]
 fn json_log_format_writes_structured_lines() {
     let server = FeedServer::start();

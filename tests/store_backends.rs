@@ -80,6 +80,7 @@ fn item(key: &str, title: &str, summary: &str, at: i64) -> NewItem {
         author: Some("Olga Kim".to_string()),
         published_original: Some(at),
         content_hash: format!("hash-{key}-{title}"),
+        former_key: None,
     }
 }
 
@@ -87,8 +88,8 @@ fn story(n: u64) -> StoryKey {
     StoryKey {
         url: Some(format!("https://news.example/story/{n}")),
         title_hash: n,
-        simhash: n,
-        words: 10,
+        title_words: 10,
+        lead: vec![n as u32],
     }
 }
 
@@ -334,6 +335,113 @@ fn extraction_queue_and_articles() {
         run_matching_stage(store);
         let hits = search(store, "pyongyang");
         assert_eq!(hits, vec![ids[1]], "{name}");
+    });
+}
+
+/// Reader feedback: one row per topic and item (the last word wins), read back with the
+/// item's text for training and export; labelled items survive pruning (they are the topic's
+/// training data).
+#[test]
+fn feedback_is_one_label_per_topic_and_item_and_survives_pruning() {
+    on_both(|name, store| {
+        let (id, _) = store
+            .add_feed(
+                "http://a.example/feed.xml",
+                FeedSource::Cli,
+                &settings(true),
+                NOW,
+            )
+            .unwrap();
+        let feed = store.feed(id).unwrap();
+        let old = NOW - 400 * DAY;
+        let (_, ids) = store
+            .commit_refresh(
+                &feed,
+                &[
+                    item(
+                        "k1",
+                        "Lavrov in Pyongyang",
+                        "<p>Talks <b>began</b>.</p>",
+                        old,
+                    ),
+                    item("k2", "Harvest", "Grain.", old),
+                    item("k3", "Weather", "Rain.", old),
+                ],
+                false,
+                NOW,
+            )
+            .unwrap();
+        store
+            .record_article(
+                ids[0],
+                &ArticleRecord {
+                    status: "ok".into(),
+                    text: Some("The minister arrived on Tuesday.".into()),
+                    ..ArticleRecord::default()
+                },
+                NOW,
+            )
+            .unwrap();
+        let origin = tidings::store::FeedbackOrigin::Web;
+        store
+            .record_feedback("nk-russia", ids[0], false, origin, NOW)
+            .unwrap();
+        store
+            .record_feedback("nk-russia", ids[0], true, origin, NOW + 5)
+            .unwrap();
+        store
+            .record_feedback(
+                "nk-russia",
+                ids[1],
+                false,
+                tidings::store::FeedbackOrigin::Cli,
+                NOW + 9,
+            )
+            .unwrap();
+        store
+            .record_feedback("weather", ids[1], true, origin, NOW + 9)
+            .unwrap();
+        assert!(
+            matches!(
+                store.record_feedback("nk-russia", 9_999, true, origin, NOW),
+                Err(tidings::store::StoreError::NotFound(_))
+            ),
+            "{name}"
+        );
+        let labels = store.topic_labels("nk-russia").unwrap();
+        assert_eq!(labels.len(), 2, "{name}");
+        assert_eq!(labels[0].item.item_id, ids[0], "{name}");
+        assert!(labels[0].feedback.relevant, "{name}: the last word wins");
+        assert_eq!(labels[0].feedback.labelled_at, NOW + 5, "{name}");
+        assert_eq!(labels[0].item.title, "Lavrov in Pyongyang", "{name}");
+        assert_eq!(
+            labels[0].item.article_text.as_deref(),
+            Some("The minister arrived on Tuesday."),
+            "{name}"
+        );
+        assert_eq!(labels[0].published_at, old, "{name}");
+        assert!(!labels[0].matched, "{name}");
+        assert_eq!(
+            labels[1].feedback.origin,
+            tidings::store::FeedbackOrigin::Cli,
+            "{name}"
+        );
+        let given = store.feedback_for_items(&[ids[1], ids[2]]).unwrap();
+        let topics: Vec<(&str, bool)> = given
+            .iter()
+            .map(|f| (f.topic.as_str(), f.relevant))
+            .collect();
+        assert_eq!(
+            topics,
+            vec![("nk-russia", false), ("weather", true)],
+            "{name}"
+        );
+        assert!(store.feedback_for_items(&[]).unwrap().is_empty(), "{name}");
+        assert_eq!(store.match_target(9_999).unwrap(), None, "{name}");
+        // Pruning takes the unlabelled old item only.
+        let report = store.prune(NOW - DAY, true, NOW).unwrap();
+        assert_eq!(report.items, 1, "{name}");
+        assert_eq!(store.topic_labels("nk-russia").unwrap().len(), 2, "{name}");
     });
 }
 
@@ -597,7 +705,7 @@ fn matches_enqueue_one_delivery_per_story_and_channel() {
                 kind: ChannelKind::Digest,
             },
         ];
-        let same = |x: &StoryKey, y: &StoryKey| x.simhash == y.simhash;
+        let same = |x: &StoryKey, y: &StoryKey| x.title_hash == y.title_hash;
         let plan = DeliveryPlan {
             routes: &routes,
             policy: DeliveryPolicy {
@@ -952,5 +1060,78 @@ fn postgres_store_calls_work_inside_an_async_task() {
         tokio::task::spawn_blocking(move || s.ping().unwrap())
             .await
             .unwrap();
+    });
+}
+
+/// Issue 19: "added" is what the config sync inserted, even when it runs again within the same
+/// second (it was guessed from `created_at == now`).
+#[test]
+fn issue_19_config_sync_counts_what_it_added() {
+    on_both(|name, store| {
+        let feeds: Vec<FeedConfig> = ["http://a.example/feed.xml", "http://b.example/feed.xml"]
+            .iter()
+            .map(|u| FeedConfig {
+                url: url::Url::parse(u).unwrap(),
+                settings: FeedSettings::default(),
+            })
+            .collect();
+        assert_eq!(
+            store.sync_config_feeds(&feeds, NOW).unwrap(),
+            (2, 0),
+            "{name}"
+        );
+        assert_eq!(
+            store.sync_config_feeds(&feeds, NOW).unwrap(),
+            (0, 0),
+            "{name}"
+        );
+        assert_eq!(
+            store.sync_config_feeds(&feeds[..1], NOW).unwrap(),
+            (0, 1),
+            "{name}"
+        );
+        assert_eq!(
+            store.sync_config_feeds(&feeds, NOW).unwrap(),
+            (0, 0),
+            "{name}"
+        );
+    });
+}
+
+/// Issue 19: an item stored under the key an earlier version gave it (a double-escaped link
+/// keyed undecoded) is re-keyed, not stored a second time.
+#[test]
+fn issue_19_items_under_a_former_key_are_rekeyed_not_stored_twice() {
+    on_both(|name, store| {
+        let (id, _) = store
+            .add_feed(
+                "http://a.example/feed.xml",
+                FeedSource::Cli,
+                &settings(false),
+                NOW,
+            )
+            .unwrap();
+        let feed = store.feed(id).unwrap();
+        let old = item("u:https://e.org/a?id=7&amp%3Bref=rss", "A", "", NOW - 60);
+        let (counts, _) = store.commit_refresh(&feed, &[old], false, NOW).unwrap();
+        assert_eq!(counts.new, 1, "{name}");
+        let mut new = item("u:https://e.org/a?id=7&ref=rss", "A", "", NOW - 60);
+        new.url = Some("https://e.org/a?id=7&ref=rss".into());
+        new.former_key = Some("u:https://e.org/a?id=7&amp%3Bref=rss".into());
+        for _ in 0..2 {
+            let (counts, ids) = store
+                .commit_refresh(&feed, std::slice::from_ref(&new), false, NOW)
+                .unwrap();
+            assert_eq!(
+                (counts.new, counts.updated, counts.unchanged, ids.len()),
+                (0, 0, 1, 0),
+                "{name}"
+            );
+        }
+        assert_eq!(
+            store.item_keys().unwrap(),
+            vec![(id, "u:https://e.org/a?id=7&ref=rss".to_string())],
+            "{name}"
+        );
     });
 }

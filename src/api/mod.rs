@@ -1,9 +1,11 @@
 //! The optional HTTP API (axum): JSON search and listings under `/api/`, topic Atom feeds,
 //! `/healthz` and `/metrics`. Off unless `[api]` is configured; `tidings serve` runs it alone.
+//! The reading pages of `crate::web` are mounted under `/` on the same router.
 //!
 //! With a token configured, `/api/` and `/topics/` require `Authorization: Bearer TOKEN`
 //! (feeds also accept `?token=TOKEN`, since feed readers rarely send headers); `/healthz` and
-//! `/metrics` stay open. Every store call runs on the blocking pool.
+//! `/metrics` stay open. Reader feedback is the one write: `POST …/feedback` with a JSON body
+//! (a JSON content type, which a cross-site form cannot send without a CORS preflight). Every store call runs on the blocking pool.
 
 mod metrics;
 
@@ -11,18 +13,19 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
+use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, Query, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
 use crate::pipeline::Context;
 use crate::query::{SearchError, SearchRequest, parse_when, rfc3339};
-use crate::store::{SearchHit, SearchOrder};
+use crate::store::{FeedbackOrigin, SearchHit, SearchOrder, StoreError, parse_verdict};
 
 /// Items per page unless `limit` says otherwise, and the most a page may hold.
 pub const DEFAULT_LIMIT: usize = 50;
@@ -82,6 +85,8 @@ pub fn router(ctx: Arc<Context>, token: Option<String>) -> Router {
     let guarded = Router::new()
         .route("/api/items", get(items))
         .route("/api/items/{id}", get(item))
+        .route("/api/items/{id}/feedback", post(item_feedback))
+        .route("/api/matches/{id}/feedback", post(match_feedback))
         .route("/api/feeds", get(feeds))
         .route("/api/topics", get(topics))
         .route("/api/deliveries", get(deliveries))
@@ -91,7 +96,11 @@ pub fn router(ctx: Arc<Context>, token: Option<String>) -> Router {
         .merge(guarded)
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics::metrics))
-        .with_state(state)
+        .with_state(state.clone())
+        .merge(crate::web::router(
+            state.ctx,
+            state.token.as_deref().map(str::to_string),
+        ))
 }
 
 /// Serves the API on `listen` until `cancel` fires.
@@ -113,7 +122,7 @@ pub async fn serve(
 }
 
 /// Compares in constant time (for the token).
-fn same(a: &[u8], b: &[u8]) -> bool {
+pub(crate) fn same(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
@@ -160,7 +169,7 @@ struct ItemsParams {
 }
 
 /// A cursor is `PUBLISHED_ID` of the last item of the previous page.
-fn parse_cursor(text: &str) -> Option<(i64, i64)> {
+pub(crate) fn parse_cursor(text: &str) -> Option<(i64, i64)> {
     let (p, id) = text.split_once('_')?;
     Some((p.parse().ok()?, id.parse().ok()?))
 }
@@ -242,6 +251,96 @@ async fn item(
         m["matched"] = json!(rfc3339(src.matched_at));
     }
     Ok(axum::Json(v))
+}
+
+/// The body of a feedback POST: `{"label": "relevant"}` (or `"irrelevant"`); on an item,
+/// also the topic it is labelled for.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FeedbackBody {
+    label: String,
+    topic: Option<String>,
+}
+
+/// The body, or axum's reason for refusing it (wrong content type, bad JSON) as a JSON error.
+fn feedback_body(
+    body: Result<axum::Json<FeedbackBody>, JsonRejection>,
+) -> Result<FeedbackBody, ApiError> {
+    body.map(|axum::Json(b)| b)
+        .map_err(|e| ApiError(e.status(), format!("feedback body: {}", e.body_text())))
+}
+
+/// Stores a label and answers with what was stored.
+async fn store_feedback(
+    state: &AppState,
+    topic: String,
+    item_id: i64,
+    label: &str,
+) -> Result<axum::Json<Value>, ApiError> {
+    let relevant = parse_verdict(label).map_err(|m| ApiError(StatusCode::BAD_REQUEST, m))?;
+    let stored_topic = topic.clone();
+    blocking(&state.ctx, move |ctx| {
+        let now = chrono::Utc::now().timestamp();
+        match ctx
+            .store
+            .record_feedback(&topic, item_id, relevant, FeedbackOrigin::Api, now)
+        {
+            Err(StoreError::NotFound(m)) => Err(ApiError(StatusCode::NOT_FOUND, m)),
+            other => other.map_err(internal),
+        }
+    })
+    .await?;
+    Ok(axum::Json(json!({
+        "topic": stored_topic,
+        "item_id": item_id,
+        "relevant": relevant,
+    })))
+}
+
+/// `POST /api/matches/{id}/feedback`: labels the match's item for the match's topic.
+async fn match_feedback(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    body: Result<axum::Json<FeedbackBody>, JsonRejection>,
+) -> Result<axum::Json<Value>, ApiError> {
+    let body = feedback_body(body)?;
+    if body.topic.is_some() {
+        return Err(ApiError(
+            StatusCode::BAD_REQUEST,
+            "a match's label is for the match's own topic; leave `topic` out".into(),
+        ));
+    }
+    let (topic, item_id) = blocking(&state.ctx, move |ctx| {
+        ctx.store.match_target(id).map_err(internal)
+    })
+    .await?
+    .ok_or_else(|| ApiError(StatusCode::NOT_FOUND, format!("no match with id {id}")))?;
+    store_feedback(&state, topic, item_id, &body.label).await
+}
+
+/// `POST /api/items/{id}/feedback`: labels any item for a configured topic (a miss, when the
+/// topic did not match it).
+async fn item_feedback(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    body: Result<axum::Json<FeedbackBody>, JsonRejection>,
+) -> Result<axum::Json<Value>, ApiError> {
+    let body = feedback_body(body)?;
+    let topic = body.topic.clone().unwrap_or_default();
+    let known = state
+        .ctx
+        .config()
+        .topics
+        .defs
+        .iter()
+        .any(|d| d.name == topic);
+    if !known {
+        return Err(ApiError(
+            StatusCode::BAD_REQUEST,
+            format!("`topic` must name a configured topic; `{topic}` is not one"),
+        ));
+    }
+    store_feedback(&state, topic, id, &body.label).await
 }
 
 async fn feeds(State(state): State<AppState>) -> Result<axum::Json<Value>, ApiError> {

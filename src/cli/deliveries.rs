@@ -113,6 +113,10 @@ pub fn preview(ctx: &Context, name: &str, html: Option<&std::path::Path>) -> any
 pub async fn send(ctx: &Context, name: &str) -> anyhow::Result<()> {
     let config = ctx.config();
     let digest = digest_config(&config, name)?;
+    // Sending needs the SMTP password: a missing one stops here, before a run is built.
+    if let Some(password) = config.smtp.as_ref().and_then(|s| s.password.as_ref()) {
+        password.resolve()?;
+    }
     let now = chrono::Utc::now().timestamp();
     match email::build_run(&config, &ctx.store, digest, now, now)? {
         Some(run) => println!("digest {name}: built run {run}"),

@@ -17,6 +17,7 @@ use crate::scheduler::to_datetime;
 mod archive;
 mod deliveries;
 mod extract;
+mod feedback;
 mod topics;
 
 pub use archive::csv_field;
@@ -74,9 +75,12 @@ pub enum Command {
     /// Backtest and score topics.
     #[command(subcommand)]
     Topics(TopicsCommand),
-    /// List topic matches.
+    /// List topic matches; label them relevant or not.
     #[command(subcommand)]
     Matches(MatchesCommand),
+    /// Label any stored item for a topic (a search hit the topic missed).
+    #[command(subcommand)]
+    Items(ItemsCommand),
     /// The delivery outbox: list, retry, release old news.
     #[command(subcommand)]
     Deliveries(DeliveriesCommand),
@@ -168,6 +172,13 @@ pub enum TopicsCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Export the readers' labels of a topic as a labelled set (JSON lines, the shape
+    /// `topics eval` reads), oldest label first.
+    Labels {
+        name: String,
+        #[arg(long, default_value = "jsonl")]
+        format: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -224,6 +235,26 @@ pub enum MatchesCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Label a match's item for its topic: `relevant` or `irrelevant`.
+    Mark {
+        /// The match id (`tidings matches list` shows it).
+        id: i64,
+        /// `relevant` or `irrelevant`.
+        verdict: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ItemsCommand {
+    /// Label an item for a topic, matched or not: `relevant` (on topic) or `irrelevant`.
+    Mark {
+        /// The item id (`tidings search` shows it).
+        id: i64,
+        #[arg(long)]
+        topic: String,
+        /// `relevant` or `irrelevant`.
+        verdict: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -267,6 +298,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
     let config = Config::load(cli.config.as_deref())?;
     match cli.command {
         Command::CheckConfig => {
+            // The same checks as at start-up, secrets read included.
+            config.check_secrets()?;
             println!(
                 "config {} is valid: {} feeds, database {:?}",
                 config
@@ -280,6 +313,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             Ok(0)
         }
         Command::Run => {
+            // The daemon uses every secret: a missing one stops it here, naming its key.
+            config.check_secrets()?;
             let ctx = Arc::new(daemon::open_context(config)?);
             let cancel = CancellationToken::new();
             daemon::cancel_on_signals(cancel.clone())?;
@@ -293,10 +328,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             json,
         } => poll(config, feeds, all, !no_extract, json).await,
         Command::Status { json } => {
-            let ctx = daemon::open_context(config)?;
+            let (ctx, problem) = daemon::open_context_to_read(config)?;
             let feeds = ctx.store.list_feeds()?;
             let deliveries = ctx.store.delivery_counts()?;
-            print_status(&feeds, &deliveries, json)?;
+            let database = DatabaseStatus { problem };
+            print_status(&database, &feeds, &deliveries, json)?;
             Ok(0)
         }
         Command::Feeds(cmd) => feeds(config, cmd).await,
@@ -331,6 +367,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         }
         Command::Topics(TopicsCommand::Eval { name, file, json }) => {
             topics::eval(&config, &name, &file, json)?;
+            Ok(0)
+        }
+        Command::Topics(TopicsCommand::Labels { name, format }) => {
+            let ctx = daemon::open_context(config)?;
+            feedback::export_labels(&ctx.config(), &ctx.store, &name, &format)?;
             Ok(0)
         }
         Command::Topics(TopicsCommand::List) => {
@@ -398,9 +439,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             Ok(0)
         }
         Command::Serve { listen } => {
+            // `serve` uses only the API token, read here; webhook and SMTP secrets may be unset.
             let (listen, token) = match (&config.api, listen) {
-                (Some(api), Some(listen)) => (listen, api.token.clone()),
-                (Some(api), None) => (api.listen, api.token.clone()),
+                (Some(api), Some(listen)) => (listen, api.resolve_token()?),
+                (Some(api), None) => (api.listen, api.resolve_token()?),
                 (None, Some(listen)) => (listen, None),
                 (None, None) => bail!("serve: no [api] section in the config and no --listen"),
             };
@@ -423,6 +465,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         }) => {
             let ctx = daemon::open_context(config)?;
             topics::list(&ctx.store, topic.as_deref(), &since, limit, json)?;
+            Ok(0)
+        }
+        Command::Matches(MatchesCommand::Mark { id, verdict }) => {
+            let ctx = daemon::open_context(config)?;
+            feedback::mark_match(&ctx.store, id, &verdict)?;
+            Ok(0)
+        }
+        Command::Items(ItemsCommand::Mark { id, topic, verdict }) => {
+            let ctx = daemon::open_context(config)?;
+            feedback::mark_item(&ctx.config(), &ctx.store, id, &topic, &verdict)?;
             Ok(0)
         }
     }
@@ -489,6 +541,7 @@ fn print_poll(reports: &[RefreshReport], json: bool) -> anyhow::Result<()> {
                 r.status.map(|s| s.to_string()).unwrap_or_default(),
                 r.counts.new.to_string(),
                 r.counts.updated.to_string(),
+                r.entries_skipped.to_string(),
                 r.url.clone(),
                 r.error.clone().unwrap_or_default(),
             ]
@@ -496,7 +549,9 @@ fn print_poll(reports: &[RefreshReport], json: bool) -> anyhow::Result<()> {
         .collect();
     write_table(
         &mut out,
-        &["ID", "RESULT", "HTTP", "NEW", "EDITED", "URL", "ERROR"],
+        &[
+            "ID", "RESULT", "HTTP", "NEW", "EDITED", "SKIPPED", "URL", "ERROR",
+        ],
         &rows,
     )?;
     let new: usize = reports.iter().map(|r| r.counts.new).sum();
@@ -660,11 +715,23 @@ fn status_json(f: &Feed) -> serde_json::Value {
         "next_poll_at": iso((f.state == crate::model::FeedState::Active).then_some(f.next_poll_at)),
         "consecutive_errors": f.consecutive_errors,
         "last_error": f.last_error,
+        "entries_skipped": f.entries_skipped,
         "redirect": f.redirect_url.as_ref().map(|u| serde_json::json!({"to": u, "seen": f.redirect_seen})),
     })
 }
 
-fn print_status(feeds: &[Feed], deliveries: &[(String, i64)], json: bool) -> anyhow::Result<()> {
+/// The database as `tidings status` finds it.
+struct DatabaseStatus {
+    /// Why it cannot take writes now (full disk, write lock held elsewhere), if so.
+    problem: Option<String>,
+}
+
+fn print_status(
+    database: &DatabaseStatus,
+    feeds: &[Feed],
+    deliveries: &[(String, i64)],
+    json: bool,
+) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     if json {
         let counts: serde_json::Map<String, serde_json::Value> = deliveries
@@ -672,12 +739,22 @@ fn print_status(feeds: &[Feed], deliveries: &[(String, i64)], json: bool) -> any
             .map(|(s, n)| (s.clone(), (*n).into()))
             .collect();
         let value = serde_json::json!({
+            "database": {
+                "writable": database.problem.is_none(),
+                "problem": database.problem,
+            },
             "feeds": feeds.iter().map(status_json).collect::<Vec<_>>(),
             "deliveries": counts,
         });
         serde_json::to_writer_pretty(&mut out, &value)?;
         writeln!(out)?;
         return Ok(());
+    }
+    if let Some(problem) = &database.problem {
+        writeln!(
+            out,
+            "DATABASE CANNOT TAKE WRITES: {problem}\n(polling waits until it can; stored items are safe)\n"
+        )?;
     }
     let short = |t: Option<i64>| {
         t.map(|t| to_datetime(t).format("%Y-%m-%d %H:%M").to_string())
@@ -698,6 +775,7 @@ fn print_status(feeds: &[Feed], deliveries: &[(String, i64)], json: bool) -> any
                     "-".into()
                 },
                 f.consecutive_errors.to_string(),
+                f.entries_skipped.to_string(),
                 f.display_title().chars().take(40).collect(),
                 f.last_error.clone().unwrap_or_default(),
             ]
@@ -713,6 +791,7 @@ fn print_status(feeds: &[Feed], deliveries: &[(String, i64)], json: bool) -> any
             "ITEMS",
             "NEXT",
             "ERRS",
+            "SKIPPED",
             "TITLE",
             "LAST ERROR",
         ],

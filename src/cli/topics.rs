@@ -9,7 +9,7 @@ use crate::config::Config;
 use crate::matcher::{Topic, eval_labelled, explain};
 use crate::pipeline::matching::prepare_input;
 
-fn topic<'a>(config: &'a Config, name: &str) -> anyhow::Result<&'a Topic> {
+pub(super) fn topic<'a>(config: &'a Config, name: &str) -> anyhow::Result<&'a Topic> {
     match config.topics.compiled.iter().find(|t| t.name == name) {
         Some(t) => Ok(t),
         None => {

@@ -5,6 +5,7 @@
 //! helpers; `raw` holds the TOML shape as read and `validate` the `Validator`.
 
 mod raw;
+mod secret;
 mod validate;
 
 use std::path::{Path, PathBuf};
@@ -14,6 +15,7 @@ use crate::model::FeedSettings;
 use crate::scheduler::Schedule;
 
 use raw::RawConfig;
+pub use secret::Secret;
 use validate::Validator;
 
 /// The example config, embedded so the binary runs with no config file at all.
@@ -125,30 +127,15 @@ pub enum WebhookMode {
 }
 
 /// One `[[webhook]]`.
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct WebhookConfig {
     pub name: String,
     pub url: url::Url,
-    /// Signing secrets, primary first (a second one while rotating).
-    pub secrets: Vec<String>,
+    /// Signing secrets, primary first (a second one while rotating); read when signing.
+    pub secrets: Vec<Secret>,
     pub topics: Vec<String>,
     pub mode: WebhookMode,
     pub timeout: Duration,
-}
-
-impl std::fmt::Debug for WebhookConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("WebhookConfig")
-            .field("name", &self.name)
-            .field("url", &self.url.as_str())
-            .field(
-                "secrets",
-                &format_args!("[{} redacted]", self.secrets.len()),
-            )
-            .field("topics", &self.topics)
-            .field("mode", &self.mode)
-            .finish()
-    }
 }
 
 /// How the SMTP connection is secured.
@@ -163,28 +150,16 @@ pub enum SmtpTls {
 }
 
 /// `[smtp]`.
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct SmtpConfig {
     pub host: String,
     pub port: u16,
     pub tls: SmtpTls,
     pub user: Option<String>,
-    pub password: Option<String>,
+    /// Read when a digest is sent.
+    pub password: Option<Secret>,
     pub from: String,
     pub timeout: Duration,
-}
-
-impl std::fmt::Debug for SmtpConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SmtpConfig")
-            .field("host", &self.host)
-            .field("port", &self.port)
-            .field("tls", &self.tls)
-            .field("user", &self.user)
-            .field("password", &self.password.as_ref().map(|_| "[redacted]"))
-            .field("from", &self.from)
-            .finish()
-    }
 }
 
 /// One `[[digest]]`.
@@ -210,19 +185,21 @@ pub struct RetentionConfig {
 }
 
 /// The optional HTTP API (`[api]`).
-#[derive(Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ApiConfig {
     pub listen: std::net::SocketAddr,
-    /// Bearer token required on `/api/`; read from `env:NAME` or `file:PATH`, never inline.
-    pub token: Option<String>,
+    /// Bearer token required on `/api/`; read from `env:NAME` or `file:PATH` when the API
+    /// starts, never inline.
+    pub token: Option<Secret>,
 }
 
-impl std::fmt::Debug for ApiConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ApiConfig")
-            .field("listen", &self.listen)
-            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
-            .finish()
+impl ApiConfig {
+    /// The bearer token, read now (surrounding whitespace removed); `None` when none is set.
+    pub fn resolve_token(&self) -> Result<Option<String>, ConfigError> {
+        self.token
+            .as_ref()
+            .map(|t| t.resolve().map(|v| v.trim().to_string()))
+            .transpose()
     }
 }
 
@@ -286,6 +263,25 @@ impl TopicsConfig {
 }
 
 impl Config {
+    /// Every secret the config names (webhook signing secrets, the SMTP password, the API
+    /// token), in config order.
+    pub fn secrets(&self) -> Vec<&Secret> {
+        let webhooks = self.webhooks.iter().flat_map(|w| &w.secrets);
+        let smtp = self.smtp.iter().filter_map(|s| s.password.as_ref());
+        let api = self.api.iter().filter_map(|a| a.token.as_ref());
+        webhooks.chain(smtp).chain(api).collect()
+    }
+
+    /// Reads every secret once: what `check-config`, `run` and a reload do, so a missing one
+    /// stops them at start with an error naming its key. Other commands read a secret only
+    /// where they use it.
+    pub fn check_secrets(&self) -> Result<(), ConfigError> {
+        for secret in self.secrets() {
+            secret.resolve()?;
+        }
+        Ok(())
+    }
+
     /// Loads the file at `path`, or the embedded example when `path` is `None`.
     pub fn load(path: Option<&Path>) -> Result<Config, ConfigError> {
         match path {

@@ -6,8 +6,8 @@ use std::time::Duration;
 use super::raw::{RawApi, RawConfig, RawDigest, RawMatching, RawSmtp, RawTopic, RawWebhook};
 use super::{
     ApiConfig, Config, ConfigError, DatabaseLocation, DeliveryConfig, DigestConfig, ExtractConfig,
-    FeedConfig, FetchConfig, RetentionConfig, ScheduleConfig, SmtpConfig, SmtpTls, TopicConfig,
-    TopicsConfig, WebhookConfig, WebhookMode, default_database_path, parse_feed_url,
+    FeedConfig, FetchConfig, RetentionConfig, ScheduleConfig, Secret, SmtpConfig, SmtpTls,
+    TopicConfig, TopicsConfig, WebhookConfig, WebhookMode, default_database_path, parse_feed_url,
     resolve_secret,
 };
 use crate::model::FeedSettings;
@@ -264,19 +264,10 @@ impl Validator {
         Ok(())
     }
 
-    /// A secret must come from the environment or a file, never inline.
-    fn secret(&self, key: &str, value: &str) -> Result<String, ConfigError> {
-        if !(value.starts_with("env:") || value.starts_with("file:")) {
-            return Err(self.invalid(
-                key,
-                "secrets are never written inline: use \"env:NAME\" or \"file:PATH\"",
-            ));
-        }
-        let secret = resolve_secret(value).map_err(|m| self.invalid(key, m))?;
-        if secret.is_empty() {
-            return Err(self.invalid(key, "the secret is empty"));
-        }
-        Ok(secret)
+    /// A secret must come from the environment or a file, never inline. It is read where it
+    /// is used (`Secret::resolve`), not here.
+    fn secret(&self, key: &str, value: &str) -> Result<Secret, ConfigError> {
+        Secret::new(self.path.clone(), key, value)
     }
 
     fn webhooks(
@@ -477,22 +468,11 @@ impl Validator {
                 ),
             )
         })?;
-        let token = match raw.token.as_deref() {
-            None => None,
-            Some(value) if value.starts_with("env:") || value.starts_with("file:") => {
-                let token = resolve_secret(value).map_err(|m| self.invalid("api.token", m))?;
-                if token.trim().is_empty() {
-                    return Err(self.invalid("api.token", "the token is empty"));
-                }
-                Some(token.trim().to_string())
-            }
-            Some(_) => {
-                return Err(self.invalid(
-                    "api.token",
-                    "write the token as `env:NAME` or `file:PATH`, never inline",
-                ));
-            }
-        };
+        let token = raw
+            .token
+            .as_deref()
+            .map(|value| self.secret("api.token", value))
+            .transpose()?;
         if token.is_none() && !listen.ip().is_loopback() {
             return Err(self.invalid(
                 "api.listen",

@@ -404,19 +404,45 @@ pub fn render_html(d: &Digest) -> String {
     out
 }
 
-/// Fills `{name}`, `{count}` (stories after merging), `{date}` (generated_at in the digest's
-/// time zone, YYYY-MM-DD) and `{topics}` (topic titles, comma separated). Unknown placeholders
-/// stay as they are. The result is one line (safe for a mail header).
+/// Fills `{count}` (stories after merging; `{count} stories` agrees with it: "1 story",
+/// "2 stories"), `{name}`, `{date}` (generated_at in the digest's time zone, YYYY-MM-DD) and
+/// `{topics}` (topic titles, comma separated). Unknown placeholders stay as they are. The
+/// result is one line (safe for a mail header).
 pub fn subject(template: &str, d: &Digest) -> String {
     let groups = group_entries(&d.entries);
     let count: usize = groups.iter().map(|g| g.stories.len()).sum();
     let topics: Vec<String> = groups.iter().map(|g| one_line(&g.topic_title)).collect();
-    let filled = template
+    let filled = fill_count(template, count)
         .replace("{name}", &one_line(&d.name))
-        .replace("{count}", &count.to_string())
         .replace("{date}", &format_date(d.generated_at, d.timezone))
         .replace("{topics}", &topics.join(", "));
     one_line(&filled)
+}
+
+/// Replaces `{count}` with the number; followed by the word "stories" (or "story") it becomes
+/// the counted phrase with the noun in the right number: "0 stories", "1 story", "2 stories"
+/// (issue 17: a digest of one story said "1 stories").
+fn fill_count(template: &str, count: usize) -> String {
+    const PLACEHOLDER: &str = "{count}";
+    let mut out = String::with_capacity(template.len());
+    let mut rest = template;
+    while let Some(at) = rest.find(PLACEHOLDER) {
+        out.push_str(&rest[..at]);
+        rest = &rest[at + PLACEHOLDER.len()..];
+        let noun = [" stories", " story"].into_iter().find(|noun| {
+            rest.strip_prefix(noun)
+                .is_some_and(|after| !after.starts_with(char::is_alphanumeric))
+        });
+        match noun {
+            Some(noun) => {
+                out.push_str(&count_label(count));
+                rest = &rest[noun.len()..];
+            }
+            None => out.push_str(&count.to_string()),
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 #[cfg(test)]
@@ -623,6 +649,34 @@ mod tests {
         let mut evil = d.clone();
         evil.name = "x\r\nBcc: victim@example.com".into();
         assert_eq!(subject("{name}", &evil), "x Bcc: victim@example.com");
+    }
+
+    /// Issue 17: "1 stories". The noun after `{count}` agrees with the number.
+    #[test]
+    fn issue_17_subject_count_agrees_with_its_noun() {
+        let one = digest(vec![
+            entry("nk", 1, "A", "AP", 0.9),
+            entry("nk", 1, "A", "BBC", 0.2),
+        ]);
+        let default = "tidings {name}: {count} stories on {topics}";
+        assert_eq!(
+            subject(default, &one),
+            "tidings Morning brief: 1 story on Topic nk"
+        );
+        assert_eq!(subject("{count} story", &one), "1 story");
+        let two = digest(vec![
+            entry("nk", 1, "A", "AP", 0.9),
+            entry("ru", 2, "B", "AP", 0.5),
+        ]);
+        assert_eq!(
+            subject(default, &two),
+            "tidings Morning brief: 2 stories on Topic nk, Topic ru"
+        );
+        assert_eq!(subject("{count} story", &two), "2 stories");
+        assert_eq!(subject("{count} stories", &digest(Vec::new())), "0 stories");
+        // Only the word itself: other words and bare counts keep the number alone.
+        assert_eq!(subject("{count} storylines", &one), "1 storylines");
+        assert_eq!(subject("[{count}] {count} stories.", &one), "[1] 1 story.");
     }
 
     #[test]

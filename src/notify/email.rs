@@ -79,11 +79,6 @@ pub fn build_run(
 ) -> anyhow::Result<Option<i64>> {
     let (rendered, ids) = render_pending(config, store, digest, now)?;
     let empty = ids.is_empty();
-    let host = config
-        .smtp
-        .as_ref()
-        .map(|s| s.host.clone())
-        .unwrap_or_else(|| "localhost".into());
     let run = DigestRun {
         id: 0,
         digest: digest.name.clone(),
@@ -93,7 +88,7 @@ pub fn build_run(
             digest.name,
             slot,
             fastrand::u32(..),
-            host
+            message_id_domain(config.smtp.as_ref())
         ),
         status: if empty && digest.skip_empty {
             "empty".into()
@@ -110,6 +105,16 @@ pub fn build_run(
         tracing::info!(digest = %digest.name, run = id, stories = ids.len(), slot, "digest built");
     }
     Ok(id)
+}
+
+/// The right-hand side of a digest's Message-ID: the domain of the sender (`smtp.from`), as
+/// RFC 5322 advises, never the SMTP server's host, which is often an address or a relay's name
+/// (issue 17). `localhost` without `[smtp]`.
+fn message_id_domain(smtp: Option<&SmtpConfig>) -> String {
+    smtp.and_then(|s| s.from.parse::<Mailbox>().ok())
+        .map(|mailbox| mailbox.email.domain().to_string())
+        .filter(|domain| !domain.is_empty())
+        .unwrap_or_else(|| "localhost".into())
 }
 
 /// The latest slot of the digest's schedule at or before `now` that is after `last` (the last
@@ -142,12 +147,19 @@ pub async fn send_due(config: &Config, store: &Store) -> anyhow::Result<usize> {
     let Some(smtp) = &config.smtp else {
         return Ok(0);
     };
+    let runs = store.due_digest_runs(Utc::now().timestamp())?;
+    if runs.is_empty() {
+        return Ok(0);
+    }
+    // Read where it is used, once, before any attempt: a missing password is the config's
+    // fault, not the server's, and counts no attempt against a run.
+    let password = smtp.password.as_ref().map(|p| p.resolve()).transpose()?;
     let mut sent = 0;
-    for run in store.due_digest_runs(Utc::now().timestamp())? {
+    for run in runs {
         let Some(digest) = config.digests.iter().find(|d| d.name == run.digest) else {
             continue;
         };
-        match send(smtp, &digest.to, &run).await {
+        match send(smtp, password.as_deref(), &digest.to, &run).await {
             Ok(()) => {
                 store.mark_digest_sent(run.id, Utc::now().timestamp())?;
                 tracing::info!(digest = %run.digest, run = run.id, to = ?digest.to, "digest sent");
@@ -167,8 +179,13 @@ pub async fn send_due(config: &Config, store: &Store) -> anyhow::Result<usize> {
     Ok(sent)
 }
 
-/// One SMTP transaction; the error names the server.
-pub async fn send(smtp: &SmtpConfig, to: &[String], run: &DigestRun) -> Result<(), String> {
+/// One SMTP transaction (`password`: `smtp.password` as read); the error names the server.
+pub async fn send(
+    smtp: &SmtpConfig,
+    password: Option<&str>,
+    to: &[String],
+    run: &DigestRun,
+) -> Result<(), String> {
     let server = format!("smtp {}:{}", smtp.host, smtp.port);
     let mut builder = Message::builder()
         .from(
@@ -190,7 +207,7 @@ pub async fn send(smtp: &SmtpConfig, to: &[String], run: &DigestRun) -> Result<(
             run.body_html.clone(),
         ))
         .map_err(|e| format!("{server}: building the message: {e}"))?;
-    let transport = transport(smtp).map_err(|e| format!("{server}: {e}"))?;
+    let transport = transport(smtp, password).map_err(|e| format!("{server}: {e}"))?;
     transport
         .send(message)
         .await
@@ -200,6 +217,7 @@ pub async fn send(smtp: &SmtpConfig, to: &[String], run: &DigestRun) -> Result<(
 
 fn transport(
     smtp: &SmtpConfig,
+    password: Option<&str>,
 ) -> Result<AsyncSmtpTransport<Tokio1Executor>, lettre::transport::smtp::Error> {
     let tls = || TlsParameters::new(smtp.host.clone());
     let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&smtp.host)
@@ -210,8 +228,35 @@ fn transport(
         SmtpTls::StartTls => builder.tls(Tls::Required(tls()?)),
         SmtpTls::None => builder.tls(Tls::None),
     };
-    if let (Some(user), Some(password)) = (&smtp.user, &smtp.password) {
-        builder = builder.credentials(Credentials::new(user.clone(), password.clone()));
+    if let (Some(user), Some(password)) = (&smtp.user, password) {
+        builder = builder.credentials(Credentials::new(user.clone(), password.to_string()));
     }
     Ok(builder.build())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn smtp(host: &str, from: &str) -> SmtpConfig {
+        SmtpConfig {
+            host: host.into(),
+            port: 25,
+            tls: SmtpTls::None,
+            user: None,
+            password: None,
+            from: from.into(),
+            timeout: Duration::from_secs(5),
+        }
+    }
+
+    /// Issue 17: the Message-ID's domain is the sender's, not the SMTP host (`@127.0.0.1`).
+    #[test]
+    fn issue_17_message_id_takes_the_sender_domain() {
+        let relay = smtp("127.0.0.1", "tidings <digest@news.example.org>");
+        assert_eq!(message_id_domain(Some(&relay)), "news.example.org");
+        let bare = smtp("smtp.provider.example", "alerts@example.com");
+        assert_eq!(message_id_domain(Some(&bare)), "example.com");
+        assert_eq!(message_id_domain(None), "localhost");
+    }
 }

@@ -20,7 +20,7 @@
 //!         "summary": "Plain-text summary from the feed.",
 //!         "excerpt": "Plain-text excerpt of the article around the match.",
 //!         "score": 0.87,                     // match score (null if not a finite number)
-//!         "matched_terms": ["North Korea", "Russia", "artillery"],
+//!         "matched_terms": ["North Korea", "Russia", "artillery"],  // each once
 //!         "story_id": 4211,                  // items carrying the same story share this id
 //!         "other_sources": [                 // other feeds carrying the same story
 //!           {"source": "Wire Daily", "link": "https://wire.example/a/9"}
@@ -60,6 +60,23 @@ pub struct WebhookItem {
     pub story_id: i64,
     pub other_sources: Vec<OtherSource>,
     pub backfill: bool,
+}
+
+/// The `matched_terms` of a payload from a match's stored terms (a JSON array of
+/// `{"term", "field", …}`, one entry per term and field): each term once, in the order the
+/// matcher found them. A term found in the title and again in the summary is listed once
+/// (issue 17: `"north korea*"` appeared twice). Unreadable JSON gives no terms.
+pub fn matched_terms(stored: &str) -> Vec<String> {
+    let Ok(Value::Array(entries)) = serde_json::from_str::<Value>(stored) else {
+        return Vec::new();
+    };
+    let mut terms: Vec<String> = Vec::with_capacity(entries.len());
+    for term in entries.iter().filter_map(|e| e["term"].as_str()) {
+        if !terms.iter().any(|t| t == term) {
+            terms.push(term.to_string());
+        }
+    }
+    terms
 }
 
 fn timestamp(t: DateTime<Utc>) -> String {
@@ -178,6 +195,24 @@ mod tests {
         assert_eq!(items[1]["other_sources"], json!([]));
         assert_eq!(items[1]["score"], Value::Null);
         assert_eq!(items[0]["story_id"], json!(4201));
+    }
+
+    /// Issue 17: the matcher stores one entry per term and field; the payload names each term once.
+    #[test]
+    fn issue_17_matched_terms_are_listed_once_in_match_order() {
+        let stored = r#"[
+            {"term": "\"north korea*\"", "field": "title", "count": 1, "context": "…"},
+            {"term": "russia", "field": "title", "count": 1, "context": "…"},
+            {"term": "\"north korea*\"", "field": "summary", "count": 2, "context": "…"},
+            {"term": "pyongyang", "field": "text", "count": 1, "context": "…"},
+            {"term": "russia", "field": "text", "count": 3, "context": "…"}
+        ]"#;
+        assert_eq!(
+            matched_terms(stored),
+            vec!["\"north korea*\"", "russia", "pyongyang"]
+        );
+        assert!(matched_terms("not json").is_empty());
+        assert!(matched_terms("[]").is_empty());
     }
 
     #[test]

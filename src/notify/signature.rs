@@ -2,8 +2,12 @@
 //!
 //! Standard Webhooks: the signed content is `"{id}.{timestamp}.{body}"`, the header value is
 //! `v1,<base64 HMAC-SHA256>`; during secret rotation the header carries one signature per secret,
-//! separated by a space. Secrets of the form `whsec_<base64>` use the decoded bytes as the key,
-//! any other secret uses its raw bytes.
+//! separated by a space. Secrets of the form `whsec_<base64>` use the decoded bytes as the key
+//! (as the spec says), any other secret its UTF-8 bytes.
+//!
+//! GitHub style: `X-Hub-Signature-256: sha256=<hex HMAC-SHA256 of the body>`, keyed on the
+//! primary secret's UTF-8 bytes exactly as configured, `whsec_` prefix and all: a GitHub-style
+//! receiver is given the secret string and keys its HMAC on that (issue 17).
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
@@ -25,22 +29,37 @@ pub enum SignatureError {
 /// Signs outgoing webhook deliveries with one or more secrets (the first is primary).
 #[derive(Clone)]
 pub struct Signer {
-    secrets: Vec<Vec<u8>>,
+    /// Standard Webhooks keys, one per secret, primary first.
+    standard_keys: Vec<Vec<u8>>,
+    /// The GitHub-style key: the primary secret's UTF-8 bytes.
+    github_key: Vec<u8>,
 }
 
 impl std::fmt::Debug for Signer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Never print key material.
-        write!(f, "Signer {{ secrets: {} }}", self.secrets.len())
+        write!(f, "Signer {{ secrets: {} }}", self.standard_keys.len())
     }
 }
 
-/// Turns a configured secret into HMAC key bytes.
-fn secret_key(secret: &str) -> Result<Vec<u8>, SignatureError> {
+/// The secret as configured, without surrounding whitespace (a newline from a file or an
+/// environment variable is never part of it).
+fn written(secret: &str) -> Result<&str, SignatureError> {
     let secret = secret.trim();
     if secret.is_empty() {
         return Err(SignatureError::EmptySecret);
     }
+    Ok(secret)
+}
+
+/// The GitHub-style HMAC key: the secret's UTF-8 bytes as written.
+fn github_key(secret: &str) -> Result<Vec<u8>, SignatureError> {
+    Ok(written(secret)?.as_bytes().to_vec())
+}
+
+/// The Standard Webhooks HMAC key: a `whsec_` secret's decoded bytes, else its UTF-8 bytes.
+fn standard_key(secret: &str) -> Result<Vec<u8>, SignatureError> {
+    let secret = written(secret)?;
     match secret.strip_prefix("whsec_") {
         Some(encoded) => {
             let key = B64.decode(encoded).map_err(|_| SignatureError::BadBase64)?;
@@ -69,20 +88,21 @@ fn standard_mac(key: &[u8], id: &str, timestamp: &str, body: &[u8]) -> HmacSha25
 
 impl Signer {
     pub fn new(secrets: &[String]) -> Result<Signer, SignatureError> {
-        if secrets.is_empty() {
-            return Err(SignatureError::NoSecret);
-        }
-        let secrets = secrets
+        let primary = secrets.first().ok_or(SignatureError::NoSecret)?;
+        let standard_keys = secrets
             .iter()
-            .map(|s| secret_key(s))
+            .map(|s| standard_key(s))
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(Signer { secrets })
+        Ok(Signer {
+            standard_keys,
+            github_key: github_key(primary)?,
+        })
     }
 
     /// `webhook-signature` value: `v1,<b64>` per secret, space separated.
     pub fn standard_signature(&self, id: &str, timestamp: i64, body: &[u8]) -> String {
         let ts = timestamp.to_string();
-        self.secrets
+        self.standard_keys
             .iter()
             .map(|key| {
                 let tag = standard_mac(key, id, &ts, body).finalize().into_bytes();
@@ -92,9 +112,9 @@ impl Signer {
             .join(" ")
     }
 
-    /// `X-Hub-Signature-256` value: `sha256=<hex>` with the primary secret.
+    /// `X-Hub-Signature-256` value: `sha256=<hex>`, keyed on the primary secret as written.
     pub fn github_signature(&self, body: &[u8]) -> String {
-        let mut m = mac(&self.secrets[0]);
+        let mut m = mac(&self.github_key);
         m.update(body);
         format!("sha256={}", hex::encode(m.finalize().into_bytes()))
     }
@@ -122,7 +142,7 @@ pub fn verify_standard(
     body: &[u8],
     signature_header: &str,
 ) -> bool {
-    let Ok(key) = secret_key(secret) else {
+    let Ok(key) = standard_key(secret) else {
         return false;
     };
     signature_header.split_whitespace().any(|sig| {
@@ -138,9 +158,9 @@ pub fn verify_standard(
     })
 }
 
-/// True if `header` is `sha256=<hex>` of the body's HMAC-SHA256 under `secret`.
+/// True if `header` is `sha256=<hex>` of the body's HMAC-SHA256 keyed on `secret` as written.
 pub fn verify_github(secret: &str, body: &[u8], header: &str) -> bool {
-    let Ok(key) = secret_key(secret) else {
+    let Ok(key) = github_key(secret) else {
         return false;
     };
     let Some(hex_tag) = header.trim().strip_prefix("sha256=") else {
@@ -268,6 +288,32 @@ mod tests {
         let gh = s.github_signature(b"hello");
         assert!(verify_github(new, b"hello", &gh));
         assert!(!verify_github(old, b"hello", &gh));
+    }
+
+    /// Issue 17: GitHub-style receivers key on the secret string as configured, so a `whsec_`
+    /// secret signs `X-Hub-Signature-256` with its UTF-8 bytes, prefix and all, while the
+    /// Standard Webhooks header keeps the decoded bytes. The figures were computed apart, with
+    /// Python's `hmac` module.
+    #[test]
+    fn issue_17_github_signature_keys_on_the_secret_as_written() {
+        let s = signer(&[SPEC_SECRET]);
+        assert_eq!(
+            s.github_signature(SPEC_BODY),
+            "sha256=80ec8a89ce3cd22133a1066caecb4d04fea7467657c8514d717ec42c38a5c94c"
+        );
+        // Not keyed on the decoded bytes (what tidings did before).
+        assert!(!verify_github(
+            SPEC_SECRET,
+            SPEC_BODY,
+            "sha256=e2cb4f5251572539d458bfb8a7adb533b08801e6a794467e06f771debbb0818b"
+        ));
+        assert_eq!(s.standard_signature(SPEC_ID, SPEC_TS, SPEC_BODY), SPEC_SIG);
+        // A newline around the secret (from a file or the environment) is not part of it.
+        let padded = Signer::new(&[format!("{SPEC_SECRET}\n")]).unwrap();
+        assert_eq!(
+            padded.github_signature(SPEC_BODY),
+            s.github_signature(SPEC_BODY)
+        );
     }
 
     #[test]

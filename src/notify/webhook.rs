@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use chrono::{TimeZone, Utc};
 
-use super::payload::{OtherSource, WebhookItem, payload};
+use super::payload::{OtherSource, WebhookItem, matched_terms, payload};
 use super::signature::Signer;
 use crate::config::{Config, WebhookConfig, WebhookMode};
 use crate::plaintext::{excerpt, html_to_text};
@@ -31,16 +31,6 @@ enum Answer {
 
 /// Builds the webhook item of one delivery.
 pub fn webhook_item(config: &Config, d: &DeliveryContent) -> WebhookItem {
-    let terms: Vec<String> = serde_json::from_str::<serde_json::Value>(&d.terms)
-        .ok()
-        .and_then(|v| {
-            v.as_array().map(|a| {
-                a.iter()
-                    .filter_map(|t| t["term"].as_str().map(str::to_string))
-                    .collect()
-            })
-        })
-        .unwrap_or_default();
     WebhookItem {
         topic: d.topic.clone(),
         topic_title: config.topics.title_of(&d.topic),
@@ -55,7 +45,7 @@ pub fn webhook_item(config: &Config, d: &DeliveryContent) -> WebhookItem {
         summary: excerpt(&html_to_text(&d.summary), 600),
         excerpt: excerpt(d.article_text.as_deref().unwrap_or(""), 600),
         score: d.score,
-        matched_terms: terms,
+        matched_terms: matched_terms(&d.terms),
         story_id: d.story_id,
         other_sources: d
             .other_sources
@@ -86,7 +76,14 @@ pub async fn dispatch(
     if due.is_empty() {
         return Ok(0);
     }
-    let signer = Signer::new(&hook.secrets)?;
+    // Read now, where they are used: commands that send nothing never need them.
+    let secrets = hook
+        .secrets
+        .iter()
+        .map(|s| s.resolve())
+        .collect::<Result<Vec<_>, _>>()?;
+    let signer =
+        Signer::new(&secrets).map_err(|e| anyhow::anyhow!("webhook `{}`: {e}", hook.name))?;
     // Per match: one POST per delivery. Batch: the due rows travel together under one key,
     // stamped once so a retry sends the same id with the same members.
     let groups: Vec<(String, Vec<&DeliveryContent>)> = match hook.mode {

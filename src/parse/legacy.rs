@@ -1,6 +1,6 @@
 //! Byte-level fixes that let feed-rs read old and sloppy feeds: Atom 0.3, RSS without a
-//! version or with 0.90, the Userland RSS 2 default namespace, and UTF-8 feeds with stray
-//! Latin-1 bytes. Only the prolog and root tag are rewritten, never item content.
+//! version or with 0.90, and the Userland RSS 2 default namespace. Only the prolog and root tag
+//! are rewritten, never item content. Works on UTF-8 (see `charset`).
 
 use std::borrow::Cow;
 
@@ -13,14 +13,6 @@ const KNOWN_RSS_VERSIONS: &[&str] = &["0.91", "0.92", "2.0"];
 
 /// Returns the body with legacy markers rewritten, or unchanged (borrowed) when none apply.
 pub fn prepare(body: &[u8]) -> Cow<'_, [u8]> {
-    // UTF-16/32 documents are left to quick-xml's own decoding.
-    if body.starts_with(&[0xFF, 0xFE])
-        || body.starts_with(&[0xFE, 0xFF])
-        || body.get(1) == Some(&0)
-        || body.first() == Some(&0)
-    {
-        return Cow::Borrowed(body);
-    }
     let Some((root_start, root_end)) = root_tag(body) else {
         return Cow::Borrowed(body);
     };
@@ -125,41 +117,6 @@ pub fn root_is_feed(body: &[u8]) -> bool {
             .unwrap_or(tag.len());
         matches!(&tag[..name_end], b"rss" | b"feed" | b"rdf:RDF" | b"RDF")
     })
-}
-
-/// True when the XML declaration names UTF-8 or no encoding at all.
-pub fn declares_utf8(body: &[u8]) -> bool {
-    let head = &body[..body.len().min(200)];
-    if !head.starts_with(b"<?xml") {
-        return true;
-    }
-    let decl_end = find(head, b"?>").unwrap_or(head.len());
-    match attribute(&head[..decl_end], b"encoding") {
-        Some(enc) => enc.eq_ignore_ascii_case("utf-8") || enc.eq_ignore_ascii_case("utf8"),
-        None => true,
-    }
-}
-
-/// Keeps valid UTF-8 and reads each invalid byte as windows-1252.
-pub fn repair_utf8(body: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(body.len() + 64);
-    let mut rest = body;
-    loop {
-        match std::str::from_utf8(rest) {
-            Ok(valid) => {
-                out.extend_from_slice(valid.as_bytes());
-                return out;
-            }
-            Err(e) => {
-                let (valid, after) = rest.split_at(e.valid_up_to());
-                out.extend_from_slice(valid);
-                let bad = e.error_len().unwrap_or(after.len()).max(1).min(after.len());
-                let (decoded, _, _) = encoding_rs::WINDOWS_1252.decode(&after[..bad]);
-                out.extend_from_slice(decoded.as_bytes());
-                rest = &after[bad..];
-            }
-        }
-    }
 }
 
 /// The byte range of the root element's start tag (skipping the declaration, comments,
@@ -294,16 +251,5 @@ mod tests {
             "{text}"
         );
         assert!(truncate_entries(&rss, 10).is_none());
-    }
-
-    #[test]
-    fn stray_latin1_is_repaired() {
-        assert_eq!(repair_utf8(b"caf\xe9 \xc3\xa9"), "café é".as_bytes());
-        assert!(declares_utf8(
-            b"<?xml version=\"1.0\" encoding='UTF-8'?><rss/>"
-        ));
-        assert!(!declares_utf8(
-            b"<?xml version=\"1.0\" encoding=\"windows-1251\"?><rss/>"
-        ));
     }
 }

@@ -55,26 +55,25 @@ fn evaluate_item(topics: &[&Topic], input: &MatchInput) -> MatchedItem {
         Some(plain) if !topics.is_empty() => evaluate(topics, &plain.prepare(input)),
         _ => Vec::new(),
     };
-    // The story identity is only needed to deliver a match.
+    // The story identity is only needed to deliver a match. It reads what the feed says of
+    // the item, never the article page: the same copies must form one story whether each was
+    // matched before its page arrived or after (issue 17).
     let story = match &plain {
         Some(plain) if !records.is_empty() => {
-            let text = if plain.text.is_empty() {
-                &plain.summary
+            let feed_text = if !plain.summary.trim().is_empty() {
+                std::borrow::Cow::Borrowed(plain.summary.as_str())
+            } else if input.article_text.is_none() {
+                std::borrow::Cow::Borrowed(plain.text.as_str())
             } else {
-                &plain.text
+                std::borrow::Cow::Owned(html_to_text(&input.content))
             };
             story_key(
                 Some(input.url.as_str()).filter(|u| !u.is_empty()),
                 &input.title,
-                text,
+                &feed_text,
             )
         }
-        _ => StoryKey {
-            url: None,
-            title_hash: 0,
-            simhash: 0,
-            words: 0,
-        },
+        _ => StoryKey::default(),
     };
     let index = match plain {
         Some(plain) if !input.indexed => Some(IndexText {
@@ -259,6 +258,7 @@ mod tests {
             author: None,
             published_original: Some(1_700_000_000),
             content_hash: hash.into(),
+            former_key: None,
         }
     }
 

@@ -8,7 +8,7 @@ use chrono::Utc;
 use crate::config::Config;
 use crate::fetch::{FetchError, FetchOutcome, FetchRequest, Fetcher, ResponseMeta};
 use crate::model::{Feed, FeedState, ItemId, StoredCounts};
-use crate::parse::{ParsedFeed, parse_feed};
+use crate::parse::{ParsedFeed, parse_response};
 use crate::scheduler::{PollPlan, Schedule, ServerHints, next_poll_at};
 use crate::store::{Store, StoreError};
 
@@ -81,6 +81,8 @@ pub struct RefreshReport {
     pub result: String,
     pub status: Option<u16>,
     pub counts: StoredCounts,
+    /// Entries of the document that could not be read and were left out (each is logged).
+    pub entries_skipped: usize,
     pub error: Option<String>,
     #[serde(skip)]
     pub new_item_ids: Vec<ItemId>,
@@ -158,11 +160,22 @@ fn settle(
     let failure: Option<(String, Option<u16>)> = match fetched {
         Ok(FetchOutcome::Fetched(body)) => {
             absorb_meta(&mut feed, &body.meta, &mut hints);
-            match parse_feed(&body.body, &body.meta.final_url) {
+            match parse_response(
+                &body.body,
+                &body.meta.final_url,
+                body.content_type.as_deref(),
+            ) {
                 Ok(p) => {
                     if let Some(total) = p.truncated_from {
                         tracing::warn!(feed_id = feed.id, url = %feed.url, entries = total, kept = crate::parse::MAX_ENTRIES, "feed has too many entries; kept the first ones");
                     }
+                    for repair in &p.repairs {
+                        tracing::info!(feed_id = feed.id, url = %feed.url, repair = %repair, "feed-rs rejected the document as served; repaired");
+                    }
+                    for skipped in &p.skipped {
+                        tracing::warn!(feed_id = feed.id, url = %feed.url, entry = skipped.index, id = %skipped.label, error = %skipped.reason, "entry skipped: it could not be read (the other entries were stored)");
+                    }
+                    feed.entries_skipped = u32::try_from(p.skipped.len()).unwrap_or(u32::MAX);
                     feed.etag = body.meta.etag.clone();
                     feed.last_modified = body.meta.last_modified.clone();
                     if p.meta.title.is_some() {
@@ -267,6 +280,7 @@ fn settle(
             result = %result,
             new = counts.new,
             updated = counts.updated,
+            skipped = parsed.as_ref().map_or(0, |p| p.skipped.len()),
             "feed refreshed"
         );
     }
@@ -276,6 +290,7 @@ fn settle(
         result,
         status: feed.last_status,
         counts,
+        entries_skipped: parsed.as_ref().map_or(0, |p| p.skipped.len()),
         error: failure.map(|(m, _)| m).or_else(|| {
             (feed.state == FeedState::Gone)
                 .then(|| feed.last_error.clone())

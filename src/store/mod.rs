@@ -5,26 +5,35 @@
 //! leases).
 //! Methods are synchronous and speak in domain types; async callers use `spawn_blocking`.
 
+mod deliveries;
+mod feedback;
+mod feeds;
+mod matches;
 pub mod postgres;
+mod reading;
+mod rows;
+mod search;
 mod sqlite;
+pub mod stories;
 
 use std::path::Path;
 use std::time::Duration;
 
 use rusqlite::Connection;
 
+pub use deliveries::{DeliveryContent, DeliveryRow, DigestRun, delivery_key};
+pub use feedback::{Feedback, FeedbackOrigin, LabelledItem, parse_verdict};
+pub use feeds::{FeedProblem, FeedRow};
+pub use matches::{DeliveryPlan, IndexText, MatchInput, MatchRecord, MatchedItem, StoredMatch};
 pub use postgres::PgStore;
-pub use sqlite::articles::{ArticleRecord, PendingPage};
-pub use sqlite::deliveries::{DeliveryContent, DeliveryRow, DigestRun, delivery_key};
-pub use sqlite::feeds::{FeedProblem, FeedRow};
-pub use sqlite::maintenance::{ArchiveCounts, DbStats, PruneReport, TableStat};
-pub use sqlite::matches::{
-    DeliveryPlan, IndexText, MatchInput, MatchRecord, MatchedItem, StoredMatch,
-};
-pub use sqlite::search::{
+pub use reading::{StorySource, TopicMatch, TopicStories};
+pub use search::{
     ItemDetail, ItemMatch, RECENCY_PERIOD_SECS, SearchHit, SearchOrder, SearchSpec, TextFilter,
-    TopicEntry, fts_fold,
+    TopicEntry,
 };
+pub use sqlite::articles::{ArticleRecord, PendingPage};
+pub use sqlite::maintenance::{ArchiveCounts, DbStats, PruneReport, TableStat};
+pub use sqlite::search::fts_fold;
 pub use sqlite::{SCHEMA_VERSION, SqliteStore};
 
 use crate::config::{DatabaseLocation, FeedConfig};
@@ -77,6 +86,40 @@ pub enum StoreError {
     NotFound(String),
     #[error("{0}")]
     Refused(String),
+}
+
+impl StoreError {
+    /// The database cannot take writes for now, for a reason that passes: its disk is full,
+    /// another process holds its write lock, an I/O error, the server is unreachable. Work
+    /// that failed so is tried again later, not given up; what is stored stays stored.
+    pub fn is_unavailable(&self) -> bool {
+        use rusqlite::ErrorCode;
+        match self {
+            StoreError::Sqlite {
+                source: rusqlite::Error::SqliteFailure(e, _),
+                ..
+            } => matches!(
+                e.code,
+                ErrorCode::DiskFull
+                    | ErrorCode::DatabaseBusy
+                    | ErrorCode::DatabaseLocked
+                    | ErrorCode::SystemIoFailure
+                    | ErrorCode::CannotOpen
+            ),
+            StoreError::Postgres { message, .. } => {
+                let message = message.to_ascii_lowercase();
+                [
+                    "connection",
+                    "could not extend",
+                    "no space left",
+                    "timed out",
+                ]
+                .iter()
+                .any(|m| message.contains(m))
+            }
+            _ => false,
+        }
+    }
 }
 
 /// How a worker shares work with others on PostgreSQL (ignored by SQLite).
@@ -190,6 +233,9 @@ forward! {
     fn probe_writer(&self) -> Result<(), StoreError>;
     /// The database's own consistency check says ok.
     fn integrity_ok(&self) -> Result<bool, StoreError>;
+    /// Why the database cannot take writes now (its filesystem full, its size cap reached, its
+    /// write lock held by another process), or `None`. Quick, and writes nothing.
+    fn write_problem(&self) -> Result<Option<String>, StoreError>;
 
     // feeds
     /// Makes the database's feeds match the config; returns (added, disabled).
@@ -266,12 +312,36 @@ forward! {
     fn mark_digest_sent(&self, run_id: i64, now: UnixTime) -> Result<(), StoreError>;
     fn mark_digest_failed(&self, run_id: i64, error: &str, next: Option<UnixTime>) -> Result<(), StoreError>;
 
+    // reader feedback
+    /// Stores a reader's label of an item for a topic (the last word wins); `NotFound` if
+    /// there is no such item.
+    fn record_feedback(&self, topic: &str, item_id: ItemId, relevant: bool, origin: FeedbackOrigin, now: UnixTime) -> Result<(), StoreError>;
+    /// The topic and item of a match, if there is such a match.
+    fn match_target(&self, match_id: i64) -> Result<Option<(String, ItemId)>, StoreError>;
+    /// Every label given for a topic, with the item's text, oldest label first.
+    fn topic_labels(&self, topic: &str) -> Result<Vec<LabelledItem>, StoreError>;
+    /// The labels given for any of these items, on any topic.
+    fn feedback_for_items(&self, items: &[ItemId]) -> Result<Vec<Feedback>, StoreError>;
+
     // search
     /// Runs a search (FTS5 on SQLite, tsvector on PostgreSQL).
     fn search(&self, spec: &SearchSpec) -> Result<Vec<SearchHit>, StoreError>;
     fn item_detail(&self, id: ItemId) -> Result<Option<ItemDetail>, StoreError>;
     fn topic_entries(&self, topic: &str, limit: usize) -> Result<Vec<TopicEntry>, StoreError>;
     fn topic_match_counts(&self) -> Result<Vec<(String, i64)>, StoreError>;
+
+    // reading (the web pages)
+    /// The newest `limit` matches of `topic` whose item was published since `since`, with
+    /// every source of their stories.
+    fn topic_stories(&self, topic: &str, since: UnixTime, limit: usize) -> Result<TopicStories, StoreError>;
+    /// Every item of the given stories (their sources), by story, oldest first.
+    fn story_sources(&self, story_ids: &[i64]) -> Result<Vec<StorySource>, StoreError>;
+    /// The story an item belongs to (`None` until it matched a topic).
+    fn item_story(&self, item_id: ItemId) -> Result<Option<i64>, StoreError>;
+    /// The deliveries of a story, by channel.
+    fn story_deliveries(&self, story_id: i64) -> Result<Vec<DeliveryRow>, StoreError>;
+    /// One item as the matcher reads it, to explain its matches again.
+    fn match_input(&self, item_id: ItemId) -> Result<Option<MatchInput>, StoreError>;
 
     // maintenance
     /// Deletes items published before `cutoff` (tombstoning their keys).

@@ -46,6 +46,7 @@ pub fn item(key: &str, title: &str, summary: &str, author: Option<&str>, at: i64
         author: author.map(str::to_string),
         published_original: Some(at),
         content_hash: format!("hash-{key}"),
+        former_key: None,
     }
 }
 
@@ -183,12 +184,7 @@ pub fn build(ws: &Workspace, base: i64) -> Ids {
         target_state: 1,
         records,
         index: None,
-        story: tidings::model::StoryKey {
-            url: None,
-            title_hash: 0,
-            simhash: 0,
-            words: 0,
-        },
+        story: tidings::model::StoryKey::default(),
     };
     let record = |score: f64, term: &str| MatchRecord {
         topic: "nk-russia".into(),

@@ -4,6 +4,7 @@
 #![allow(dead_code, unused_imports)]
 
 pub mod archive;
+pub mod chromium;
 pub mod pg;
 pub mod receiver;
 pub mod server;

@@ -12,7 +12,8 @@ pub struct SmtpSink {
     child: Child,
 }
 
-fn python() -> PathBuf {
+/// The Python the tests run: `TIDINGS_TEST_PYTHON` (set by `.ci/test.sh`), else the venv it makes.
+pub fn python() -> PathBuf {
     if let Ok(p) = std::env::var("TIDINGS_TEST_PYTHON") {
         return PathBuf::from(p);
     }

@@ -3,50 +3,19 @@
 //! (`FOR UPDATE SKIP LOCKED`); marking them sent or failed releases the claim. A digest run
 //! is built once per (digest, slot) whoever builds it: the UNIQUE row is the claim.
 
-use tokio_postgres::Row;
-
-use super::{PgResult, PgStore, narrow};
-use crate::model::{ChannelKind, StoryKey, UnixTime};
+use super::{PgResult, PgStore};
+use crate::model::UnixTime;
+use crate::store::deliveries::{
+    CONTENT_COLUMNS, DELIVERY_ROW_COLUMNS, DIGEST_COLUMNS, ON_EXISTING_DELIVERY, content_from_row,
+    delivery_row_from_row, digest_from_row, distinct_sources, new_deliveries,
+};
+use crate::store::stories::RecentStories;
 use crate::store::{
     DeliveryContent, DeliveryPlan, DeliveryRow, DigestRun, MatchedItem, StoreError, delivery_key,
 };
 
-/// Stories created within the lookback window, loaded once per transaction.
-#[derive(Debug, Default)]
-pub(super) struct RecentStories {
-    stories: Vec<(i64, StoryKey)>,
-}
-
-impl RecentStories {
-    pub(super) async fn load(
-        tx: &deadpool_postgres::Transaction<'_>,
-        since: UnixTime,
-    ) -> PgResult<RecentStories> {
-        let rows = tx
-            .query(
-                "SELECT id, url, title_hash, simhash, words FROM stories WHERE created_at >= $1",
-                &[&since],
-            )
-            .await?;
-        let stories = rows
-            .iter()
-            .map(|r| {
-                Ok((
-                    r.try_get(0)?,
-                    StoryKey {
-                        url: r.try_get(1)?,
-                        title_hash: r.try_get::<_, i64>(2)? as u64,
-                        simhash: r.try_get::<_, i64>(3)? as u64,
-                        words: r.try_get::<_, i64>(4)? as usize,
-                    },
-                ))
-            })
-            .collect::<PgResult<Vec<_>>>()?;
-        Ok(RecentStories { stories })
-    }
-}
-
-/// Joins the item to a story and enqueues a delivery on every channel routing `topic`.
+/// Joins the item to its story (see `stories.rs`) unless it has one, and enqueues the new
+/// deliveries `new_deliveries` decides on every channel that routes `topic`.
 #[allow(clippy::too_many_arguments)]
 pub(super) async fn enqueue(
     tx: &deadpool_postgres::Transaction<'_>,
@@ -68,112 +37,37 @@ pub(super) async fn enqueue(
     let first_poll: bool = row.try_get(1)?;
     let story_id = match row.try_get::<_, Option<i64>>(2)? {
         Some(id) => id,
-        None => {
-            let found = stories
-                .stories
-                .iter()
-                .find(|(_, key)| (plan.same_story)(key, &item.story))
-                .map(|(id, _)| *id);
-            let id = match found {
-                Some(id) => id,
-                None => {
-                    let row = tx
-                        .query_one(
-                            "INSERT INTO stories (url, title_hash, simhash, words, created_at)
-                             VALUES ($1, $2, $3, $4, $5) RETURNING id",
-                            &[
-                                &item.story.url,
-                                &(item.story.title_hash as i64),
-                                &(item.story.simhash as i64),
-                                &(item.story.words as i64),
-                                &now,
-                            ],
-                        )
-                        .await?;
-                    let id: i64 = row.try_get(0)?;
-                    stories.stories.push((id, item.story.clone()));
-                    id
-                }
-            };
-            tx.execute(
-                "UPDATE items SET story_id = $2 WHERE id = $1",
-                &[&item.item_id, &id],
-            )
-            .await?;
-            id
-        }
+        None => super::stories::join_story(tx, plan, stories, item, now).await?,
     };
-    for route in plan.routes.iter().filter(|r| r.topic == topic) {
-        let (status, due_at) = if backfill || first_poll {
-            ("backfill", now)
-        } else if published_at < plan.policy.oldest_published {
-            ("expired", now)
-        } else {
-            match route.kind {
-                ChannelKind::Webhook => ("held", now + plan.policy.story_window_secs),
-                ChannelKind::Digest => ("pending", now),
-            }
-        };
+    let deliveries = new_deliveries(
+        plan.routes,
+        &plan.policy,
+        topic,
+        backfill,
+        first_poll,
+        published_at,
+        now,
+    );
+    for d in deliveries {
         tx.execute(
-            "INSERT INTO deliveries (delivery_key, channel, topic, story_id, match_id, status, due_at, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-             ON CONFLICT (channel, topic, story_id) DO UPDATE SET status = excluded.status, due_at = excluded.due_at
-             WHERE deliveries.status IN ('backfill', 'expired') AND excluded.status IN ('held', 'pending')",
+            &format!(
+                "INSERT INTO deliveries (delivery_key, channel, topic, story_id, match_id, status, due_at, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) {ON_EXISTING_DELIVERY}"
+            ),
             &[
-                &delivery_key(&route.channel, topic, story_id),
-                &route.channel,
+                &delivery_key(&d.channel, topic, story_id),
+                &d.channel,
                 &topic,
                 &story_id,
                 &match_id,
-                &status,
-                &due_at,
+                &d.status,
+                &d.due_at,
                 &now,
             ],
         )
         .await?;
     }
     Ok(())
-}
-
-const CONTENT_COLUMNS: &str = "d.id, d.delivery_key, d.batch_key, d.attempts, d.topic, d.story_id, m.backfill, m.score, m.terms,
-     i.id, coalesce(i.title, ''), coalesce(i.url, ''), coalesce(f.title, f.feed_title, f.url), f.url, i.published_at,
-     coalesce(i.summary, ''), a.text";
-
-fn content_from_row(row: &Row) -> PgResult<DeliveryContent> {
-    Ok(DeliveryContent {
-        id: row.try_get(0)?,
-        delivery_key: row.try_get(1)?,
-        batch_key: row.try_get(2)?,
-        attempts: narrow(row.try_get(3)?),
-        topic: row.try_get(4)?,
-        story_id: row.try_get(5)?,
-        backfill: row.try_get(6)?,
-        score: row.try_get(7)?,
-        terms: row.try_get(8)?,
-        item_id: row.try_get(9)?,
-        title: row.try_get(10)?,
-        link: row.try_get(11)?,
-        feed_title: row.try_get(12)?,
-        feed_url: row.try_get(13)?,
-        published_at: row.try_get(14)?,
-        summary: row.try_get(15)?,
-        article_text: row.try_get(16)?,
-        other_sources: Vec::new(),
-    })
-}
-
-fn digest_from_row(r: &Row) -> PgResult<DigestRun> {
-    Ok(DigestRun {
-        id: r.try_get(0)?,
-        digest: r.try_get(1)?,
-        scheduled_for: r.try_get(2)?,
-        message_id: r.try_get(3)?,
-        status: r.try_get(4)?,
-        attempts: narrow(r.try_get(5)?),
-        subject: r.try_get::<_, Option<String>>(6)?.unwrap_or_default(),
-        body_text: r.try_get::<_, Option<String>>(7)?.unwrap_or_default(),
-        body_html: r.try_get::<_, Option<String>>(8)?.unwrap_or_default(),
-    })
 }
 
 async fn with_sources(
@@ -188,11 +82,12 @@ async fn with_sources(
                 &[&row.story_id, &row.item_id],
             )
             .await?;
-        row.other_sources = sources
-            .iter()
-            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
-            .collect::<PgResult<Vec<_>>>()?;
-        row.other_sources.dedup();
+        row.other_sources = distinct_sources(
+            sources
+                .iter()
+                .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+                .collect::<PgResult<Vec<_>>>()?,
+        );
     }
     Ok(rows)
 }
@@ -335,31 +230,15 @@ impl PgStore {
             let client = self.client().await?;
             let rows = client
                 .query(
-                    "SELECT d.id, d.delivery_key, d.channel, d.topic, d.story_id, d.status, d.attempts, d.due_at, d.last_error,
-                            d.created_at, d.sent_at, i.title
-                     FROM deliveries d JOIN matches m ON m.id = d.match_id JOIN items i ON i.id = m.item_id
-                     WHERE ($1::text IS NULL OR d.status = $1) ORDER BY d.id DESC LIMIT $2",
+                    &format!(
+                        "SELECT {DELIVERY_ROW_COLUMNS}
+                         FROM deliveries d JOIN matches m ON m.id = d.match_id JOIN items i ON i.id = m.item_id
+                         WHERE ($1::text IS NULL OR d.status = $1) ORDER BY d.id DESC LIMIT $2"
+                    ),
                     &[&status, &(limit as i64)],
                 )
                 .await?;
-            rows.iter()
-                .map(|r| {
-                    Ok(DeliveryRow {
-                        id: r.try_get(0)?,
-                        delivery_key: r.try_get(1)?,
-                        channel: r.try_get(2)?,
-                        topic: r.try_get(3)?,
-                        story_id: r.try_get(4)?,
-                        status: r.try_get(5)?,
-                        attempts: narrow(r.try_get(6)?),
-                        due_at: r.try_get(7)?,
-                        last_error: r.try_get(8)?,
-                        created_at: r.try_get(9)?,
-                        sent_at: r.try_get(10)?,
-                        title: r.try_get(11)?,
-                    })
-                })
-                .collect()
+            rows.iter().map(delivery_row_from_row).collect()
         })
     }
 
@@ -509,12 +388,14 @@ impl PgStore {
             let client = self.client().await?;
             let rows = client
                 .query(
-                    "UPDATE digest_runs SET claimed_by = $2, claim_until = $3
+                    &format!(
+                        "UPDATE digest_runs SET claimed_by = $2, claim_until = $3
                      WHERE id IN (SELECT id FROM digest_runs
                                    WHERE status = 'pending' AND due_at <= $1
                                      AND (claim_until IS NULL OR claim_until <= $1 OR claimed_by = $2)
                                    ORDER BY id FOR UPDATE SKIP LOCKED)
-                     RETURNING id, digest, scheduled_for, message_id, status, attempts, subject, body_text, body_html",
+                     RETURNING {DIGEST_COLUMNS}"
+                    ),
                     &[&now, &self.worker, &lease_until],
                 )
                 .await?;

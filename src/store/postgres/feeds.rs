@@ -2,53 +2,13 @@
 //! claims the feeds it returns for this worker until the lease ends, never more than the
 //! per-host limit of one host across all workers; committing a refresh releases the claim.
 
-use tokio_postgres::Row;
 use tokio_postgres::types::ToSql;
 
-use super::{PgError, PgResult, PgStore, host_of, narrow};
+use super::{PgError, PgResult, PgStore, host_of};
 use crate::config::FeedConfig;
-use crate::model::{Feed, FeedId, FeedSettings, FeedSource, FeedState, UnixTime};
+use crate::model::{Feed, FeedId, FeedSettings, FeedSource, UnixTime};
+use crate::store::feeds::{FEED_COLUMNS, PROBLEM_QUERY, feed_from_row, problem_facts_from_row};
 use crate::store::{FeedProblem, StoreError};
-
-/// Columns read into a `Feed`, in `feed_from_row` order.
-pub(super) const FEED_COLUMNS: &str = "feeds.id, origin_url, url, previous_url, source, state, title, schedule, extract, \
-     headers, tags, feed_title, site_url, etag, last_modified, next_poll_at, last_polled_at, \
-     last_success_at, last_status, last_result, consecutive_errors, last_error, redirect_url, \
-     redirect_seen, (SELECT count(*) FROM items WHERE items.feed_id = feeds.id)";
-
-pub(super) fn feed_from_row(row: &Row) -> PgResult<Feed> {
-    let headers: String = row.try_get(9)?;
-    let tags: String = row.try_get(10)?;
-    Ok(Feed {
-        id: row.try_get(0)?,
-        origin_url: row.try_get(1)?,
-        url: row.try_get(2)?,
-        previous_url: row.try_get(3)?,
-        source: FeedSource::parse(&row.try_get::<_, String>(4)?),
-        state: FeedState::parse(&row.try_get::<_, String>(5)?),
-        settings: FeedSettings {
-            title: row.try_get(6)?,
-            schedule: row.try_get(7)?,
-            extract: row.try_get(8)?,
-            headers: serde_json::from_str(&headers).unwrap_or_default(),
-            tags: serde_json::from_str(&tags).unwrap_or_default(),
-        },
-        feed_title: row.try_get(11)?,
-        site_url: row.try_get(12)?,
-        etag: row.try_get(13)?,
-        last_modified: row.try_get(14)?,
-        next_poll_at: row.try_get(15)?,
-        last_polled_at: row.try_get(16)?,
-        last_success_at: row.try_get(17)?,
-        last_status: row.try_get::<_, Option<i64>>(18)?.map(narrow),
-        last_result: row.try_get(19)?,
-        consecutive_errors: narrow(row.try_get(20)?),
-        last_error: row.try_get(21)?,
-        redirect_url: row.try_get(22)?,
-        redirect_seen: narrow(row.try_get(23)?),
-        item_count: row.try_get(24)?,
-    })
-}
 
 fn json<T: serde::Serialize>(value: &T) -> String {
     serde_json::to_string(value).unwrap_or_else(|_| "[]".into())
@@ -329,34 +289,9 @@ impl PgStore {
     pub fn feed_problems(&self, now: UnixTime) -> Result<Vec<FeedProblem>, StoreError> {
         let rows = self.run(async {
             let client = self.client().await?;
-            let rows = client
-                .query(
-                    "SELECT coalesce(f.title, f.feed_title, f.url), f.url, f.state, f.consecutive_errors, f.last_error,
-                            coalesce(f.last_success_at, f.created_at), f.last_polled_at, f.url_changed_at, f.previous_url,
-                            (SELECT count(*) FROM items i WHERE i.feed_id = f.id),
-                            (SELECT min(first_seen_at) FROM items i WHERE i.feed_id = f.id),
-                            (SELECT max(first_seen_at) FROM items i WHERE i.feed_id = f.id)
-                     FROM feeds f WHERE f.state != 'disabled' ORDER BY f.id",
-                    &[],
-                )
-                .await?;
+            let rows = client.query(PROBLEM_QUERY, &[]).await?;
             rows.iter()
-                .map(|r| {
-                    Ok(crate::store::sqlite::feeds::ProblemFacts {
-                        title: r.try_get(0)?,
-                        url: r.try_get(1)?,
-                        state: r.try_get(2)?,
-                        errors: r.try_get(3)?,
-                        last_error: r.try_get(4)?,
-                        last_ok: r.try_get(5)?,
-                        polled: r.try_get(6)?,
-                        moved_at: r.try_get(7)?,
-                        previous: r.try_get(8)?,
-                        count: r.try_get(9)?,
-                        first: r.try_get(10)?,
-                        last: r.try_get(11)?,
-                    })
-                })
+                .map(problem_facts_from_row)
                 .collect::<PgResult<Vec<_>>>()
         })?;
         Ok(rows
@@ -376,13 +311,13 @@ pub(super) async fn write_fetch_state(
             "UPDATE feeds SET url = $2, previous_url = $3, state = $4, feed_title = $5, site_url = $6,
                 etag = $7, last_modified = $8, next_poll_at = $9, last_polled_at = $10, last_success_at = $11,
                 last_status = $12, last_result = $13, consecutive_errors = $14, last_error = $15,
-                redirect_url = $16, redirect_seen = $17, host = $18,
+                redirect_url = $16, redirect_seen = $17, host = $18, entries_skipped = $19,
                 url_changed_at = CASE WHEN url != $2 THEN $10 ELSE url_changed_at END,
                 claimed_by = NULL, claim_until = NULL
              WHERE id = $1",
         )
         .await?;
-    let params: [&(dyn ToSql + Sync); 18] = [
+    let params: [&(dyn ToSql + Sync); 19] = [
         &feed.id,
         &feed.url,
         &feed.previous_url,
@@ -401,6 +336,7 @@ pub(super) async fn write_fetch_state(
         &feed.redirect_url,
         &i64::from(feed.redirect_seen),
         &host_of(&feed.url),
+        &i64::from(feed.entries_skipped),
     ];
     tx.execute(&stmt, &params).await?;
     Ok(())

@@ -31,6 +31,12 @@ impl PgStore {
             let mut new_ids = Vec::new();
             // What is known of this refresh's keys, in two queries instead of two per item.
             let keys: Vec<&str> = items.iter().map(|i| i.dedup_key.as_str()).collect();
+            // Keys earlier versions gave the same items (see `NewItem::former_key`).
+            let lookup_keys: Vec<&str> = keys
+                .iter()
+                .copied()
+                .chain(items.iter().filter_map(|i| i.former_key.as_deref()))
+                .collect();
             let tombstoned: HashSet<String> = tx
                 .query(
                     "SELECT dedup_key FROM item_tombstones WHERE feed_id = $1 AND dedup_key = ANY($2)",
@@ -44,7 +50,7 @@ impl PgStore {
             for r in tx
                 .query(
                     "SELECT dedup_key, id, content_hash FROM items WHERE feed_id = $1 AND dedup_key = ANY($2)",
-                    &[&feed.id, &keys],
+                    &[&feed.id, &lookup_keys],
                 )
                 .await?
             {
@@ -72,8 +78,29 @@ impl PgStore {
                      WHERE id = $1",
                 )
                 .await?;
+            // An item stored under the key an earlier version gave it takes its new key; the
+            // link it carries is the same link, read right, so this is no edit.
+            let rekey = tx
+                .prepare_cached(
+                    "UPDATE items SET dedup_key = $2, url = $3, content_hash = $4 WHERE id = $1",
+                )
+                .await?;
             for item in items {
                 if tombstoned.contains(&item.dedup_key) {
+                    counts.unchanged += 1;
+                    continue;
+                }
+                let former = item
+                    .former_key
+                    .as_ref()
+                    .filter(|_| !existing.contains_key(&item.dedup_key))
+                    .and_then(|k| existing.get(k));
+                if let Some(&(id, _)) = former {
+                    tx.execute(
+                        &rekey,
+                        &[&id, &item.dedup_key, &item.url, &item.content_hash],
+                    )
+                    .await?;
                     counts.unchanged += 1;
                     continue;
                 }

@@ -35,6 +35,7 @@ impl PgStore {
                         "SELECT id FROM items
                          WHERE published_at < $1
                            AND (NOT $2 OR NOT EXISTS (SELECT 1 FROM matches m WHERE m.item_id = items.id))
+                           AND NOT EXISTS (SELECT 1 FROM topic_feedback fb WHERE fb.item_id = items.id)
                          LIMIT $3 FOR UPDATE SKIP LOCKED",
                         &[&cutoff, &keep_matched, &PRUNE_BATCH],
                     )
@@ -66,6 +67,8 @@ impl PgStore {
                 tx.execute("DELETE FROM page_claims WHERE item_id = ANY($1)", &[&ids])
                     .await?;
                 tx.execute("DELETE FROM match_claims WHERE item_id = ANY($1)", &[&ids])
+                    .await?;
+                tx.execute("DELETE FROM story_members WHERE item_id = ANY($1)", &[&ids])
                     .await?;
                 report.items += tx
                     .execute("DELETE FROM items WHERE id = ANY($1)", &[&ids])

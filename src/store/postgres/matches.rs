@@ -1,39 +1,24 @@
 //! The `matches` aggregate on PostgreSQL: as `store/sqlite/matches.rs`. Two workers matching the
 //! same item record one match: the insert yields to UNIQUE (item_id, topic).
 
-use tokio_postgres::Row;
-
-use super::deliveries::{RecentStories, enqueue};
+use super::deliveries::enqueue;
+use super::stories::load_recent;
 use super::{PgResult, PgStore};
 use crate::model::{ItemId, UnixTime};
+use crate::store::matches::{
+    INPUT_COLUMNS, STORED_MATCH_COLUMNS, input_from_row, stored_match_from_row,
+};
+use crate::store::stories::RecentStories;
 use crate::store::{DeliveryPlan, MatchInput, MatchedItem, StoreError, StoredMatch};
 
-const INPUT_COLUMNS: &str =
-    "i.id, coalesce(f.title, f.feed_title, f.url), coalesce(i.url, ''), coalesce(i.title, ''),
-     coalesce(i.summary, ''), coalesce(i.content, ''), coalesce(i.author, ''), a.text";
+/// PostgreSQL indexes an item (its tsvector) in the refresh that stores or edits it.
+pub(super) const INDEXED: &str = "TRUE";
 
 /// Serializes the claiming of items to match ("tdmt").
 const MATCH_LOCK: i64 = 0x7464_6d74;
 
 /// Serializes transactions that join items to stories ("tdst").
 const STORY_LOCK: i64 = 0x7464_7374;
-
-fn input_from_row(row: &Row) -> PgResult<MatchInput> {
-    let article_text: Option<String> = row.try_get(7)?;
-    Ok(MatchInput {
-        item_id: row.try_get(0)?,
-        feed_title: row.try_get(1)?,
-        url: row.try_get(2)?,
-        title: row.try_get(3)?,
-        summary: row.try_get(4)?,
-        content: row.try_get(5)?,
-        author: row.try_get(6)?,
-        target_state: if article_text.is_some() { 2 } else { 1 },
-        article_text,
-        // PostgreSQL indexes an item (its tsvector) in the refresh that stores or edits it.
-        indexed: true,
-    })
-}
 
 impl PgStore {
     /// Items not matched yet (or whose article text arrived since), claimed for this worker
@@ -64,7 +49,7 @@ impl PgStore {
                                                AND c.claim_until > $2 AND c.claimed_by != $3)
                            ORDER BY a.item_id LIMIT $1)
                          ORDER BY 1 LIMIT $1)
-                     SELECT {INPUT_COLUMNS}
+                     SELECT {INPUT_COLUMNS}, {INDEXED}
                      FROM free p JOIN items i ON i.id = p.id JOIN feeds f ON f.id = i.feed_id
                      LEFT JOIN articles a ON a.item_id = i.id AND a.text IS NOT NULL AND a.text != ''
                      ORDER BY i.id"
@@ -99,7 +84,7 @@ impl PgStore {
             let rows = client
                 .query(
                     &format!(
-                        "SELECT {INPUT_COLUMNS}
+                        "SELECT {INPUT_COLUMNS}, {INDEXED}
                          FROM items i JOIN feeds f ON f.id = i.feed_id
                          LEFT JOIN articles a ON a.item_id = i.id AND a.text IS NOT NULL AND a.text != ''
                          WHERE i.first_seen_at >= $1 AND i.id > $2 AND i.match_state > 0
@@ -129,7 +114,7 @@ impl PgStore {
                 tx.execute("SELECT pg_advisory_xact_lock($1)", &[&STORY_LOCK]).await?;
             }
             let mut stories = match plan {
-                Some(plan) => RecentStories::load(&tx, now - plan.policy.story_lookback_secs).await?,
+                Some(plan) => load_recent(&tx, now - plan.policy.story_lookback_secs).await?,
                 None => RecentStories::default(),
             };
             let existing = tx
@@ -241,33 +226,18 @@ impl PgStore {
             let client = self.client().await?;
             let rows = client
                 .query(
-                    "SELECT m.id, m.item_id, m.topic, m.score, m.terms, m.stage, m.backfill, m.matched_at,
-                            i.title, i.url, coalesce(f.title, f.feed_title, f.url), i.published_at
-                     FROM matches m JOIN items i ON i.id = m.item_id JOIN feeds f ON f.id = i.feed_id
-                     WHERE ($1::text IS NULL OR m.topic = $1) AND i.published_at >= $2
-                     ORDER BY i.published_at DESC, m.id DESC LIMIT $3",
+                    &format!(
+                        "SELECT {STORED_MATCH_COLUMNS}
+                         FROM matches m JOIN items i ON i.id = m.item_id JOIN feeds f ON f.id = i.feed_id
+                         WHERE ($1::text IS NULL OR m.topic = $1) AND i.published_at >= $2
+                         ORDER BY i.published_at DESC, m.id DESC LIMIT $3"
+                    ),
                     &[&topic, &since, &(limit as i64)],
                 )
                 .await?;
             rows.iter()
-                .map(|r| {
-                    let terms: String = r.try_get(4)?;
-                    Ok(StoredMatch {
-                        id: r.try_get(0)?,
-                        item_id: r.try_get(1)?,
-                        topic: r.try_get(2)?,
-                        score: r.try_get(3)?,
-                        terms: serde_json::from_str(&terms).unwrap_or(serde_json::Value::Null),
-                        stage: r.try_get(5)?,
-                        backfill: r.try_get(6)?,
-                        matched_at: r.try_get(7)?,
-                        title: r.try_get(8)?,
-                        url: r.try_get(9)?,
-                        feed: r.try_get(10)?,
-                        published_at: r.try_get(11)?,
-                    })
-                })
-                .collect()
+                .map(stored_match_from_row)
+                .collect::<PgResult<Vec<_>>>()
         })
     }
 
@@ -281,7 +251,7 @@ impl PgStore {
             let rows = client
                 .query(
                     &format!(
-                        "SELECT {INPUT_COLUMNS}
+                        "SELECT {INPUT_COLUMNS}, {INDEXED}
                          FROM items i JOIN feeds f ON f.id = i.feed_id
                          LEFT JOIN articles a ON a.item_id = i.id AND a.text IS NOT NULL AND a.text != ''
                          WHERE i.published_at >= $1 ORDER BY i.published_at DESC LIMIT $2"

@@ -10,19 +10,24 @@
 
 mod articles;
 mod deliveries;
+mod feedback;
 mod feeds;
 mod import;
 mod items;
 mod maintenance;
-mod matches;
+pub(super) mod matches;
 pub mod migrate;
+mod reading;
 mod search;
+mod stories;
 
 use std::future::Future;
 use std::path::{Path, PathBuf};
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 
+pub(super) use super::rows::narrow;
+use super::rows::{Columns, Value};
 use super::{StoreError, WorkerOptions};
 
 /// Schema migrations for PostgreSQL, numbered as the SQLite ones.
@@ -43,7 +48,27 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0004_deliveries.sql",
         include_str!("../../../migrations/postgres/0004_deliveries.sql"),
     ),
+    (
+        "0005_topic_feedback.sql",
+        include_str!("../../../migrations/postgres/0005_topic_feedback.sql"),
+    ),
+    (
+        "0006_story_members.sql",
+        include_str!("../../../migrations/postgres/0006_story_members.sql"),
+    ),
+    (
+        "0007_feed_entries_skipped.sql",
+        include_str!("../../../migrations/postgres/0007_feed_entries_skipped.sql"),
+    ),
 ];
+
+impl Columns for tokio_postgres::Row {
+    type Error = PgError;
+
+    fn column<T: Value>(&self, index: usize) -> Result<T, PgError> {
+        Ok(self.try_get(index)?)
+    }
+}
 
 /// Connections one worker keeps at most.
 const POOL_SIZE: usize = 8;
@@ -53,7 +78,7 @@ const APPLICATION: &str = "tidings";
 
 /// An error inside a PostgreSQL call, before it is given the database's name.
 #[derive(Debug)]
-pub(super) enum PgError {
+pub(crate) enum PgError {
     Db(tokio_postgres::Error),
     Pool(deadpool_postgres::PoolError),
     Store(StoreError),
@@ -234,6 +259,11 @@ impl PgStore {
         })
     }
 
+    /// The server answers a write transaction, or why not.
+    pub fn write_problem(&self) -> Result<Option<String>, StoreError> {
+        Ok(self.probe_writer().err().map(|e| e.to_string()))
+    }
+
     /// PostgreSQL keeps its own consistency; this checks the server answers and the schema
     /// table says tidings.
     pub fn integrity_ok(&self) -> Result<bool, StoreError> {
@@ -284,9 +314,4 @@ pub(super) fn host_of(url: &str) -> String {
                 .map(|h| format!("{h}:{}", u.port_or_known_default().unwrap_or(0)))
         })
         .unwrap_or_default()
-}
-
-/// Converts a stored BIGINT to a narrower unsigned count (negative or huge values clamp).
-pub(super) fn narrow<T: TryFrom<i64> + Default>(value: i64) -> T {
-    T::try_from(value).unwrap_or_default()
 }

@@ -13,14 +13,14 @@ use std::fmt::Write as _;
 
 use tokio_postgres::types::ToSql;
 
-use super::{PgError, PgResult, PgStore};
+use super::{PgResult, PgStore};
 use crate::matcher::normalize::tokenize;
 use crate::model::{ItemId, NewItem};
-use crate::store::sqlite::search::{SearchArg, filter_conditions};
-use crate::store::{
-    ItemDetail, ItemMatch, RECENCY_PERIOD_SECS, SearchHit, SearchOrder, SearchSpec, StoreError,
-    TopicEntry,
+use crate::store::search::{
+    DETAIL_COLUMNS, ENTRY_COLUMNS, ITEM_MATCH_COLUMNS, RECENCY_PERIOD_SECS, SearchArg,
+    detail_from_row, entry_from_row, filter_conditions, hit_from_row, item_match_from_row,
 };
+use crate::store::{ItemDetail, SearchHit, SearchOrder, SearchSpec, StoreError, TopicEntry};
 
 /// PostgreSQL's largest tsvector position.
 const MAX_POSITION: u32 = 16_383;
@@ -266,27 +266,7 @@ impl PgStore {
                 .map(|a| a.as_ref() as &(dyn ToSql + Sync))
                 .collect();
             let rows = client.query(&sql, &params).await?;
-            rows.iter()
-                .map(|r| {
-                    let snippet: Option<String> = r.try_get(8)?;
-                    let summary: Option<String> = r.try_get(9)?;
-                    Ok(SearchHit {
-                        id: r.try_get(0)?,
-                        feed_id: r.try_get(1)?,
-                        feed_title: r.try_get(2)?,
-                        feed_url: r.try_get(3)?,
-                        title: r.try_get(4)?,
-                        url: r.try_get(5)?,
-                        author: r.try_get(6)?,
-                        published_at: r.try_get(7)?,
-                        snippet: snippet.filter(|s| !s.is_empty()).unwrap_or_else(|| {
-                            crate::store::sqlite::search::lead(summary.as_deref())
-                        }),
-                        bm25: r.try_get(10)?,
-                        score: r.try_get(11)?,
-                    })
-                })
-                .collect::<PgResult<Vec<_>>>()
+            rows.iter().map(hit_from_row).collect::<PgResult<Vec<_>>>()
         })
     }
 
@@ -295,51 +275,31 @@ impl PgStore {
             let client = self.client().await?;
             let row = client
                 .query_opt(
-                    "SELECT i.id, i.feed_id, coalesce(f.title, f.feed_title, f.url), f.url, i.title, i.url,
-                            i.author, i.published_at, i.first_seen_at, i.summary, a.status, a.text
-                     FROM items i JOIN feeds f ON f.id = i.feed_id
-                     LEFT JOIN articles a ON a.item_id = i.id
-                     WHERE i.id = $1",
+                    &format!(
+                        "SELECT {DETAIL_COLUMNS}
+                         FROM items i JOIN feeds f ON f.id = i.feed_id
+                         LEFT JOIN articles a ON a.item_id = i.id
+                         WHERE i.id = $1"
+                    ),
                     &[&id],
                 )
                 .await?;
             let Some(r) = row else {
                 return Ok(None);
             };
-            let mut item = ItemDetail {
-                id: r.try_get(0)?,
-                feed_id: r.try_get(1)?,
-                feed_title: r.try_get(2)?,
-                feed_url: r.try_get(3)?,
-                title: r.try_get(4)?,
-                url: r.try_get(5)?,
-                author: r.try_get(6)?,
-                published_at: r.try_get(7)?,
-                first_seen_at: r.try_get(8)?,
-                summary: r.try_get(9)?,
-                article_status: r.try_get(10)?,
-                article_text: r.try_get(11)?,
-                matches: Vec::new(),
-            };
+            let mut item = detail_from_row(&r)?;
             let rows = client
                 .query(
-                    "SELECT id, topic, score, terms, matched_at FROM matches WHERE item_id = $1 ORDER BY topic",
+                    &format!(
+                        "SELECT {ITEM_MATCH_COLUMNS} FROM matches WHERE item_id = $1 ORDER BY topic"
+                    ),
                     &[&id],
                 )
                 .await?;
             item.matches = rows
                 .iter()
-                .map(|r| {
-                    let terms: String = r.try_get(3)?;
-                    Ok(ItemMatch {
-                        id: r.try_get(0)?,
-                        topic: r.try_get(1)?,
-                        score: r.try_get(2)?,
-                        terms: serde_json::from_str(&terms).unwrap_or(serde_json::Value::Null),
-                        matched_at: r.try_get(4)?,
-                    })
-                })
-                .collect::<Result<Vec<_>, PgError>>()?;
+                .map(item_match_from_row)
+                .collect::<PgResult<Vec<_>>>()?;
             Ok(Some(item))
         })
     }
@@ -349,31 +309,18 @@ impl PgStore {
             let client = self.client().await?;
             let rows = client
                 .query(
-                    "SELECT m.id, i.id, i.title, i.url, i.author, coalesce(f.title, f.feed_title, f.url),
-                            i.summary, i.published_at, m.matched_at, greatest(coalesce(m.updated_at, 0), coalesce(i.updated_at, 0))
-                     FROM matches m JOIN items i ON i.id = m.item_id JOIN feeds f ON f.id = i.feed_id
-                     WHERE m.topic = $1
-                     ORDER BY m.matched_at DESC, m.id DESC LIMIT $2",
+                    &format!(
+                        "SELECT {ENTRY_COLUMNS}, greatest(coalesce(m.updated_at, 0), coalesce(i.updated_at, 0))
+                         FROM matches m JOIN items i ON i.id = m.item_id JOIN feeds f ON f.id = i.feed_id
+                         WHERE m.topic = $1
+                         ORDER BY m.matched_at DESC, m.id DESC LIMIT $2"
+                    ),
                     &[&topic, &(limit as i64)],
                 )
                 .await?;
             rows.iter()
-                .map(|r| {
-                    let updated: i64 = r.try_get(9)?;
-                    Ok(TopicEntry {
-                        match_id: r.try_get(0)?,
-                        item_id: r.try_get(1)?,
-                        title: r.try_get(2)?,
-                        url: r.try_get(3)?,
-                        author: r.try_get(4)?,
-                        feed_title: r.try_get(5)?,
-                        summary: r.try_get(6)?,
-                        published_at: r.try_get(7)?,
-                        matched_at: r.try_get(8)?,
-                        updated_at: (updated > 0).then_some(updated),
-                    })
-                })
-                .collect()
+                .map(entry_from_row)
+                .collect::<PgResult<Vec<_>>>()
         })
     }
 

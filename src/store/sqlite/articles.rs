@@ -178,6 +178,7 @@ mod tests {
             author: None,
             published_original: Some(1_700_000_000),
             content_hash: format!("hash-{key}"),
+            former_key: None,
         }
     }
 

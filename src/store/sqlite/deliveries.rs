@@ -1,49 +1,22 @@
-//! The deliveries aggregate: stories, the outbox rows a new match enqueues (in the match's
-//! transaction), webhook endpoint state, and digest runs.
+//! The deliveries aggregate on SQLite: the outbox rows a new match enqueues (in the match's
+//! transaction), webhook endpoint state, and digest runs. The decisions are in
+//! `store/deliveries.rs`.
 
 use rusqlite::{OptionalExtension, Transaction, params};
 
 use super::SqliteStore;
-use super::matches::{DeliveryPlan, MatchedItem};
-use crate::model::{ChannelKind, ItemId, StoryKey, UnixTime};
-use crate::store::StoreError;
+use crate::model::UnixTime;
+use crate::store::deliveries::{
+    CONTENT_COLUMNS, DELIVERY_ROW_COLUMNS, DIGEST_COLUMNS, ON_EXISTING_DELIVERY, content_from_row,
+    delivery_row_from_row, digest_from_row, distinct_sources, new_deliveries,
+};
+use crate::store::stories::RecentStories;
+use crate::store::{
+    DeliveryContent, DeliveryPlan, DeliveryRow, DigestRun, MatchedItem, StoreError, delivery_key,
+};
 
-/// Stories created within the lookback window, loaded once per transaction.
-#[derive(Debug, Default)]
-pub(super) struct RecentStories {
-    stories: Vec<(i64, StoryKey)>,
-}
-
-impl RecentStories {
-    pub(super) fn load(tx: &Transaction, since: UnixTime) -> rusqlite::Result<RecentStories> {
-        let mut stmt = tx.prepare_cached(
-            "SELECT id, url, title_hash, simhash, words FROM stories WHERE created_at >= ?1",
-        )?;
-        let stories = stmt
-            .query_map([since], |r| {
-                Ok((
-                    r.get(0)?,
-                    StoryKey {
-                        url: r.get(1)?,
-                        title_hash: r.get::<_, i64>(2)? as u64,
-                        simhash: r.get::<_, i64>(3)? as u64,
-                        words: r.get::<_, i64>(4)? as usize,
-                    },
-                ))
-            })?
-            .collect::<rusqlite::Result<_>>()?;
-        Ok(RecentStories { stories })
-    }
-}
-
-/// The receiver's idempotency key of a delivery: stable for (channel, topic, story).
-pub fn delivery_key(channel: &str, topic: &str, story_id: i64) -> String {
-    let basis = format!("{channel}\u{0}{topic}\u{0}{story_id}");
-    format!("dlv_{:016x}", xxhash_rust::xxh3::xxh3_64(basis.as_bytes()))
-}
-
-/// Joins the item to a story (finding one among recent stories, or starting one) and enqueues
-/// a delivery on every channel that routes `topic`.
+/// Joins the item to its story (see `stories.rs`) unless it has one, and enqueues the new
+/// deliveries `new_deliveries` decides on every channel that routes `topic`.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn enqueue(
     tx: &Transaction,
@@ -60,138 +33,34 @@ pub(super) fn enqueue(
         .query_row([item.item_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
     let story_id = match story_id {
         Some(id) => id,
-        None => {
-            let found = stories
-                .stories
-                .iter()
-                .find(|(_, key)| (plan.same_story)(key, &item.story))
-                .map(|(id, _)| *id);
-            let id = match found {
-                Some(id) => id,
-                None => {
-                    tx.prepare_cached("INSERT INTO stories (url, title_hash, simhash, words, created_at) VALUES (?1, ?2, ?3, ?4, ?5)")?
-                        .execute(params![
-                            item.story.url,
-                            item.story.title_hash as i64,
-                            item.story.simhash as i64,
-                            item.story.words as i64,
-                            now
-                        ])?;
-                    let id = tx.last_insert_rowid();
-                    stories.stories.push((id, item.story.clone()));
-                    id
-                }
-            };
-            tx.prepare_cached("UPDATE items SET story_id = ?2 WHERE id = ?1")?
-                .execute(params![item.item_id, id])?;
-            id
-        }
+        None => super::stories::join_story(tx, plan, stories, item, now)?,
     };
-    for route in plan.routes.iter().filter(|r| r.topic == topic) {
-        let (status, due_at) = if backfill || first_poll {
-            ("backfill", now)
-        } else if published_at < plan.policy.oldest_published {
-            ("expired", now)
-        } else {
-            match route.kind {
-                ChannelKind::Webhook => ("held", now + plan.policy.story_window_secs),
-                ChannelKind::Digest => ("pending", now),
-            }
-        };
-        // A later, fresh copy of a story first seen as old news makes it deliverable.
-        tx.prepare_cached(
+    let deliveries = new_deliveries(
+        plan.routes,
+        &plan.policy,
+        topic,
+        backfill,
+        first_poll,
+        published_at,
+        now,
+    );
+    for d in deliveries {
+        tx.prepare_cached(&format!(
             "INSERT INTO deliveries (delivery_key, channel, topic, story_id, match_id, status, due_at, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
-             ON CONFLICT (channel, topic, story_id) DO UPDATE SET status = excluded.status, due_at = excluded.due_at
-             WHERE deliveries.status IN ('backfill', 'expired') AND excluded.status IN ('held', 'pending')",
-        )?
-        .execute(params![delivery_key(&route.channel, topic, story_id), route.channel, topic, story_id, match_id, status, due_at, now])?;
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) {ON_EXISTING_DELIVERY}"
+        ))?
+        .execute(params![
+            delivery_key(&d.channel, topic, story_id),
+            d.channel,
+            topic,
+            story_id,
+            match_id,
+            d.status,
+            d.due_at,
+            now
+        ])?;
     }
     Ok(())
-}
-
-/// A delivery as listed by the CLI and the API.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct DeliveryRow {
-    pub id: i64,
-    pub delivery_key: String,
-    pub channel: String,
-    pub topic: String,
-    pub story_id: i64,
-    pub status: String,
-    pub attempts: u32,
-    pub due_at: UnixTime,
-    pub last_error: Option<String>,
-    pub created_at: UnixTime,
-    pub sent_at: Option<UnixTime>,
-    pub title: Option<String>,
-}
-
-/// Everything a webhook or digest shows of one delivery.
-#[derive(Debug, Clone)]
-pub struct DeliveryContent {
-    pub id: i64,
-    pub delivery_key: String,
-    pub batch_key: Option<String>,
-    pub attempts: u32,
-    pub topic: String,
-    pub story_id: i64,
-    pub backfill: bool,
-    pub score: f64,
-    /// JSON array of matched terms.
-    pub terms: String,
-    pub item_id: ItemId,
-    pub title: String,
-    pub link: String,
-    pub feed_title: String,
-    pub feed_url: String,
-    pub published_at: UnixTime,
-    /// HTML as the feed gave it.
-    pub summary: String,
-    pub article_text: Option<String>,
-    /// Other copies of the story: (feed title, link).
-    pub other_sources: Vec<(String, String)>,
-}
-
-/// A built digest email.
-#[derive(Debug, Clone)]
-pub struct DigestRun {
-    pub id: i64,
-    pub digest: String,
-    pub scheduled_for: UnixTime,
-    pub message_id: String,
-    pub status: String,
-    pub attempts: u32,
-    pub subject: String,
-    pub body_text: String,
-    pub body_html: String,
-}
-
-const CONTENT_COLUMNS: &str = "d.id, d.delivery_key, d.batch_key, d.attempts, d.topic, d.story_id, m.backfill, m.score, m.terms,
-     i.id, coalesce(i.title, ''), coalesce(i.url, ''), coalesce(f.title, f.feed_title, f.url), f.url, i.published_at,
-     coalesce(i.summary, ''), a.text";
-
-fn content_from_row(row: &rusqlite::Row) -> rusqlite::Result<DeliveryContent> {
-    Ok(DeliveryContent {
-        id: row.get(0)?,
-        delivery_key: row.get(1)?,
-        batch_key: row.get(2)?,
-        attempts: row.get(3)?,
-        topic: row.get(4)?,
-        story_id: row.get(5)?,
-        backfill: row.get(6)?,
-        score: row.get(7)?,
-        terms: row.get(8)?,
-        item_id: row.get(9)?,
-        title: row.get(10)?,
-        link: row.get(11)?,
-        feed_title: row.get(12)?,
-        feed_url: row.get(13)?,
-        published_at: row.get(14)?,
-        summary: row.get(15)?,
-        article_text: row.get(16)?,
-        other_sources: Vec::new(),
-    })
 }
 
 impl SqliteStore {
@@ -207,13 +76,13 @@ impl SqliteStore {
             )
             .map_err(|e| self.error(e))?;
         for row in &mut rows {
-            row.other_sources = stmt
-                .query_map(params![row.story_id, row.item_id], |r| {
+            row.other_sources = distinct_sources(
+                stmt.query_map(params![row.story_id, row.item_id], |r| {
                     Ok((r.get(0)?, r.get(1)?))
                 })
                 .and_then(|r| r.collect())
-                .map_err(|e| self.error(e))?;
-            row.other_sources.dedup();
+                .map_err(|e| self.error(e))?,
+            );
         }
         Ok(rows)
     }
@@ -237,7 +106,7 @@ impl SqliteStore {
                      ORDER BY d.due_at, d.id LIMIT ?3"
                 ))
                 .map_err(|e| self.error(e))?;
-            stmt.query_map(params![channel, now, limit as i64], content_from_row)
+            stmt.query_map(params![channel, now, limit as i64], |r| content_from_row(r))
                 .and_then(|r| r.collect::<rusqlite::Result<Vec<_>>>())
                 .map_err(|e| self.error(e))?
         };
@@ -338,30 +207,16 @@ impl SqliteStore {
         let conn = self.reader()?;
         let mut stmt = conn
             .prepare(
-                "SELECT d.id, d.delivery_key, d.channel, d.topic, d.story_id, d.status, d.attempts, d.due_at, d.last_error,
-                        d.created_at, d.sent_at, i.title
-                 FROM deliveries d JOIN matches m ON m.id = d.match_id JOIN items i ON i.id = m.item_id
-                 WHERE (?1 IS NULL OR d.status = ?1) ORDER BY d.id DESC LIMIT ?2",
+                &format!(
+                    "SELECT {DELIVERY_ROW_COLUMNS}
+                     FROM deliveries d JOIN matches m ON m.id = d.match_id JOIN items i ON i.id = m.item_id
+                     WHERE (?1 IS NULL OR d.status = ?1) ORDER BY d.id DESC LIMIT ?2"
+                ),
             )
             .map_err(|e| self.error(e))?;
-        stmt.query_map(params![status, limit as i64], |r| {
-            Ok(DeliveryRow {
-                id: r.get(0)?,
-                delivery_key: r.get(1)?,
-                channel: r.get(2)?,
-                topic: r.get(3)?,
-                story_id: r.get(4)?,
-                status: r.get(5)?,
-                attempts: r.get(6)?,
-                due_at: r.get(7)?,
-                last_error: r.get(8)?,
-                created_at: r.get(9)?,
-                sent_at: r.get(10)?,
-                title: r.get(11)?,
-            })
-        })
-        .and_then(|r| r.collect())
-        .map_err(|e| self.error(e))
+        stmt.query_map(params![status, limit as i64], |r| delivery_row_from_row(r))
+            .and_then(|r| r.collect())
+            .map_err(|e| self.error(e))
     }
 
     /// Counts of deliveries by status.
@@ -426,7 +281,7 @@ impl SqliteStore {
                      ORDER BY m.score DESC, i.published_at DESC LIMIT ?2"
                 ))
                 .map_err(|e| self.error(e))?;
-            stmt.query_map(params![channel, limit as i64], content_from_row)
+            stmt.query_map(params![channel, limit as i64], |r| content_from_row(r))
                 .and_then(|r| r.collect::<rusqlite::Result<Vec<_>>>())
                 .map_err(|e| self.error(e))?
         };
@@ -480,26 +335,14 @@ impl SqliteStore {
     pub fn due_digest_runs(&self, now: UnixTime) -> Result<Vec<DigestRun>, StoreError> {
         let conn = self.writer();
         let mut stmt = conn
-            .prepare_cached(
-                "SELECT id, digest, scheduled_for, message_id, status, attempts, subject, body_text, body_html
-                 FROM digest_runs WHERE status = 'pending' AND due_at <= ?1 ORDER BY id",
-            )
+            .prepare_cached(&format!(
+                "SELECT {DIGEST_COLUMNS}
+                 FROM digest_runs WHERE status = 'pending' AND due_at <= ?1 ORDER BY id"
+            ))
             .map_err(|e| self.error(e))?;
-        stmt.query_map([now], |r| {
-            Ok(DigestRun {
-                id: r.get(0)?,
-                digest: r.get(1)?,
-                scheduled_for: r.get(2)?,
-                message_id: r.get(3)?,
-                status: r.get(4)?,
-                attempts: r.get(5)?,
-                subject: r.get::<_, Option<String>>(6)?.unwrap_or_default(),
-                body_text: r.get::<_, Option<String>>(7)?.unwrap_or_default(),
-                body_html: r.get::<_, Option<String>>(8)?.unwrap_or_default(),
-            })
-        })
-        .and_then(|r| r.collect())
-        .map_err(|e| self.error(e))
+        stmt.query_map([now], |r| digest_from_row(r))
+            .and_then(|r| r.collect())
+            .map_err(|e| self.error(e))
     }
 
     /// The SMTP server accepted the digest: the run and its deliveries are sent.

@@ -52,6 +52,13 @@ impl SqliteStore {
                      WHERE id = ?1",
                 )
                 .map_err(|e| self.error(e))?;
+            // An item stored under the key an earlier version gave it takes its new key; the
+            // link it carries is the same link, read right, so this is no edit.
+            let mut rekey = tx
+                .prepare_cached(
+                    "UPDATE items SET dedup_key = ?2, url = ?3, content_hash = ?4 WHERE id = ?1",
+                )
+                .map_err(|e| self.error(e))?;
             let mut queue_page = tx
                 .prepare_cached("INSERT INTO extraction_queue (item_id, due_at) VALUES (?1, 0)")
                 .map_err(|e| self.error(e))?;
@@ -65,6 +72,20 @@ impl SqliteStore {
                     .query_row(key, |r| Ok((r.get(0)?, r.get(1)?)))
                     .optional()
                     .map_err(|e| self.error(e))?;
+                let former = match (&found, &item.former_key) {
+                    (None, Some(former_key)) => existing
+                        .query_row(params![feed.id, former_key], |r| r.get::<_, ItemId>(0))
+                        .optional()
+                        .map_err(|e| self.error(e))?,
+                    _ => None,
+                };
+                if let Some(id) = former {
+                    rekey
+                        .execute(params![id, item.dedup_key, item.url, item.content_hash])
+                        .map_err(|e| self.error(e))?;
+                    counts.unchanged += 1;
+                    continue;
+                }
                 match found {
                     None => {
                         let published_at = match item.published_original {

@@ -96,6 +96,7 @@ impl SqliteStore {
                         "SELECT id FROM items
                          WHERE published_at < ?1
                            AND (?2 = 0 OR NOT EXISTS (SELECT 1 FROM matches m WHERE m.item_id = items.id))
+                           AND NOT EXISTS (SELECT 1 FROM topic_feedback fb WHERE fb.item_id = items.id)
                          LIMIT ?3",
                     )
                     .map_err(|e| self.error(e))?;
@@ -126,6 +127,8 @@ impl SqliteStore {
                     tx.prepare_cached("DELETE FROM extraction_queue WHERE item_id = ?1")?
                         .execute([id])?;
                     tx.prepare_cached("DELETE FROM items_fts WHERE rowid = ?1")?
+                        .execute([id])?;
+                    tx.prepare_cached("DELETE FROM story_members WHERE item_id = ?1")?
                         .execute([id])?;
                     tx.prepare_cached("DELETE FROM items WHERE id = ?1")?
                         .execute([id])?;

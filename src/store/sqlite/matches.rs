@@ -5,101 +5,15 @@ use rusqlite::{OptionalExtension, params};
 
 use super::SqliteStore;
 use super::search::fts_fold;
-use crate::model::{DeliveryPolicy, ItemId, Route, StoryKey, UnixTime};
-use crate::store::StoreError;
+use crate::model::{ItemId, UnixTime};
+use crate::store::matches::{
+    INPUT_COLUMNS, STORED_MATCH_COLUMNS, input_from_row, stored_match_from_row,
+};
+use crate::store::{DeliveryPlan, MatchInput, MatchedItem, StoreError, StoredMatch};
 
-/// What the matcher needs of one item.
-#[derive(Debug, Clone)]
-pub struct MatchInput {
-    pub item_id: ItemId,
-    pub feed_title: String,
-    pub url: String,
-    pub title: String,
-    /// HTML as the feed gave it.
-    pub summary: String,
-    pub content: String,
-    pub author: String,
-    pub article_text: Option<String>,
-    /// The match state this evaluation reaches: 1 (feed text) or 2 (article text).
-    pub target_state: i64,
-    /// Whether the item is in the full-text index as it is now; new and edited items are
-    /// not (they are indexed with the batch that matches them).
-    pub indexed: bool,
-}
-
-/// An item's text for the full-text index, as plain text (folded by the store).
-#[derive(Debug, Clone, Default)]
-pub struct IndexText {
-    pub title: String,
-    pub summary: String,
-    /// The article text when there is one, else the feed's content.
-    pub text: String,
-}
-
-/// An evaluated item: the state it reaches, the topics that matched, and its story identity.
-#[derive(Debug, Clone)]
-pub struct MatchedItem {
-    pub item_id: ItemId,
-    pub target_state: i64,
-    pub records: Vec<MatchRecord>,
-    pub story: StoryKey,
-    /// Written to the full-text index with the batch (new and edited items).
-    pub index: Option<IndexText>,
-}
-
-/// How new matches become deliveries: the routes of each topic, the rules for their status,
-/// and how two stories are compared.
-pub struct DeliveryPlan<'a> {
-    pub routes: &'a [Route],
-    pub policy: DeliveryPolicy,
-    pub same_story: &'a (dyn Fn(&StoryKey, &StoryKey) -> bool + Sync),
-}
-
-/// One topic that matched one item.
-#[derive(Debug, Clone)]
-pub struct MatchRecord {
-    pub topic: String,
-    pub score: f64,
-    /// JSON array of the matched terms with field and context.
-    pub terms: String,
-}
-
-/// A stored match with what a listing shows of its item.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct StoredMatch {
-    pub id: i64,
-    pub item_id: ItemId,
-    pub topic: String,
-    pub score: f64,
-    pub terms: serde_json::Value,
-    pub stage: String,
-    pub backfill: bool,
-    pub matched_at: UnixTime,
-    pub title: Option<String>,
-    pub url: Option<String>,
-    pub feed: String,
-    pub published_at: UnixTime,
-}
-
-const INPUT_COLUMNS: &str =
-    "i.id, coalesce(f.title, f.feed_title, f.url), coalesce(i.url, ''), coalesce(i.title, ''),
-     coalesce(i.summary, ''), coalesce(i.content, ''), coalesce(i.author, ''), a.text, i.match_state";
-
-fn input_from_row(row: &rusqlite::Row) -> rusqlite::Result<MatchInput> {
-    let article_text: Option<String> = row.get(7)?;
-    Ok(MatchInput {
-        item_id: row.get(0)?,
-        feed_title: row.get(1)?,
-        url: row.get(2)?,
-        title: row.get(3)?,
-        summary: row.get(4)?,
-        content: row.get(5)?,
-        author: row.get(6)?,
-        target_state: if article_text.is_some() { 2 } else { 1 },
-        article_text,
-        indexed: row.get::<_, i64>(8)? > 0,
-    })
-}
+/// Whether the item is in the full-text index: the matching stage indexes it (items enter
+/// the index in the batches that match them).
+pub(super) const INDEXED: &str = "i.match_state > 0";
 
 impl SqliteStore {
     /// Items not matched yet (state 0), or whose article text arrived since they were matched
@@ -117,13 +31,13 @@ impl SqliteStore {
                      UNION ALL
                      SELECT id FROM items WHERE match_state = 3
                      ORDER BY 1 LIMIT ?1)
-                 SELECT {INPUT_COLUMNS}
+                 SELECT {INPUT_COLUMNS}, {INDEXED}
                  FROM pending p JOIN items i ON i.id = p.id JOIN feeds f ON f.id = i.feed_id
                  LEFT JOIN articles a ON a.item_id = i.id AND a.text IS NOT NULL AND a.text != ''
                  ORDER BY i.id"
             ))
             .map_err(|e| self.error(e))?;
-        stmt.query_map([limit as i64], input_from_row)
+        stmt.query_map([limit as i64], |r| input_from_row(r))
             .and_then(|rows| rows.collect())
             .map_err(|e| self.error(e))
     }
@@ -139,16 +53,18 @@ impl SqliteStore {
         let conn = self.reader()?;
         let mut stmt = conn
             .prepare(&format!(
-                "SELECT {INPUT_COLUMNS}
+                "SELECT {INPUT_COLUMNS}, {INDEXED}
                  FROM items i JOIN feeds f ON f.id = i.feed_id
                  LEFT JOIN articles a ON a.item_id = i.id AND a.text IS NOT NULL AND a.text != ''
                  WHERE i.first_seen_at >= ?1 AND i.id > ?2 AND i.match_state > 0
                  ORDER BY i.id LIMIT ?3"
             ))
             .map_err(|e| self.error(e))?;
-        stmt.query_map(params![since, after_id, limit as i64], input_from_row)
-            .and_then(|rows| rows.collect())
-            .map_err(|e| self.error(e))
+        stmt.query_map(params![since, after_id, limit as i64], |r| {
+            input_from_row(r)
+        })
+        .and_then(|rows| rows.collect())
+        .map_err(|e| self.error(e))
     }
 
     /// Records the matches of a batch of items in one transaction and moves each item to its
@@ -166,11 +82,9 @@ impl SqliteStore {
         let tx = conn.transaction().map_err(|e| self.error(e))?;
         let mut new_ids = Vec::new();
         let mut stories = match plan {
-            Some(plan) => {
-                super::deliveries::RecentStories::load(&tx, now - plan.policy.story_lookback_secs)
-                    .map_err(|e| self.error(e))?
-            }
-            None => super::deliveries::RecentStories::default(),
+            Some(plan) => super::stories::load_recent(&tx, now - plan.policy.story_lookback_secs)
+                .map_err(|e| self.error(e))?,
+            None => crate::store::stories::RecentStories::default(),
         };
         {
             let mut existing = tx
@@ -307,30 +221,15 @@ impl SqliteStore {
     ) -> Result<Vec<StoredMatch>, StoreError> {
         let conn = self.reader()?;
         let mut stmt = conn
-            .prepare(
-                "SELECT m.id, m.item_id, m.topic, m.score, m.terms, m.stage, m.backfill, m.matched_at,
-                        i.title, i.url, coalesce(f.title, f.feed_title, f.url), i.published_at
+            .prepare(&format!(
+                "SELECT {STORED_MATCH_COLUMNS}
                  FROM matches m JOIN items i ON i.id = m.item_id JOIN feeds f ON f.id = i.feed_id
                  WHERE (?1 IS NULL OR m.topic = ?1) AND i.published_at >= ?2
-                 ORDER BY i.published_at DESC, m.id DESC LIMIT ?3",
-            )
+                 ORDER BY i.published_at DESC, m.id DESC LIMIT ?3"
+            ))
             .map_err(|e| self.error(e))?;
         stmt.query_map(params![topic, since, limit as i64], |r| {
-            let terms: String = r.get(4)?;
-            Ok(StoredMatch {
-                id: r.get(0)?,
-                item_id: r.get(1)?,
-                topic: r.get(2)?,
-                score: r.get(3)?,
-                terms: serde_json::from_str(&terms).unwrap_or(serde_json::Value::Null),
-                stage: r.get(5)?,
-                backfill: r.get(6)?,
-                matched_at: r.get(7)?,
-                title: r.get(8)?,
-                url: r.get(9)?,
-                feed: r.get(10)?,
-                published_at: r.get(11)?,
-            })
+            stored_match_from_row(r)
         })
         .and_then(|rows| rows.collect())
         .map_err(|e| self.error(e))
@@ -345,13 +244,13 @@ impl SqliteStore {
         let conn = self.reader()?;
         let mut stmt = conn
             .prepare(&format!(
-                "SELECT {INPUT_COLUMNS}
+                "SELECT {INPUT_COLUMNS}, {INDEXED}
                  FROM items i JOIN feeds f ON f.id = i.feed_id
                  LEFT JOIN articles a ON a.item_id = i.id AND a.text IS NOT NULL AND a.text != ''
                  WHERE i.published_at >= ?1 ORDER BY i.published_at DESC LIMIT ?2"
             ))
             .map_err(|e| self.error(e))?;
-        stmt.query_map(params![since, limit as i64], input_from_row)
+        stmt.query_map(params![since, limit as i64], |r| input_from_row(r))
             .and_then(|rows| rows.collect())
             .map_err(|e| self.error(e))
     }

@@ -8,15 +8,27 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
 
+use super::rows::{Columns, Value};
 use super::{APPLICATION_ID, StoreError};
 
 pub(super) mod articles;
 pub(super) mod deliveries;
+mod feedback;
 pub(super) mod feeds;
 mod items;
 pub(super) mod maintenance;
 pub(super) mod matches;
+pub(super) mod reading;
 pub(super) mod search;
+mod stories;
+
+impl Columns for rusqlite::Row<'_> {
+    type Error = rusqlite::Error;
+
+    fn column<T: Value>(&self, index: usize) -> Result<T, rusqlite::Error> {
+        self.get(index)
+    }
+}
 
 /// Schema migrations, applied in order; the schema version is their count.
 pub(super) const MIGRATIONS: &[(&str, &str)] = &[
@@ -43,6 +55,18 @@ pub(super) const MIGRATIONS: &[(&str, &str)] = &[
     (
         "0006_fts_hashsize.sql",
         include_str!("../../../migrations/0006_fts_hashsize.sql"),
+    ),
+    (
+        "0007_topic_feedback.sql",
+        include_str!("../../../migrations/0007_topic_feedback.sql"),
+    ),
+    (
+        "0008_story_members.sql",
+        include_str!("../../../migrations/0008_story_members.sql"),
+    ),
+    (
+        "0009_feed_entries_skipped.sql",
+        include_str!("../../../migrations/0009_feed_entries_skipped.sql"),
     ),
 ];
 
@@ -137,6 +161,64 @@ impl SqliteStore {
         })
     }
 
+    /// Why writes fail now, found without writing and without waiting on the writer: free
+    /// space on the database's filesystem below [`MIN_FREE_BYTES`], the page cap reached
+    /// ([`MAX_PAGE_COUNT_ENV`]), or the write lock held by another connection for longer than
+    /// a commit takes.
+    pub fn write_problem(&self) -> Result<Option<String>, StoreError> {
+        let dir = match self.path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        if let Some(free) = free_bytes(dir)
+            && free < MIN_FREE_BYTES
+        {
+            return Ok(Some(format!(
+                "the filesystem holding {} is full ({free} bytes free)",
+                self.path.display()
+            )));
+        }
+        let conn = Connection::open_with_flags(
+            &self.path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| self.error(e))?;
+        conn.busy_timeout(Duration::from_millis(500))
+            .map_err(|e| self.error(e))?;
+        if let Some(cap) = max_page_count() {
+            let pages: i64 = conn
+                .query_row("PRAGMA page_count", [], |r| r.get(0))
+                .map_err(|e| self.error(e))?;
+            let freelist: i64 = conn
+                .query_row("PRAGMA freelist_count", [], |r| r.get(0))
+                .map_err(|e| self.error(e))?;
+            if pages.saturating_sub(freelist) + 16 >= cap {
+                return Ok(Some(format!(
+                    "{} reached its size cap ({pages} of {cap} pages, {MAX_PAGE_COUNT_ENV})",
+                    self.path.display()
+                )));
+            }
+        }
+        match conn.execute_batch("BEGIN IMMEDIATE") {
+            Ok(()) => {
+                let _ = conn.execute_batch("ROLLBACK");
+                Ok(None)
+            }
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if matches!(
+                    e.code,
+                    rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+                ) =>
+            {
+                Ok(Some(format!(
+                    "another process holds the write lock of {}",
+                    self.path.display()
+                )))
+            }
+            Err(e) => Ok(Some(self.error(e).to_string())),
+        }
+    }
+
     /// `PRAGMA integrity_check` says ok.
     pub fn integrity_ok(&self) -> Result<bool, StoreError> {
         let conn = self.writer();
@@ -147,8 +229,39 @@ impl SqliteStore {
     }
 }
 
+/// Below this much free space on its filesystem the database is reported as full: a refresh
+/// writes a few hundred KiB of WAL at most.
+const MIN_FREE_BYTES: u64 = 256 * 1024;
+
+/// Caps the database file at this many pages (`PRAGMA max_page_count`) on every connection, as
+/// a full disk would: for trying out (and testing) what a full disk does where no small
+/// filesystem can be mounted.
+pub const MAX_PAGE_COUNT_ENV: &str = "TIDINGS_SQLITE_MAX_PAGE_COUNT";
+
+fn max_page_count() -> Option<i64> {
+    std::env::var(MAX_PAGE_COUNT_ENV)
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+}
+
+/// Bytes free to unprivileged writers on the filesystem holding `dir`.
+fn free_bytes(dir: &Path) -> Option<u64> {
+    use std::os::unix::ffi::OsStrExt;
+    let path = std::ffi::CString::new(dir.as_os_str().as_bytes()).ok()?;
+    let mut stat: libc::statvfs = unsafe { std::mem::zeroed() };
+    // Safe: `path` is NUL-terminated and `stat` is a valid out-pointer.
+    if unsafe { libc::statvfs(path.as_ptr(), &mut stat) } != 0 {
+        return None;
+    }
+    #[allow(clippy::useless_conversion)] // u32 on some targets
+    Some(u64::from(stat.f_bavail) * u64::from(stat.f_frsize))
+}
+
 fn configure(conn: &Connection) -> rusqlite::Result<()> {
     conn.busy_timeout(Duration::from_secs(10))?;
+    if let Some(cap) = max_page_count() {
+        conn.pragma_update(None, "max_page_count", cap)?;
+    }
     // Used by migrations that index stored HTML.
     conn.create_scalar_function(
         "tidings_plain_text",

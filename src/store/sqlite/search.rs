@@ -1,4 +1,4 @@
-//! The archive's read side: full-text search over `items_fts` with filters and ranking,
+//! The archive's read side on SQLite: full-text search over `items_fts` with filters and ranking,
 //! newest-first listing with keyset pagination, one item in full, topic feed entries.
 //!
 //! Ranking (search order `Rank`): `relevance × recency`, where
@@ -13,178 +13,12 @@ use rusqlite::types::Value;
 use rusqlite::{OptionalExtension, params_from_iter};
 
 use super::SqliteStore;
-use crate::model::{FeedId, ItemId, UnixTime};
-use crate::store::StoreError;
-
-/// Seconds in the recency half-weight period (30 days).
-pub const RECENCY_PERIOD_SECS: i64 = 30 * 86_400;
-
-/// A condition on a column outside the full-text index: the text contains the LIKE pattern
-/// (`\` escapes; ASCII case-insensitive).
-#[derive(Debug, Clone, PartialEq)]
-pub enum TextFilter {
-    /// The feed's title (owner's or own) or URL.
-    Feed(String),
-    Url(String),
-    Author(String),
-}
-
-/// How results are ordered.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SearchOrder {
-    /// Best score first (needs an FTS expression; newest first without one).
-    Rank,
-    /// Newest first by (published_at, id); pages continue with `before`.
-    Newest,
-}
-
-/// What to search for. `fts` is a compiled FTS5 expression (see `query::fts`); never raw
-/// user input.
-#[derive(Debug, Clone)]
-pub struct SearchSpec {
-    pub fts: Option<String>,
-    /// The same condition as a PostgreSQL tsquery (see `query::tsquery`), for that backend.
-    pub tsquery: Option<String>,
-    pub filters: Vec<TextFilter>,
-    pub topic: Option<String>,
-    /// The feed's current or original URL.
-    pub feed_url: Option<String>,
-    pub since: Option<UnixTime>,
-    pub until: Option<UnixTime>,
-    /// Keyset cursor for `Newest`: only items strictly before (published_at, id).
-    pub before: Option<(UnixTime, ItemId)>,
-    pub order: SearchOrder,
-    pub limit: usize,
-    /// "Now" for the recency boost.
-    pub now: UnixTime,
-}
-
-/// One search result.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct SearchHit {
-    pub id: ItemId,
-    pub feed_id: FeedId,
-    pub feed_title: String,
-    pub feed_url: String,
-    pub title: Option<String>,
-    pub url: Option<String>,
-    pub author: Option<String>,
-    pub published_at: UnixTime,
-    /// Text around the matched words, each marked «like this».
-    pub snippet: String,
-    /// relevance × recency (0 without a full-text query).
-    pub score: f64,
-    /// The raw bm25 value (negative; more negative is better).
-    pub bm25: f64,
-}
-
-/// One item in full, with its article and matches.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct ItemDetail {
-    pub id: ItemId,
-    pub feed_id: FeedId,
-    pub feed_title: String,
-    pub feed_url: String,
-    pub title: Option<String>,
-    pub url: Option<String>,
-    pub author: Option<String>,
-    pub published_at: UnixTime,
-    pub first_seen_at: UnixTime,
-    /// HTML as the feed gave it.
-    pub summary: Option<String>,
-    pub article_status: Option<String>,
-    pub article_text: Option<String>,
-    pub matches: Vec<ItemMatch>,
-}
-
-/// A topic match of one item.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct ItemMatch {
-    pub id: i64,
-    pub topic: String,
-    pub score: f64,
-    pub terms: serde_json::Value,
-    pub matched_at: UnixTime,
-}
-
-/// One entry of a topic's Atom feed.
-#[derive(Debug, Clone)]
-pub struct TopicEntry {
-    pub match_id: i64,
-    pub item_id: ItemId,
-    pub title: Option<String>,
-    pub url: Option<String>,
-    pub author: Option<String>,
-    pub feed_title: String,
-    /// HTML as the feed gave it (the caller sanitizes or reduces it to text).
-    pub summary: Option<String>,
-    pub published_at: UnixTime,
-    pub matched_at: UnixTime,
-    pub updated_at: Option<UnixTime>,
-}
-
-const SNIPPET_CHARS: usize = 200;
-
-/// A value bound into a search's SQL, whichever backend binds it.
-pub(in crate::store) enum SearchArg {
-    Text(String),
-    Integer(i64),
-}
-
-/// A search's filters as SQL conditions over `items i` and `feeds f`, the same on both
-/// backends: feed, URL and author patterns (with the backend's `like` operator), topic, feed
-/// URL, dates and the paging cursor. `arg` binds a value and returns its placeholder.
-pub(in crate::store) fn filter_conditions(
-    spec: &SearchSpec,
-    like: &str,
-    mut arg: impl FnMut(SearchArg) -> String,
-) -> Vec<String> {
-    let mut conds = Vec::new();
-    for filter in &spec.filters {
-        let (column, pattern) = match filter {
-            TextFilter::Feed(p) => (
-                "(coalesce(f.title, '') || ' ' || coalesce(f.feed_title, '') || ' ' || f.url)",
-                p,
-            ),
-            TextFilter::Url(p) => ("i.url", p),
-            TextFilter::Author(p) => ("i.author", p),
-        };
-        conds.push(format!(
-            "{column} {like} {} ESCAPE '\\'",
-            arg(SearchArg::Text(pattern.clone()))
-        ));
-    }
-    if let Some(topic) = &spec.topic {
-        conds.push(format!(
-            "i.id IN (SELECT item_id FROM matches WHERE topic = {})",
-            arg(SearchArg::Text(topic.clone()))
-        ));
-    }
-    if let Some(url) = &spec.feed_url {
-        let p = arg(SearchArg::Text(url.clone()));
-        conds.push(format!("(f.url = {p} OR f.origin_url = {p})"));
-    }
-    if let Some(since) = spec.since {
-        conds.push(format!(
-            "i.published_at >= {}",
-            arg(SearchArg::Integer(since))
-        ));
-    }
-    if let Some(until) = spec.until {
-        conds.push(format!(
-            "i.published_at < {}",
-            arg(SearchArg::Integer(until))
-        ));
-    }
-    if let Some((published, id)) = spec.before {
-        let p = arg(SearchArg::Integer(published));
-        let i = arg(SearchArg::Integer(id));
-        conds.push(format!(
-            "(i.published_at < {p} OR (i.published_at = {p} AND i.id < {i}))"
-        ));
-    }
-    conds
-}
+use crate::model::ItemId;
+use crate::store::search::{
+    DETAIL_COLUMNS, ENTRY_COLUMNS, ITEM_MATCH_COLUMNS, RECENCY_PERIOD_SECS, SearchArg,
+    detail_from_row, entry_from_row, filter_conditions, hit_from_row, item_match_from_row,
+};
+use crate::store::{ItemDetail, SearchHit, SearchOrder, SearchSpec, StoreError, TopicEntry};
 
 impl SqliteStore {
     /// Runs a search; see the module docs for the ranking.
@@ -260,23 +94,7 @@ impl SqliteStore {
         };
         let mut stmt = conn.prepare(&sql).map_err(|e| self.error(e))?;
         let rows = stmt
-            .query_map(params_from_iter(args.iter()), |r| {
-                let snippet: Option<String> = r.get(8)?;
-                let summary: Option<String> = r.get(9)?;
-                Ok(SearchHit {
-                    id: r.get(0)?,
-                    feed_id: r.get(1)?,
-                    feed_title: r.get(2)?,
-                    feed_url: r.get(3)?,
-                    title: r.get(4)?,
-                    url: r.get(5)?,
-                    author: r.get(6)?,
-                    published_at: r.get(7)?,
-                    snippet: snippet.unwrap_or_else(|| lead(summary.as_deref())),
-                    bm25: r.get(10)?,
-                    score: r.get(11)?,
-                })
-            })
+            .query_map(params_from_iter(args.iter()), |r| hit_from_row(r))
             .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
             .map_err(|e| self.error(e))?;
         Ok(rows)
@@ -287,29 +105,14 @@ impl SqliteStore {
         let conn = self.reader()?;
         let item = conn
             .query_row(
-                "SELECT i.id, i.feed_id, coalesce(f.title, f.feed_title, f.url), f.url, i.title, i.url,
-                        i.author, i.published_at, i.first_seen_at, i.summary, a.status, a.text
-                 FROM items i JOIN feeds f ON f.id = i.feed_id
-                 LEFT JOIN articles a ON a.item_id = i.id
-                 WHERE i.id = ?1",
+                &format!(
+                    "SELECT {DETAIL_COLUMNS}
+                     FROM items i JOIN feeds f ON f.id = i.feed_id
+                     LEFT JOIN articles a ON a.item_id = i.id
+                     WHERE i.id = ?1"
+                ),
                 [id],
-                |r| {
-                    Ok(ItemDetail {
-                        id: r.get(0)?,
-                        feed_id: r.get(1)?,
-                        feed_title: r.get(2)?,
-                        feed_url: r.get(3)?,
-                        title: r.get(4)?,
-                        url: r.get(5)?,
-                        author: r.get(6)?,
-                        published_at: r.get(7)?,
-                        first_seen_at: r.get(8)?,
-                        summary: r.get(9)?,
-                        article_status: r.get(10)?,
-                        article_text: r.get(11)?,
-                        matches: Vec::new(),
-                    })
-                },
+                |r| detail_from_row(r),
             )
             .optional()
             .map_err(|e| self.error(e))?;
@@ -317,21 +120,12 @@ impl SqliteStore {
             return Ok(None);
         };
         let mut stmt = conn
-            .prepare(
-                "SELECT id, topic, score, terms, matched_at FROM matches WHERE item_id = ?1 ORDER BY topic",
-            )
+            .prepare(&format!(
+                "SELECT {ITEM_MATCH_COLUMNS} FROM matches WHERE item_id = ?1 ORDER BY topic"
+            ))
             .map_err(|e| self.error(e))?;
         item.matches = stmt
-            .query_map([id], |r| {
-                let terms: String = r.get(3)?;
-                Ok(ItemMatch {
-                    id: r.get(0)?,
-                    topic: r.get(1)?,
-                    score: r.get(2)?,
-                    terms: serde_json::from_str(&terms).unwrap_or(serde_json::Value::Null),
-                    matched_at: r.get(4)?,
-                })
-            })
+            .query_map([id], |r| item_match_from_row(r))
             .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
             .map_err(|e| self.error(e))?;
         Ok(Some(item))
@@ -342,27 +136,16 @@ impl SqliteStore {
         let conn = self.reader()?;
         let mut stmt = conn
             .prepare(
-                "SELECT m.id, i.id, i.title, i.url, i.author, coalesce(f.title, f.feed_title, f.url),
-                        i.summary, i.published_at, m.matched_at, max(coalesce(m.updated_at, 0), coalesce(i.updated_at, 0))
-                 FROM matches m JOIN items i ON i.id = m.item_id JOIN feeds f ON f.id = i.feed_id
-                 WHERE m.topic = ?1
-                 ORDER BY m.matched_at DESC, m.id DESC LIMIT ?2",
+                &format!(
+                    "SELECT {ENTRY_COLUMNS}, max(coalesce(m.updated_at, 0), coalesce(i.updated_at, 0))
+                     FROM matches m JOIN items i ON i.id = m.item_id JOIN feeds f ON f.id = i.feed_id
+                     WHERE m.topic = ?1
+                     ORDER BY m.matched_at DESC, m.id DESC LIMIT ?2"
+                ),
             )
             .map_err(|e| self.error(e))?;
         stmt.query_map(rusqlite::params![topic, limit as i64], |r| {
-            let updated: i64 = r.get(9)?;
-            Ok(TopicEntry {
-                match_id: r.get(0)?,
-                item_id: r.get(1)?,
-                title: r.get(2)?,
-                url: r.get(3)?,
-                author: r.get(4)?,
-                feed_title: r.get(5)?,
-                summary: r.get(6)?,
-                published_at: r.get(7)?,
-                matched_at: r.get(8)?,
-                updated_at: (updated > 0).then_some(updated),
-            })
+            entry_from_row(r)
         })
         .and_then(|rows| rows.collect())
         .map_err(|e| self.error(e))
@@ -421,18 +204,4 @@ pub fn fts_fold(text: &str) -> std::borrow::Cow<'_, str> {
         }
     }
     std::borrow::Cow::Owned(out)
-}
-
-/// The first words of an item's summary, when there is no full-text snippet.
-pub(in crate::store) fn lead(summary: Option<&str>) -> String {
-    let text = summary
-        .map(crate::plaintext::html_to_text)
-        .unwrap_or_default();
-    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    if flat.chars().count() <= SNIPPET_CHARS {
-        flat
-    } else {
-        let cut: String = flat.chars().take(SNIPPET_CHARS).collect();
-        format!("{cut}…")
-    }
 }
