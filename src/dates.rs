@@ -645,26 +645,13 @@ mod tests {
         out
     }
 
-    /// A file of the shared data folder beside the checkout.
-    fn corpus_file(relative: &str) -> std::path::PathBuf {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../shared")
-            .join(relative);
-        assert!(
-            path.exists(),
-            "shared data file missing: {}",
-            path.display()
-        );
-        path
-    }
-
     /// Rows we cannot pass: "22013" (a 5-digit year that must be rejected) collides with the
     /// ISO 8601 `YYDDD` form that "03335" needs; see the module docs.
     const EXPECTED_PASSES: usize = 72;
 
     #[test]
     fn feedparser_date_cases() {
-        let path = corpus_file("feeds-corpus/edge/feedparser/dates/date_cases.tsv");
+        let path = crate::shared_file("feeds-corpus/edge/feedparser/dates/date_cases.tsv");
         let text = std::fs::read_to_string(&path).expect("read date_cases.tsv");
         let mut total = 0;
         let mut passed = 0;

@@ -258,9 +258,7 @@ mod tests {
 
     /// A page of the shared feeds corpus beside the checkout.
     fn corpus_page(name: &str) -> String {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../shared/feeds-corpus/edge/not-a-feed")
-            .join(name);
+        let path = crate::shared_file("feeds-corpus/edge/not-a-feed").join(name);
         let bytes =
             std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
         String::from_utf8_lossy(&bytes).into_owned()

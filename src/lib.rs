@@ -47,3 +47,18 @@ pub mod scheduler;
 pub mod service;
 pub mod store;
 pub mod web;
+
+/// A file of the shared data folder beside the checkout (`../shared`), for unit tests that
+/// read the corpora; a missing file fails the test, naming it.
+#[cfg(test)]
+pub(crate) fn shared_file(relative: &str) -> std::path::PathBuf {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared")
+        .join(relative);
+    assert!(
+        path.exists(),
+        "shared data file missing: {}",
+        path.display()
+    );
+    path
+}

@@ -467,22 +467,10 @@ mod tests {
         assert_eq!(back[1].title.as_deref(), Some("http://b.example/"));
     }
 
-    /// A file of the shared data folder beside the checkout.
-    fn corpus_file(relative: &str) -> std::path::PathBuf {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../shared")
-            .join(relative);
-        assert!(
-            path.exists(),
-            "shared data file missing: {}",
-            path.display()
-        );
-        path
-    }
-
     #[test]
     fn google_reader_export_round_trip() {
-        let path = corpus_file("feeds-corpus/opml/feedjira-2009-google-reader-subscriptions.opml");
+        let path =
+            crate::shared_file("feeds-corpus/opml/feedjira-2009-google-reader-subscriptions.opml");
         let bytes = std::fs::read(path).unwrap();
         let feeds = parse_opml(&bytes).unwrap();
         // 312 outlines: 12 folders and 300 feed outlines for 287 distinct feeds, 253 of them

@@ -265,14 +265,11 @@ mod tests {
     }
 
     /// The single-pass text agrees with the html5ever DOM on every summary and content of the
-    /// feed corpus (when the shared corpus is present).
+    /// feed corpus.
     #[test]
     fn fast_text_matches_the_dom_on_the_corpus() {
-        let corpus =
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/feeds-corpus");
-        let Ok(manifest) = std::fs::read_to_string(corpus.join("MANIFEST.tsv")) else {
-            return;
-        };
+        let corpus = crate::shared_file("feeds-corpus");
+        let manifest = std::fs::read_to_string(corpus.join("MANIFEST.tsv")).unwrap();
         let (mut total, mut differ) = (0usize, Vec::new());
         for line in manifest.lines().skip(1) {
             let path = line.split('\t').next().unwrap_or("");

@@ -1,6 +1,7 @@
 //! Secrets are read where they are used (issue 17): the real binary, on a config whose webhook,
 //! SMTP and API secrets are not set in the environment. Read-only commands run; `serve` needs
-//! only the API token; `check-config` and `run` refuse a missing secret, naming its key.
+//! only the API token; `check-config` and `run` refuse a missing secret, naming its key; a
+//! feed's request header secret is read when the feed is fetched and never stored.
 
 mod common;
 
@@ -219,4 +220,78 @@ async fn issue_17_serve_needs_only_the_api_token() {
     let _ = child.kill();
     let _ = child.wait();
     assert_eq!(answers, vec![200, 401], "serve did not answer as expected");
+}
+
+/// A feed's request header given as `env:NAME` is read when the feed is fetched: the database
+/// holds the reference, never the token; without the variable the fetch fails naming the
+/// header and the other commands still run; `check-config` names the key.
+#[test]
+fn issue_17_feed_header_secret_is_read_when_the_feed_is_fetched() {
+    const HEADER_VAR: &str = "TIDINGS_TEST_ISSUE17_FEED_TOKEN";
+    let server = common::server::FeedServer::start();
+    server.set(
+        "/private.xml",
+        common::server::Route::feed(
+            b"<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>Private</title>\
+              <item><guid>p1</guid><title>Members-only note on Pyongyang</title>\
+              <link>https://private.example/p1</link></item></channel></rss>"
+                .to_vec(),
+        ),
+    );
+    let url = server.url("/private.xml");
+    let ws = Workspace::new();
+    ws.write_config("", &[]);
+    let mut config = std::fs::read_to_string(ws.config_path()).unwrap();
+    config.push_str(&format!(
+        "[[feed]]\nurl = \"{url}\"\nextract = false\nheaders = {{ Authorization = \"env:{HEADER_VAR}\" }}\n"
+    ));
+    std::fs::write(ws.config_path(), config).unwrap();
+
+    // Without the variable: check-config names the key; a poll records the failure on the
+    // feed, naming the header; nothing reached the server.
+    let mut check = ws.command(&["check-config"]);
+    check.env_remove(HEADER_VAR);
+    let out = check.output().unwrap();
+    assert!(
+        !out.status.success()
+            && String::from_utf8_lossy(&out.stderr).contains("key `feed[0].headers.Authorization`"),
+        "{}",
+        text(&out)
+    );
+    let mut poll = ws.command(&["poll"]);
+    poll.env_remove(HEADER_VAR);
+    let out = poll.output().unwrap();
+    let status = ws.status();
+    let feed = common::feed_status(&status, &url);
+    assert!(
+        feed.to_string().contains(&format!(
+            "request header Authorization: environment variable {HEADER_VAR} is not set"
+        )),
+        "{feed}\n{}",
+        text(&out)
+    );
+    assert!(server.requests_for("/private.xml").is_empty());
+
+    // With it: the request carries the token, the item is stored, the database keeps the
+    // reference only.
+    // (`--all`: the failed feed is backing off.)
+    let mut poll = ws.command(&["poll", "--all"]);
+    poll.env(HEADER_VAR, "Bearer issue-17-feed-token");
+    let out = poll.output().unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let requests = server.requests_for("/private.xml");
+    assert_eq!(requests.len(), 1, "{requests:?}");
+    assert_eq!(
+        requests[0].headers.get("authorization").map(String::as_str),
+        Some("Bearer issue-17-feed-token")
+    );
+    assert_eq!(ws.count("SELECT count(*) FROM items"), 1);
+    let stored: String = ws
+        .sql()
+        .query_row("SELECT headers FROM feeds", [], |r| r.get(0))
+        .unwrap();
+    assert!(
+        stored.contains(&format!("env:{HEADER_VAR}")) && !stored.contains("issue-17-feed-token"),
+        "{stored}"
+    );
 }

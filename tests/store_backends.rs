@@ -104,6 +104,7 @@ fn feeds_are_added_synced_listed_and_scheduled() {
                         tags: vec!["korea".into()],
                         ..FeedSettings::default()
                     },
+                    header_secrets: Vec::new(),
                 })
                 .collect()
         };
@@ -1073,6 +1074,7 @@ fn issue_19_config_sync_counts_what_it_added() {
             .map(|u| FeedConfig {
                 url: url::Url::parse(u).unwrap(),
                 settings: FeedSettings::default(),
+                header_secrets: Vec::new(),
             })
             .collect();
         assert_eq!(

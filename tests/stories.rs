@@ -8,8 +8,13 @@
 //! the daemon restarts at a random round. At the end every story must be one story id with one
 //! delivery per channel: the test counts split stories and wrongly merged ones.
 //!
+//! On SQLite one daemon runs the stages. On PostgreSQL two workers share the database: each
+//! polls its share of the feeds, both extract and match at the same time, and one of them
+//! restarts.
+//!
 //! The suite runs a fixed set of seeds. More: `TIDINGS_WIRE_SEEDS=300 cargo nextest run
-//! --test stories` (and `TIDINGS_WIRE_SEED_START=N`); every seed's counts are printed.
+//! --test stories` (and `TIDINGS_WIRE_SEED_START=N`; `TIDINGS_WIRE_PG_SEEDS` for PostgreSQL);
+//! every seed's counts are printed.
 
 mod common;
 
@@ -250,16 +255,15 @@ struct Outcome {
     extra_deliveries: usize,
 }
 
-fn config_text(ws: &Workspace, server: &FeedServer) -> String {
+fn config_text(ws: &Workspace, database: &str, server: &FeedServer) -> String {
     let secret = ws.dir.path().join("hook.secret");
     std::fs::write(&secret, "wire-test-secret").unwrap();
     let mut text = format!(
-        "database = \"{}\"\n\
+        "database = \"{database}\"\n\
          [fetch]\nallow_networks = [\"127.0.0.1/32\"]\nconcurrency = 8\nper_host = 8\ntimeout = \"5s\"\n\
          [extract]\nretry_base = \"0s\"\nmax_attempts = 20\n\
          [[topic]]\nname = \"nk-russia\"\nquery = 'korea* OR pyongyang OR kim OR russia* OR moscow OR putin OR kremlin OR dprk'\nmin_score = 0.1\n\
          [[webhook]]\nname = \"ops\"\nurl = \"http://127.0.0.1:9/hook\"\nsecret = \"file:{}\"\ntopics = [\"nk-russia\"]\n",
-        ws.db().display(),
         secret.display()
     );
     for feed in 0..FEEDS {
@@ -276,30 +280,64 @@ fn open(ws: &Workspace, text: &str) -> Arc<Context> {
     Arc::new(tidings::daemon::open_context(config).unwrap())
 }
 
-async fn poll_all(ctx: &Arc<Context>, rng: &mut fastrand::Rng) {
-    let mut feeds = ctx.store.list_feeds().unwrap();
+/// Polls every feed once, in random order; with two workers each takes a random share (as
+/// claims would give them) and they poll at the same time.
+async fn poll_all(workers: &[Arc<Context>], rng: &mut fastrand::Rng) {
+    let mut feeds = workers[0].store.list_feeds().unwrap();
     rng.shuffle(&mut feeds);
+    let mut shares: Vec<Vec<tidings::model::Feed>> = vec![Vec::new(); workers.len()];
     for feed in feeds {
-        tidings::pipeline::refresh_feed(ctx, feed, false, || {})
+        shares[rng.usize(..workers.len())].push(feed);
+    }
+    let polls = workers.iter().zip(shares).map(|(ctx, share)| async move {
+        for feed in share {
+            tidings::pipeline::refresh_feed(ctx, feed, false, || {})
+                .await
+                .unwrap();
+        }
+    });
+    futures_util::future::join_all(polls).await;
+}
+
+/// Every worker extracts what is pending, at the same time.
+async fn extract(workers: &[Arc<Context>]) {
+    let runs = workers.iter().map(|ctx| async move {
+        tidings::pipeline::articles::extract_pending(ctx, &CancellationToken::new())
             .await
             .unwrap();
+    });
+    futures_util::future::join_all(runs).await;
+}
+
+/// Every worker matches what is pending, at the same time (on threads: matching blocks).
+async fn match_items(workers: &[Arc<Context>]) {
+    let runs = workers.iter().map(|ctx| {
+        let ctx = ctx.clone();
+        tokio::task::spawn_blocking(move || {
+            tidings::pipeline::matching::match_pending(&ctx.config(), &ctx.store).unwrap();
+        })
+    });
+    for run in futures_util::future::join_all(runs).await {
+        run.unwrap();
     }
 }
 
-async fn extract(ctx: &Arc<Context>) {
-    tidings::pipeline::articles::extract_pending(ctx, &CancellationToken::new())
-        .await
-        .unwrap();
+/// Where a seed's archive lives: an SQLite file with one daemon, or a fresh PostgreSQL
+/// database with two workers.
+enum Backend {
+    Sqlite,
+    Postgres,
 }
 
-fn match_items(ctx: &Arc<Context>) {
-    tidings::pipeline::matching::match_pending(&ctx.config(), &ctx.store).unwrap();
-}
-
-fn run_seed(seed: u64, all: &[Source]) -> Outcome {
+fn run_seed(seed: u64, all: &[Source], backend: &Backend) -> Outcome {
     let mut rng = fastrand::Rng::with_seed(seed);
     let server = FeedServer::start();
     let ws = Workspace::new();
+    let pg = matches!(backend, Backend::Postgres).then(common::pg::TestDatabase::create);
+    let (database, workers) = match &pg {
+        None => (ws.db().display().to_string(), 1),
+        Some(db) => (db.url.clone(), 2),
+    };
     let mut picks: Vec<usize> = (0..all.len()).collect();
     rng.shuffle(&mut picks);
     let copies: Vec<Copy> = picks[..STORIES]
@@ -310,7 +348,7 @@ fn run_seed(seed: u64, all: &[Source]) -> Outcome {
             copies_of(k, &all[i], n, &mut rng)
         })
         .collect();
-    let text = config_text(&ws, &server);
+    let text = config_text(&ws, &database, &server);
     std::fs::write(ws.config_path(), &text).unwrap();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -319,51 +357,76 @@ fn run_seed(seed: u64, all: &[Source]) -> Outcome {
         .unwrap();
     let restart_at = 1 + rng.usize(..ROUNDS);
     runtime.block_on(async {
-        let mut ctx = open(&ws, &text);
+        let mut ctxs: Vec<Arc<Context>> = (0..workers).map(|_| open(&ws, &text)).collect();
         for round in 0..=ROUNDS {
             if round == restart_at {
-                drop(ctx);
-                ctx = open(&ws, &text);
+                let which = rng.usize(..workers);
+                ctxs.remove(which);
+                ctxs.insert(which, open(&ws, &text));
             }
             publish(&server, &copies, round);
-            poll_all(&ctx, &mut rng).await;
+            poll_all(&ctxs, &mut rng).await;
             match rng.usize(..3) {
                 0 => {
-                    match_items(&ctx);
-                    extract(&ctx).await;
-                    match_items(&ctx);
+                    match_items(&ctxs).await;
+                    extract(&ctxs).await;
+                    match_items(&ctxs).await;
                 }
                 1 => {
-                    extract(&ctx).await;
-                    match_items(&ctx);
+                    extract(&ctxs).await;
+                    match_items(&ctxs).await;
                 }
-                _ => match_items(&ctx),
+                _ => match_items(&ctxs).await,
             }
         }
         // Every late page is ready now: the stages run until nothing waits.
         publish(&server, &copies, ROUNDS + 1);
         for _ in 0..3 {
-            extract(&ctx).await;
-            match_items(&ctx);
+            extract(&ctxs).await;
+            match_items(&ctxs).await;
         }
     });
-    count(&ws, &copies)
+    let rows = |sql: &str| match &pg {
+        None => sqlite_rows(&ws, sql),
+        Some(db) => common::pg::query(&db.url, sql),
+    };
+    count(&rows, &copies)
 }
 
-fn count(ws: &Workspace, copies: &[Copy]) -> Outcome {
+/// Rows of one query on the seed's SQLite file, each column as text (NULL as `None`).
+fn sqlite_rows(ws: &Workspace, sql: &str) -> Vec<Vec<Option<String>>> {
     let conn = ws.sql();
+    let mut stmt = conn.prepare(sql).unwrap();
+    let columns = stmt.column_count();
+    stmt.query_map([], |r| {
+        (0..columns)
+            .map(|i| {
+                Ok(match r.get_ref(i)? {
+                    rusqlite::types::ValueRef::Null => None,
+                    rusqlite::types::ValueRef::Integer(n) => Some(n.to_string()),
+                    rusqlite::types::ValueRef::Text(t) => Some(String::from_utf8_lossy(t).into()),
+                    other => panic!("unexpected column {other:?} in {sql}"),
+                })
+            })
+            .collect()
+    })
+    .unwrap()
+    .collect::<Result<_, _>>()
+    .unwrap()
+}
+
+fn count(query: &dyn Fn(&str) -> Vec<Vec<Option<String>>>, copies: &[Copy]) -> Outcome {
     let truth: BTreeMap<&str, usize> = copies.iter().map(|c| (c.guid.as_str(), c.story)).collect();
-    let mut stmt = conn
-        .prepare(
-            "SELECT i.guid, i.story_id FROM items i
-             WHERE EXISTS (SELECT 1 FROM matches m WHERE m.item_id = i.id)",
-        )
-        .unwrap();
-    let rows: Vec<(String, Option<i64>)> = stmt
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
+    let rows: Vec<(String, Option<i64>)> = query(
+        "SELECT i.guid, i.story_id FROM items i
+         WHERE EXISTS (SELECT 1 FROM matches m WHERE m.item_id = i.id)",
+    )
+    .into_iter()
+    .map(|r| {
+        let guid = r[0].clone().expect("an item has a guid");
+        (guid, r[1].as_deref().map(|id| id.parse().unwrap()))
+    })
+    .collect();
     let mut ids_of_story: BTreeMap<usize, BTreeSet<i64>> = BTreeMap::new();
     let mut stories_of_id: BTreeMap<i64, BTreeSet<usize>> = BTreeMap::new();
     for (guid, story_id) in &rows {
@@ -372,13 +435,13 @@ fn count(ws: &Workspace, copies: &[Copy]) -> Outcome {
         ids_of_story.entry(story).or_default().insert(id);
         stories_of_id.entry(id).or_default().insert(story);
     }
-    let deliveries: BTreeMap<i64, i64> = conn
-        .prepare("SELECT story_id, count(*) FROM deliveries WHERE channel = 'webhook:ops' GROUP BY story_id")
-        .unwrap()
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
+    let number = |v: &Option<String>| -> i64 { v.as_deref().unwrap().parse().unwrap() };
+    let deliveries: BTreeMap<i64, i64> = query(
+        "SELECT story_id, count(*) FROM deliveries WHERE channel = 'webhook:ops' GROUP BY story_id",
+    )
+    .iter()
+    .map(|r| (number(&r[0]), number(&r[1])))
+    .collect();
     // A split or a merge shows its copies, to see why.
     for (story, ids) in &ids_of_story {
         let merged = ids.iter().any(|id| stories_of_id[id].len() > 1);
@@ -419,16 +482,15 @@ fn env_number(name: &str, default: u64) -> u64 {
         .unwrap_or(default)
 }
 
-#[test]
-fn wire_copies_form_one_story_whatever_the_timing() {
+/// Runs `seeds` seeds from `start` on `backend`, printing each seed's counts; fails when any
+/// seed splits a story, merges two, or delivers one twice.
+fn run_seeds(backend: Backend, seeds: u64, start: u64) {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let all = sources();
-    let seeds = env_number("TIDINGS_WIRE_SEEDS", 12);
-    let start = env_number("TIDINGS_WIRE_SEED_START", 1);
     let mut total = Outcome::default();
     let mut failed = Vec::new();
     for seed in start..start + seeds {
-        let o = run_seed(seed, &all);
+        let o = run_seed(seed, &all, &backend);
         println!(
             "seed {seed}: {} stories, {} copies matched, {} split, {} wrongly merged, {} extra deliveries",
             o.stories, o.copies_matched, o.split, o.wrongly_merged, o.extra_deliveries
@@ -445,4 +507,22 @@ fn wire_copies_form_one_story_whatever_the_timing() {
     println!("{seeds} seeds: {total:?}");
     assert!(total.copies_matched > total.stories * 3 - 1, "{total:?}");
     assert!(failed.is_empty(), "seeds {failed:?} failed: {total:?}");
+}
+
+#[test]
+fn wire_copies_form_one_story_whatever_the_timing() {
+    run_seeds(
+        Backend::Sqlite,
+        env_number("TIDINGS_WIRE_SEEDS", 12),
+        env_number("TIDINGS_WIRE_SEED_START", 1),
+    );
+}
+
+#[test]
+fn wire_copies_form_one_story_across_two_postgres_workers() {
+    run_seeds(
+        Backend::Postgres,
+        env_number("TIDINGS_WIRE_PG_SEEDS", 6),
+        env_number("TIDINGS_WIRE_SEED_START", 1),
+    );
 }

@@ -24,8 +24,8 @@ use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
 use crate::pipeline::Context;
-use crate::query::{SearchError, SearchRequest, parse_when, rfc3339};
-use crate::store::{FeedbackOrigin, SearchHit, SearchOrder, StoreError, parse_verdict};
+use crate::query::{SearchError, SearchRequest, hit_json, parse_when, rfc3339};
+use crate::store::{FeedbackOrigin, SearchOrder, StoreError, parse_verdict};
 
 /// Items per page unless `limit` says otherwise, and the most a page may hold.
 pub const DEFAULT_LIMIT: usize = 50;
@@ -172,20 +172,6 @@ struct ItemsParams {
 pub(crate) fn parse_cursor(text: &str) -> Option<(i64, i64)> {
     let (p, id) = text.split_once('_')?;
     Some((p.parse().ok()?, id.parse().ok()?))
-}
-
-fn hit_json(h: &SearchHit) -> Value {
-    json!({
-        "id": h.id,
-        "feed_id": h.feed_id,
-        "feed_title": h.feed_title,
-        "feed_url": h.feed_url,
-        "title": h.title,
-        "url": h.url,
-        "author": h.author,
-        "published": rfc3339(h.published_at),
-        "snippet": h.snippet,
-    })
 }
 
 async fn items(

@@ -7,7 +7,7 @@ use anyhow::{Context as _, bail};
 
 use super::write_table;
 use crate::config::Config;
-use crate::query::{SearchRequest, parse_when, rfc3339};
+use crate::query::{SearchRequest, hit_json, parse_when, rfc3339};
 use crate::store::{SearchHit, SearchOrder, Store};
 
 /// Output formats of `search`.
@@ -64,22 +64,6 @@ pub fn search(config: &Config, store: &Store, args: &SearchArgs) -> anyhow::Resu
     let mut out = std::io::stdout().lock();
     print_hits(&mut out, &hits, args.format)?;
     Ok(())
-}
-
-fn hit_json(h: &SearchHit) -> serde_json::Value {
-    serde_json::json!({
-        "id": h.id,
-        "score": h.score,
-        "bm25": h.bm25,
-        "published": rfc3339(h.published_at),
-        "feed_id": h.feed_id,
-        "feed_title": h.feed_title,
-        "feed_url": h.feed_url,
-        "title": h.title,
-        "url": h.url,
-        "author": h.author,
-        "snippet": h.snippet,
-    })
 }
 
 /// A CSV field (RFC 4180): quoted when it holds a comma, quote or line break.

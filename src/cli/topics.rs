@@ -127,16 +127,10 @@ pub fn list(
     let rows: Vec<Vec<String>> = matches
         .iter()
         .map(|m| {
-            let terms: Vec<String> = m
-                .terms
-                .as_array()
-                .map(|a| {
-                    a.iter()
-                        .filter_map(|t| t["term"].as_str().map(str::to_string))
-                        .take(4)
-                        .collect()
-                })
-                .unwrap_or_default();
+            let terms: Vec<String> = crate::notify::payload::terms_of(&m.terms)
+                .into_iter()
+                .take(4)
+                .collect();
             vec![
                 m.id.to_string(),
                 m.topic.clone(),

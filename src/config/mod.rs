@@ -78,7 +78,11 @@ pub struct ScheduleConfig {
 #[derive(Debug, Clone)]
 pub struct FeedConfig {
     pub url: url::Url,
+    /// Its settings; a header value is kept as written (`env:NAME` and `file:PATH` are read
+    /// when the feed is fetched, so the database never holds the secret itself).
     pub settings: FeedSettings,
+    /// The header values that are `env:` or `file:` references.
+    pub header_secrets: Vec<Secret>,
 }
 
 /// A validated config.
@@ -269,7 +273,8 @@ impl Config {
         let webhooks = self.webhooks.iter().flat_map(|w| &w.secrets);
         let smtp = self.smtp.iter().filter_map(|s| s.password.as_ref());
         let api = self.api.iter().filter_map(|a| a.token.as_ref());
-        webhooks.chain(smtp).chain(api).collect()
+        let headers = self.feeds.iter().flat_map(|f| &f.header_secrets);
+        webhooks.chain(smtp).chain(api).chain(headers).collect()
     }
 
     /// Reads every secret once: what `check-config`, `run` and a reload do, so a missing one

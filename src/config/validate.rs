@@ -8,7 +8,6 @@ use super::{
     ApiConfig, Config, ConfigError, DatabaseLocation, DeliveryConfig, DigestConfig, ExtractConfig,
     FeedConfig, FetchConfig, RetentionConfig, ScheduleConfig, Secret, SmtpConfig, SmtpTls,
     TopicConfig, TopicsConfig, WebhookConfig, WebhookMode, default_database_path, parse_feed_url,
-    resolve_secret,
 };
 use crate::model::FeedSettings;
 use crate::scheduler::Schedule;
@@ -138,9 +137,15 @@ impl Validator {
                     .map_err(|e| self.invalid(&key("schedule"), e.to_string()))?;
             }
             let mut headers = Vec::with_capacity(feed.headers.len());
+            let mut header_secrets = Vec::new();
             for (name, value) in feed.headers {
-                let value = resolve_secret(&value)
-                    .map_err(|m| self.invalid(&key(&format!("headers.{name}")), m))?;
+                if value.starts_with("env:") || value.starts_with("file:") {
+                    header_secrets.push(Secret::new(
+                        self.path.clone(),
+                        &key(&format!("headers.{name}")),
+                        &value,
+                    )?);
+                }
                 if reqwest::header::HeaderName::from_bytes(name.as_bytes()).is_err() {
                     return Err(self.invalid(
                         &key("headers"),
@@ -158,6 +163,7 @@ impl Validator {
                     headers,
                     tags: feed.tags,
                 },
+                header_secrets,
             });
         }
 

@@ -78,6 +78,12 @@ pub enum FetchError {
     Refused { url: String, reason: String },
     #[error("fetch {url}: redirect with a bad Location `{location}`")]
     BadRedirect { url: String, location: String },
+    #[error("fetch {url}: request header {name}: {reason}")]
+    Header {
+        url: String,
+        name: String,
+        reason: String,
+    },
     #[error("fetch {url}: {detail}")]
     Network {
         url: String,
@@ -95,6 +101,7 @@ impl FetchError {
             FetchError::TooLarge { .. } => "too-large",
             FetchError::TooManyRedirects { .. } | FetchError::BadRedirect { .. } => "redirect",
             FetchError::Network { .. } => "network",
+            FetchError::Header { .. } => "header",
             FetchError::Refused { .. } => "address-policy",
         }
     }
@@ -249,7 +256,14 @@ impl Fetcher {
             builder = builder.header(header::IF_MODIFIED_SINCE, modified);
         }
         for (name, value) in request.headers {
-            builder = builder.header(name.as_str(), value.as_str());
+            // `env:NAME` and `file:PATH` are read now, as the feed is fetched.
+            let value =
+                crate::config::resolve_secret(value).map_err(|reason| FetchError::Header {
+                    url: url.to_string(),
+                    name: name.clone(),
+                    reason,
+                })?;
+            builder = builder.header(name.as_str(), value);
         }
         if request.last_for_host {
             builder = builder.header(header::CONNECTION, "close");

@@ -67,7 +67,14 @@ pub struct WebhookItem {
 /// matcher found them. A term found in the title and again in the summary is listed once
 /// (issue 17: `"north korea*"` appeared twice). Unreadable JSON gives no terms.
 pub fn matched_terms(stored: &str) -> Vec<String> {
-    let Ok(Value::Array(entries)) = serde_json::from_str::<Value>(stored) else {
+    serde_json::from_str::<Value>(stored)
+        .map(|v| terms_of(&v))
+        .unwrap_or_default()
+}
+
+/// [`matched_terms`] of the stored JSON already parsed.
+pub fn terms_of(stored: &Value) -> Vec<String> {
+    let Value::Array(entries) = stored else {
         return Vec::new();
     };
     let mut terms: Vec<String> = Vec::with_capacity(entries.len());

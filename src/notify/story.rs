@@ -31,7 +31,7 @@ pub const LEAD_WORDS: usize = 300;
 /// Fewer lead shingles than this is too little text to compare.
 pub const MIN_LEAD_SHINGLES: usize = 8;
 /// Share of the smaller lead's shingles that must be in the other lead.
-pub const MIN_CONTAINMENT: f64 = 0.6;
+pub const MIN_CONTAINMENT: f64 = 0.7;
 /// Max Hamming distance between the title SimHashes of two copies compared on their text.
 pub const MAX_TITLE_DISTANCE: u32 = 24;
 /// Titles compared alone (too little text) need at least this many words.

@@ -110,6 +110,23 @@ pub fn parse_when(text: &str, now: UnixTime) -> Result<UnixTime, String> {
         })
 }
 
+/// One search hit as JSON, the same in `tidings search --format jsonl` and `GET /api/search`.
+pub fn hit_json(h: &SearchHit) -> serde_json::Value {
+    serde_json::json!({
+        "id": h.id,
+        "score": h.score,
+        "bm25": h.bm25,
+        "published": rfc3339(h.published_at),
+        "feed_id": h.feed_id,
+        "feed_title": h.feed_title,
+        "feed_url": h.feed_url,
+        "title": h.title,
+        "url": h.url,
+        "author": h.author,
+        "snippet": h.snippet,
+    })
+}
+
 /// RFC 3339 in UTC, seconds precision.
 pub fn rfc3339(t: UnixTime) -> String {
     chrono::DateTime::from_timestamp(t, 0)

@@ -5,9 +5,12 @@
 //! leases).
 //! Methods are synchronous and speak in domain types; async callers use `spawn_blocking`.
 
+mod articles;
 mod deliveries;
 mod feedback;
 mod feeds;
+mod items;
+mod maintenance;
 mod matches;
 pub mod postgres;
 mod reading;
@@ -21,9 +24,11 @@ use std::time::Duration;
 
 use rusqlite::Connection;
 
+pub use articles::{ArticleRecord, PendingPage};
 pub use deliveries::{DeliveryContent, DeliveryRow, DigestRun, delivery_key};
 pub use feedback::{Feedback, FeedbackOrigin, LabelledItem, parse_verdict};
 pub use feeds::{FeedProblem, FeedRow};
+pub use maintenance::{ArchiveCounts, DbStats, PruneReport, TableStat};
 pub use matches::{DeliveryPlan, IndexText, MatchInput, MatchRecord, MatchedItem, StoredMatch};
 pub use postgres::PgStore;
 pub use reading::{StorySource, TopicMatch, TopicStories};
@@ -31,8 +36,6 @@ pub use search::{
     ItemDetail, ItemMatch, RECENCY_PERIOD_SECS, SearchHit, SearchOrder, SearchSpec, TextFilter,
     TopicEntry,
 };
-pub use sqlite::articles::{ArticleRecord, PendingPage};
-pub use sqlite::maintenance::{ArchiveCounts, DbStats, PruneReport, TableStat};
 pub use sqlite::search::fts_fold;
 pub use sqlite::{SCHEMA_VERSION, SqliteStore};
 

@@ -12,9 +12,7 @@ use super::search::{document, index_item, index_text};
 use super::{PgResult, PgStore};
 use crate::model::{Feed, ItemId, NewItem, StoredCounts, UnixTime};
 use crate::store::StoreError;
-
-/// As `store/sqlite/items.rs`: a date further ahead than this is "in the future".
-const FUTURE_TOLERANCE_SECS: i64 = 10 * 60;
+use crate::store::items::{ItemChange, item_change, stored_published_at};
 
 impl PgStore {
     pub fn commit_refresh(
@@ -86,30 +84,28 @@ impl PgStore {
                 )
                 .await?;
             for item in items {
-                if tombstoned.contains(&item.dedup_key) {
-                    counts.unchanged += 1;
-                    continue;
-                }
+                let current = existing
+                    .get(&item.dedup_key)
+                    .map(|(id, hash)| (*id, hash.as_str()));
                 let former = item
                     .former_key
                     .as_ref()
-                    .filter(|_| !existing.contains_key(&item.dedup_key))
-                    .and_then(|k| existing.get(k));
-                if let Some(&(id, _)) = former {
-                    tx.execute(
-                        &rekey,
-                        &[&id, &item.dedup_key, &item.url, &item.content_hash],
-                    )
-                    .await?;
-                    counts.unchanged += 1;
-                    continue;
-                }
-                match existing.get(&item.dedup_key) {
-                    None => {
-                        let published_at = match item.published_original {
-                            Some(t) if t <= now + FUTURE_TOLERANCE_SECS => t,
-                            _ => now,
-                        };
+                    .filter(|_| current.is_none())
+                    .and_then(|k| existing.get(k))
+                    .map(|(id, _)| *id);
+                let is_tombstoned = tombstoned.contains(&item.dedup_key);
+                match item_change(item, is_tombstoned, current, former) {
+                    ItemChange::Unchanged => counts.unchanged += 1,
+                    ItemChange::Rekey(id) => {
+                        tx.execute(
+                            &rekey,
+                            &[&id, &item.dedup_key, &item.url, &item.content_hash],
+                        )
+                        .await?;
+                        counts.unchanged += 1;
+                    }
+                    ItemChange::New => {
+                        let published_at = stored_published_at(item, now);
                         let (title, summary, text) = index_text(item);
                         let doc = document(&title, &summary, &text);
                         let params: [&(dyn ToSql + Sync); 17] = [
@@ -140,12 +136,11 @@ impl PgStore {
                             None => counts.unchanged += 1,
                         }
                     }
-                    Some((_, hash)) if *hash == item.content_hash => counts.unchanged += 1,
-                    Some((id, _)) => {
+                    ItemChange::Edited(id) => {
                         tx.execute(
                             &update,
                             &[
-                                id,
+                                &id,
                                 &item.guid,
                                 &item.url,
                                 &item.title,
@@ -158,7 +153,7 @@ impl PgStore {
                             ],
                         )
                         .await?;
-                        index_item(&tx, *id, item, true).await?;
+                        index_item(&tx, id, item, true).await?;
                         counts.updated += 1;
                     }
                 }

@@ -7,10 +7,7 @@ use rusqlite::{OptionalExtension, params};
 use super::{SqliteStore, feeds::write_fetch_state};
 use crate::model::{Feed, ItemId, NewItem, StoredCounts, UnixTime};
 use crate::store::StoreError;
-
-/// How far in the future a feed's date may be before it counts as "in the future" and the
-/// item is dated when first seen instead.
-const FUTURE_TOLERANCE_SECS: i64 = 10 * 60;
+use crate::store::items::{ItemChange, item_change, stored_published_at};
 
 impl SqliteStore {
     /// Commits one refresh: the feed's new fetch state and its items, in one transaction.
@@ -64,34 +61,28 @@ impl SqliteStore {
                 .map_err(|e| self.error(e))?;
             for item in items {
                 let key = params![feed.id, item.dedup_key];
-                if tombstoned.exists(key).map_err(|e| self.error(e))? {
-                    counts.unchanged += 1;
-                    continue;
-                }
-                let found: Option<(ItemId, String)> = existing
+                let is_tombstoned = tombstoned.exists(key).map_err(|e| self.error(e))?;
+                let current: Option<(ItemId, String)> = existing
                     .query_row(key, |r| Ok((r.get(0)?, r.get(1)?)))
                     .optional()
                     .map_err(|e| self.error(e))?;
-                let former = match (&found, &item.former_key) {
+                let former = match (&current, &item.former_key) {
                     (None, Some(former_key)) => existing
                         .query_row(params![feed.id, former_key], |r| r.get::<_, ItemId>(0))
                         .optional()
                         .map_err(|e| self.error(e))?,
                     _ => None,
                 };
-                if let Some(id) = former {
-                    rekey
-                        .execute(params![id, item.dedup_key, item.url, item.content_hash])
-                        .map_err(|e| self.error(e))?;
-                    counts.unchanged += 1;
-                    continue;
-                }
-                match found {
-                    None => {
-                        let published_at = match item.published_original {
-                            Some(t) if t <= now + FUTURE_TOLERANCE_SECS => t,
-                            _ => now,
-                        };
+                let current = current.as_ref().map(|(id, hash)| (*id, hash.as_str()));
+                match item_change(item, is_tombstoned, current, former) {
+                    ItemChange::Unchanged => counts.unchanged += 1,
+                    ItemChange::Rekey(id) => {
+                        rekey
+                            .execute(params![id, item.dedup_key, item.url, item.content_hash])
+                            .map_err(|e| self.error(e))?;
+                        counts.unchanged += 1;
+                    }
+                    ItemChange::New => {
                         insert
                             .execute(params![
                                 feed.id,
@@ -102,7 +93,7 @@ impl SqliteStore {
                                 item.summary,
                                 item.content,
                                 item.author,
-                                published_at,
+                                stored_published_at(item, now),
                                 item.published_original,
                                 now,
                                 item.content_hash,
@@ -116,8 +107,7 @@ impl SqliteStore {
                         new_ids.push(id);
                         counts.new += 1;
                     }
-                    Some((_, hash)) if hash == item.content_hash => counts.unchanged += 1,
-                    Some((id, _)) => {
+                    ItemChange::Edited(id) => {
                         update
                             .execute(params![
                                 id,
