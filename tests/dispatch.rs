@@ -25,6 +25,8 @@ struct Seen {
     per_host: HashMap<usize, usize>,
     peak_per_host: HashMap<usize, usize>,
     log: Vec<(usize, String, Instant)>,
+    /// Per host, in arrival order: whether each request asked for `Connection: close`.
+    close_asked: HashMap<usize, Vec<bool>>,
 }
 
 /// Feed servers on 127.0.0.1, one port (one host for the per-host limit) each, answering
@@ -103,6 +105,10 @@ async fn serve(mut stream: TcpStream, host: usize, latency: Duration, seen: Arc<
             let top = s.peak_per_host.entry(host).or_default();
             *top = (*top).max(n);
             s.log.push((host, path.clone(), Instant::now()));
+            let close = head
+                .lines()
+                .any(|l| l.eq_ignore_ascii_case("connection: close"));
+            s.close_asked.entry(host).or_default().push(close);
         }
         tokio::time::sleep(latency).await;
         let body = format!(
@@ -196,6 +202,20 @@ fn a_poll_keeps_the_limits_serves_small_hosts_beside_a_big_one_and_plans_the_nex
     );
     assert_eq!(hosts.seen.lock().unwrap().log.len(), urls.len());
     check_limits_and_fairness(&hosts);
+    // A request that leaves nothing queued for its host closes its connection instead of
+    // keeping it idle: every small host's one request, and some of the big host's (when its
+    // queue ran empty), never its first (more of its feeds were waiting behind it).
+    {
+        let seen = hosts.seen.lock().unwrap();
+        let big = &seen.close_asked[&0];
+        assert!(
+            big.first() == Some(&false) && big.contains(&true),
+            "the big host's requests asked for close: {big:?}"
+        );
+        for small in 1..=SMALL {
+            assert_eq!(seen.close_asked[&small], [true], "small host {small}");
+        }
+    }
     // Issue 16: each feed's next poll is at least half a period (5 s) after this one, though
     // some feeds' slots came seconds after it.
     let gaps: Vec<(String, i64)> = ws
