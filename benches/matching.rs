@@ -1,12 +1,30 @@
-//! Throughput benchmark: 50 generated topics against synthetic items (title, summary,
-//! ~300-word text); each item is prepared once, then matched against every topic.
-//! `cargo bench --bench matching -- [items=100000] [topic.toml]`: with a TOML file
-//! (`[aliases]` + `[[topic]]`), its topics are benchmarked instead of the generated ones.
+//! Matching throughput with many topics the size of the shipped one: 1, 10 and 50 topics
+//! generated from `nk-russia` by varying its aliases (each variant watches another pair of
+//! countries, with the shipped query's structure, exclusions and candidate query, and its
+//! own copy of every alias), over real items (the labelled sets in `../shared/topics-dev`,
+//! cycled) and synthetic ones; the query alone and with the learned layer (the shipped model,
+//! its feature names moved to each variant's aliases); with the prefilter (one automaton
+//! over all topics' terms) and without it (every topic evaluated on every item: the way
+//! before, the baseline of each row). Each item is prepared once for all topics.
+//!
+//! Figures are on-CPU time of this thread (`/proc/thread-self/schedstat`), medians of 3 runs,
+//! throughput in item-topic pairs per second per core counting preparation and matching
+//! (each run on freshly prepared items, so the text features a model builds on first use
+//! are counted in every run).
+//! Also: the time to train the shipped topic's layer on the labelled sets (and on three
+//! copies of them).
+//!
+//! `cargo bench --bench matching -- [items=4000]`
 
 use std::hint::black_box;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use tidings::matcher::{Aliases, Document, Topic, prepare};
+use tidings::config::Config;
+use tidings::matcher::{
+    Aliases, LabelledExample, LearnedLayer, Model, Prefilter, PreparedDocument, Topic, parse_query,
+    prepare, read_labelled,
+};
 
 /// xorshift64*: small deterministic generator, no dependencies.
 struct Rng(u64);
@@ -21,48 +39,220 @@ impl Rng {
     fn below(&mut self, n: usize) -> usize {
         (self.next() % n as u64) as usize
     }
-    fn pick<'a>(&mut self, list: &[&'a str]) -> &'a str {
-        list[self.below(list.len())]
+}
+
+/// Countries the generated topics pair up, each in the languages the shipped aliases cover.
+const COUNTRIES: &[(&str, &str)] = &[
+    (
+        "china",
+        r#"china OR chinese OR beijing OR "xi jinping" OR xi OR 중국 OR 中 OR 시진핑 OR 베이징 OR китай* OR пекин* OR "си цзиньпин" OR chinesisch* OR peking OR chiny OR chinsk* OR pekin OR "trung quoc" OR "bac kinh" OR "tap can binh" OR chine OR pekin OR shanghai OR 상하이 OR taiwan* OR 대만 OR "communist party of china" OR cpc OR prc"#,
+    ),
+    (
+        "iran",
+        r#"iran* OR tehran OR teheran OR khamenei OR raisi OR pezeshkian OR araghchi OR irgc OR 이란 OR 테헤란 OR иран* OR тегеран* OR "islamic republic" OR persian OR "revolutionary guard*" OR hezbollah OR houthi* OR 하메네이 OR "y ran""#,
+    ),
+    (
+        "japan",
+        r#"japan* OR tokyo OR kishida OR ishiba OR takaichi OR abe OR 일본 OR 日 OR 도쿄 OR 기시다 OR япони* OR токио OR tokio OR japonia OR japonsk* OR "nhat ban" OR "tokyo" OR japon OR okinawa OR osaka OR 오사카 OR yen"#,
+    ),
+    (
+        "ukraine",
+        r#"ukrain* OR kyiv OR kiev OR zelensk* OR zelenskyy OR kharkiv OR odesa OR odessa OR 우크라이나 OR 키이우 OR 젤렌스키 OR украин* OR киев* OR зеленск* OR ukrainisch* OR kijow OR zelenski OR "u crai na" OR "ukraina" OR dnipro OR lviv OR crimea OR krim OR krym"#,
+    ),
+    (
+        "usa",
+        r#""united states" OR "u s" OR usa OR america* OR washington OR "white house" OR pentagon OR trump OR biden OR rubio OR blinken OR 미국 OR 美 OR 백악관 OR 트럼프 OR 바이든 OR сша OR вашингтон* OR трамп* OR "vereinigte staaten" OR "stany zjednoczone" OR "my" OR "nha trang" OR "etats unis""#,
+    ),
+    (
+        "india",
+        r#"india* OR "new delhi" OR delhi OR modi OR jaishankar OR mumbai OR 인도 OR 모디 OR инди* OR дели OR моди OR indien OR indie OR indyjsk* OR "an do" OR inde OR bharat OR rupee OR kashmir OR 카슈미르"#,
+    ),
+    (
+        "turkey",
+        r#"turkey OR turkish OR turkiye OR ankara OR istanbul OR erdogan OR fidan OR 튀르키예 OR 터키 OR 에르도안 OR турци* OR анкар* OR эрдоган* OR turkei OR turcja OR turecki* OR "tho nhi ky" OR turquie OR bosporus OR bosphorus"#,
+    ),
+    (
+        "israel",
+        r#"israel* OR jerusalem OR "tel aviv" OR netanyahu OR idf OR mossad OR 이스라엘 OR 네타냐후 OR израил* OR нетаньяху OR israelisch* OR izrael* OR "do thai" OR "israel" OR gaza OR hamas OR 가자 OR 하마스"#,
+    ),
+    (
+        "germany",
+        r#"germany OR german OR berlin OR merz OR scholz OR bundeswehr OR bundestag OR 독일 OR 베를린 OR германи* OR берлин* OR deutschland OR deutsch* OR niemcy OR niemieck* OR "duc" OR allemagne OR munich OR munchen OR frankfurt"#,
+    ),
+    (
+        "france",
+        r#"france OR french OR paris OR macron OR elysee OR 프랑스 OR 파리 OR 마크롱 OR франци* OR париж* OR макрон* OR frankreich OR franzosisch* OR francja OR francusk* OR "phap" OR francais* OR marseille OR lyon"#,
+    ),
+    (
+        "britain",
+        r#"britain OR british OR "united kingdom" OR uk OR london OR starmer OR sunak OR downing OR 영국 OR 런던 OR британи* OR лондон* OR grossbritannien OR britisch* OR "wielka brytania" OR brytyjsk* OR "anh quoc" OR "royaume uni" OR scotland OR wales"#,
+    ),
+    (
+        "syria",
+        r#"syria* OR damascus OR assad OR aleppo OR idlib OR 시리아 OR 다마스쿠스 OR сири* OR дамаск* OR асад* OR syrien OR syryj* OR "xy ri" OR syrie OR hts OR "al sharaa""#,
+    ),
+    (
+        "belarus",
+        r#"belarus* OR minsk OR lukashenk* OR belarusian OR 벨라루스 OR 민스크 OR 루카셴코 OR беларус* OR белорус* OR минск* OR лукашенк* OR weissrussland OR bialorus* OR "belarus" OR bielorussie"#,
+    ),
+    (
+        "vietnam",
+        r#"vietnam* OR hanoi OR "ho chi minh" OR saigon OR "to lam" OR 베트남 OR 하노이 OR вьетнам* OR ханой OR wietnam* OR "viet nam" OR "ha noi" OR "thanh pho ho chi minh" OR "nguyen phu trong""#,
+    ),
+    (
+        "poland",
+        r#"poland OR polish OR warsaw OR tusk OR duda OR nawrocki OR 폴란드 OR 바르샤바 OR польш* OR варшав* OR polen OR polnisch* OR polska OR polsk* OR warszaw* OR "ba lan" OR pologne OR krakow"#,
+    ),
+    (
+        "cuba",
+        r#"cuba* OR havana OR "la habana" OR "diaz canel" OR castro OR 쿠바 OR 아바나 OR куб* OR гаван* OR kuba OR kubanisch* OR kubansk* OR hawana OR "cu ba" OR "la havane""#,
+    ),
+];
+
+/// Every `@name` in `text` renamed `@name_k`.
+fn suffixed(text: &str, k: usize) -> String {
+    // Compiled once: the models' thousands of feature names are renamed with it.
+    static ALIAS: std::sync::LazyLock<regex::Regex> =
+        std::sync::LazyLock::new(|| regex::Regex::new(r"@([\p{L}\p{N}_-]+)").expect("regex"));
+    ALIAS
+        .replace_all(text, |c: &regex::Captures| format!("@{}_{k}", &c[1]))
+        .into_owned()
+}
+
+/// The shipped topic's parts, read from the example config.
+struct Shipped {
+    aliases: Vec<(String, String)>,
+    query: String,
+    candidates: String,
+    min_score: f64,
+    model: Model,
+}
+
+fn shipped() -> Shipped {
+    let config = Config::load(Some(std::path::Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/config/tidings.example.toml"
+    ))))
+    .expect("example config");
+    let def = config
+        .topics
+        .defs
+        .iter()
+        .find(|d| d.name == "nk-russia")
+        .expect("nk-russia");
+    let spec = def.learned.as_ref().expect("nk-russia has a learned layer");
+    Shipped {
+        aliases: config.topics.aliases.clone(),
+        query: def.query.clone(),
+        candidates: spec.layer.candidates.to_string(),
+        min_score: def.min_score,
+        model: spec.layer.prior.clone(),
     }
 }
 
-const TOPICAL: &[&str] = &[
+/// `n` topics: the shipped one, then variants that watch other pairs of countries.
+fn topics(shipped: &Shipped, n: usize, learned: bool) -> Vec<Topic> {
+    let mut defs: Vec<(String, String)> = shipped.aliases.clone();
+    let mut pairs = Vec::new();
+    for a in 0..COUNTRIES.len() {
+        for b in a + 1..COUNTRIES.len() {
+            pairs.push((a, b));
+        }
+    }
+    for k in 1..n {
+        let (a, b) = pairs[(k * 7) % pairs.len()];
+        for (name, body) in &shipped.aliases {
+            let body = match name.as_str() {
+                "dprk" => COUNTRIES[a].1.to_string(),
+                "russia" => COUNTRIES[b].1.to_string(),
+                _ => suffixed(body, k),
+            };
+            defs.push((format!("{name}_{k}"), body));
+        }
+    }
+    let aliases = Aliases::parse(&defs).expect("aliases");
+    (0..n)
+        .map(|k| {
+            let (query, candidates) = if k == 0 {
+                (shipped.query.clone(), shipped.candidates.clone())
+            } else {
+                (
+                    suffixed(&shipped.query, k),
+                    suffixed(&shipped.candidates, k),
+                )
+            };
+            let topic = Topic::new(&format!("t{k}"), &query, shipped.min_score, &aliases)
+                .unwrap_or_else(|e| panic!("{query}: {e}"));
+            if !learned {
+                return topic;
+            }
+            let model = if k == 0 {
+                shipped.model.clone()
+            } else {
+                let weights = shipped
+                    .model
+                    .weights()
+                    .iter()
+                    .map(|(name, w)| {
+                        let name = match name.strip_prefix("a:") {
+                            Some(rest) => {
+                                let (alias, field) = rest.rsplit_once(':').unwrap_or((rest, ""));
+                                format!("a:{alias}_{k}:{field}")
+                            }
+                            None => suffixed(name, k),
+                        };
+                        (name, *w)
+                    })
+                    .collect();
+                Model::new(shipped.model.bias, weights, Default::default())
+            };
+            let candidates = parse_query(&candidates, &aliases).expect("candidates");
+            let layer = LearnedLayer::new(
+                &topic.query,
+                topic.min_score,
+                candidates,
+                &aliases,
+                0.5,
+                Some(model),
+            );
+            topic.with_learned(layer)
+        })
+        .collect()
+}
+
+fn dev_items() -> Vec<LabelledExample> {
+    let mut out = Vec::new();
+    for name in ["nk-russia-dev.jsonl", "nk-russia-more.jsonl"] {
+        let path = format!("{}/../shared/topics-dev/{name}", env!("CARGO_MANIFEST_DIR"));
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        out.extend(read_labelled(&text).expect("labelled set"));
+    }
+    out
+}
+
+const WORDS: &[&str] = &[
     "North Korea",
     "Russia",
     "Pyongyang",
     "Moscow",
     "Kim Jong-un",
     "Putin",
-    "Kremlin",
     "Ukraine",
-    "Kursk",
     "troops",
-    "artillery shells",
-    "sanctions",
-    "treaty",
-    "Lavrov",
-    "Shoigu",
     "China",
     "Beijing",
     "Iran",
+    "Japan",
+    "Tokyo",
+    "Germany",
+    "Berlin",
     "missile",
-    "drone",
     "election",
     "inflation",
     "climate",
-    "wildfire",
     "football",
-    "Premier League",
-    "Apple",
-    "iPhone",
-    "Tesla",
-    "vaccine",
-    "hospital",
-    "strike",
-    "union",
     "court",
     "senate",
-    "Brexit",
     "Gaza",
     "Israel",
     "북한",
@@ -72,216 +262,210 @@ const TOPICAL: &[&str] = &[
     "Triều Tiên",
     "Nga",
     "Rosja",
+    "France",
+    "India",
+    "Turkey",
 ];
 
-fn vocabulary(rng: &mut Rng) -> Vec<String> {
+/// Synthetic news: random syllable words, one in 25 a country or topical word.
+fn synthetic_items(n: usize) -> Vec<LabelledExample> {
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
     const SYL: &[&str] = &[
         "ka", "lo", "mi", "ren", "sta", "vo", "der", "ul", "pin", "ex", "tor", "ab", "is", "en",
         "qua", "zu", "mar", "tel", "on", "ri", "ce", "dy", "ph", "an", "gro",
     ];
-    (0..3000)
+    let vocab: Vec<String> = (0..3000)
         .map(|_| {
-            let n = 1 + rng.below(3);
-            (0..n).map(|_| SYL[rng.below(SYL.len())]).collect()
+            (0..1 + rng.below(3))
+                .map(|_| SYL[rng.below(SYL.len())])
+                .collect()
         })
-        .collect()
-}
-
-fn sentence(rng: &mut Rng, vocab: &[String], words: usize, out: &mut String) {
-    for i in 0..words {
-        if i > 0 {
-            out.push(' ');
-        }
-        let w = if rng.below(25) == 0 {
-            rng.pick(TOPICAL)
-        } else {
-            &vocab[rng.below(vocab.len())]
-        };
-        if i == 0 {
-            // Sentences start with a capital letter, as in real text.
-            let mut chars = w.chars();
-            out.extend(chars.next().map(|c| c.to_ascii_uppercase()));
-            out.push_str(chars.as_str());
-        } else {
-            out.push_str(w);
-        }
-    }
-    out.push('.');
-}
-
-fn text(rng: &mut Rng, vocab: &[String], words: usize) -> String {
-    let mut out = String::with_capacity(words * 7);
-    let mut left = words;
-    while left > 0 {
-        let n = left.min(8 + rng.below(15));
-        if !out.is_empty() {
-            out.push_str(if rng.below(5) == 0 { "\n\n" } else { " " });
-        }
-        sentence(rng, vocab, n, &mut out);
-        left -= n;
-    }
-    out
-}
-
-fn topics(rng: &mut Rng, vocab: &[String]) -> Vec<Topic> {
-    let aliases = Aliases::parse(&[
-        (
-            "dprk".into(),
-            r#""north korea*" OR dprk OR pyongyang OR "kim jong un" OR 북한 OR nordkorea* OR "trieu tien""#.into(),
-        ),
-        (
-            "russia".into(),
-            "russia* OR moscow OR kremlin OR putin OR 러시아 OR russland OR rosj* OR nga".into(),
-        ),
-        ("war".into(), "ukrain* OR kursk OR donbas".into()),
-    ])
-    .unwrap();
-    let templates: &[&str] = &[
-        "NEAR/10(@dprk, @russia)",
-        "title:NEAR/12(@dprk, @russia)^2 OR NEAR/8(@dprk, troops) AND @war",
-        "@dprk @russia NOT china",
-        "\"{a} {b}\" OR {c}*",
-        "{a} AND ({b} OR {c}) NOT {d}",
-        "title:{a}^3 OR summary:\"{b} {c}\"",
-        "NEAR/5({a}, {b} OR {c})",
-        "@war AND ({a} OR {b})",
-        "{a}* {b}*",
-        "text:(\"{a} {b}\" OR NEAR/3({c}, {d}))",
-    ];
-    (0..50)
-        .map(|i| {
-            let mut q = templates[i % templates.len()].to_string();
-            for slot in ["{a}", "{b}", "{c}", "{d}"] {
-                // Short vocabulary words make prefix terms and phrases hit now and then.
-                let w = &vocab[rng.below(vocab.len())];
-                q = q.replace(slot, w);
+        .collect();
+    let text = |rng: &mut Rng, words: usize| {
+        let mut out = String::new();
+        for i in 0..words {
+            if i > 0 {
+                out.push_str(if i % 14 == 0 { ". " } else { " " });
             }
-            Topic::new(&format!("t{i}"), &q, 1.0 + (i % 4) as f64, &aliases)
-                .unwrap_or_else(|e| panic!("{q}: {e}"))
+            if rng.below(25) == 0 {
+                out.push_str(WORDS[rng.below(WORDS.len())]);
+            } else {
+                out.push_str(&vocab[rng.below(vocab.len())]);
+            }
+        }
+        out
+    };
+    (0..n)
+        .map(|i| LabelledExample {
+            id: i.to_string(),
+            date: String::new(),
+            source: "Synthetic feed".into(),
+            title: text(&mut rng, 8 + i % 6),
+            summary: text(&mut rng, 25 + i % 20),
+            text: text(&mut rng, 250 + i % 100),
+            link: "https://example.com/news/item".into(),
+            lang: String::new(),
+            label: false,
+            borderline: false,
         })
         .collect()
-}
-
-#[derive(serde::Deserialize)]
-struct TopicFile {
-    #[serde(default)]
-    aliases: std::collections::BTreeMap<String, String>,
-    topic: Vec<tidings::matcher::TopicDef>,
-}
-
-fn load_topics(path: &str) -> Vec<Topic> {
-    let file: TopicFile =
-        toml::from_str(&std::fs::read_to_string(path).expect("topic file")).expect("TOML");
-    let defs: Vec<(String, String)> = file.aliases.into_iter().collect();
-    tidings::matcher::compile_topics(&defs, &file.topic)
-        .unwrap_or_else(|e| panic!("{e}"))
-        .1
 }
 
 /// On-CPU time of this thread (Linux `/proc/thread-self/schedstat`, nanoseconds), so the
 /// per-core figure is not skewed by other processes sharing the machine.
-fn cpu_time() -> Option<Duration> {
-    let s = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
-    let ns: u64 = s.split_whitespace().next()?.parse().ok()?;
-    Some(Duration::from_nanos(ns))
+fn cpu_time() -> Duration {
+    let s = std::fs::read_to_string("/proc/thread-self/schedstat").unwrap_or_default();
+    let ns: u64 = s
+        .split_whitespace()
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    Duration::from_nanos(ns)
 }
 
-struct Item {
-    title: String,
-    summary: String,
-    body: String,
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort_unstable();
+    v[v.len() / 2]
+}
+
+/// CPU time to match every item against every topic; and the matches found.
+fn match_all(
+    docs: &[PreparedDocument],
+    topics: &[Topic],
+    prefilter: Option<&Prefilter>,
+) -> (Duration, usize) {
+    let c0 = cpu_time();
+    let mut matched = 0;
+    for doc in docs {
+        match prefilter {
+            Some(p) => {
+                for (topic, possible) in topics.iter().zip(p.possible(doc)) {
+                    if possible && topic.is_match(doc) {
+                        matched += 1;
+                    }
+                }
+            }
+            None => {
+                for topic in topics {
+                    if topic.is_match(doc) {
+                        matched += 1;
+                    }
+                }
+            }
+        }
+    }
+    black_box(matched);
+    (cpu_time() - c0, matched)
 }
 
 fn main() {
-    const BATCH: usize = 1000;
     // `cargo bench` appends `--bench`; flags are not ours.
     let args: Vec<String> = std::env::args()
         .skip(1)
         .filter(|a| !a.starts_with("--"))
         .collect();
-    let items: usize = args
+    let n_items: usize = args
         .first()
         .map(|s| s.parse().expect("items"))
-        .unwrap_or(100_000);
-    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
-    let vocab = vocabulary(&mut rng);
-    let topics = match args.get(1) {
-        Some(path) => load_topics(path),
-        None => topics(&mut rng, &vocab),
-    };
-    let (mut wall_prepare, mut wall_match) = (Duration::ZERO, Duration::ZERO);
-    let (mut cpu_prepare, mut cpu_match) = (Duration::ZERO, Duration::ZERO);
-    let (mut matched, mut words, mut done) = (0usize, 0usize, 0usize);
-    while done < items {
-        let n = BATCH.min(items - done);
-        let batch: Vec<Item> = (0..n)
-            .map(|_| {
-                let (nt, ns, nb) = (8 + rng.below(6), 25 + rng.below(20), 250 + rng.below(100));
-                Item {
-                    title: text(&mut rng, &vocab, nt),
-                    summary: text(&mut rng, &vocab, ns),
-                    body: text(&mut rng, &vocab, nb),
-                }
-            })
-            .collect();
-        words += batch
-            .iter()
-            .map(|i| i.body.split_whitespace().count())
-            .sum::<usize>();
-        let (w0, c0) = (Instant::now(), cpu_time());
-        let prepared: Vec<_> = batch
-            .iter()
-            .map(|i| {
-                prepare(&Document {
-                    title: &i.title,
-                    summary: &i.summary,
-                    text: &i.body,
-                    feed: "Synthetic feed",
-                    url: "https://example.com/news/item",
-                    author: "Bench",
-                })
-            })
-            .collect();
-        let (w1, c1) = (Instant::now(), cpu_time());
-        for doc in &prepared {
-            for topic in &topics {
-                if let Some(r) = topic.matches(doc) {
-                    matched += 1;
-                    black_box(r);
+        .unwrap_or(4000);
+    let shipped = shipped();
+
+    // Training time of the shipped topic's layer (from its default prior).
+    let dev = dev_items();
+    let base = topics(&shipped, 1, true).remove(0);
+    let mut layer = (**base.learned.as_ref().expect("layer")).clone();
+    layer.prior = layer.default_prior();
+    for copies in [1, 3] {
+        let examples: Vec<&LabelledExample> = (0..copies).flat_map(|_| dev.iter()).collect();
+        let mut times = Vec::new();
+        let mut trained = None;
+        for _ in 0..3 {
+            let (w0, c0) = (Instant::now(), cpu_time());
+            trained = Some(black_box(layer.trained(&examples)));
+            times.push((cpu_time() - c0).max(Duration::from_nanos(1)));
+            black_box(w0.elapsed());
+        }
+        let trained = trained.expect("trained");
+        println!(
+            "training on {} labels ({} candidates): median {:.0} ms CPU ({} weights)",
+            examples.len(),
+            trained.trained_on,
+            median(times).as_secs_f64() * 1e3,
+            trained.model.weights().len()
+        );
+    }
+
+    let sets: Vec<(&str, Vec<LabelledExample>)> = vec![
+        (
+            "real items (topics-dev, cycled)",
+            dev.iter().cycle().take(n_items).cloned().collect(),
+        ),
+        ("synthetic items (300-word texts)", synthetic_items(n_items)),
+    ];
+    for (what, items) in &sets {
+        let c0 = cpu_time();
+        let docs: Vec<PreparedDocument> = items.iter().map(|e| prepare(&e.document())).collect();
+        let prep = cpu_time() - c0;
+        println!();
+        println!(
+            "{what}: {} items, prepared once in {:.2} s CPU ({:.1} µs/item)",
+            docs.len(),
+            prep.as_secs_f64(),
+            prep.as_secs_f64() * 1e6 / docs.len() as f64
+        );
+        println!(
+            "{:<7} {:<8} {:<10} {:>9} {:>14} {:>16} {:>8} {:>8}",
+            "topics",
+            "model",
+            "prefilter",
+            "matches",
+            "match CPU s",
+            "pairs/s/core",
+            "ratio",
+            "terms"
+        );
+        for n in [1usize, 10, 50] {
+            for learned in [false, true] {
+                let topics = topics(&shipped, n, learned);
+                let refs: Vec<&Topic> = topics.iter().collect();
+                let prefilter = Arc::new(Prefilter::new(&refs));
+                let mut baseline = None;
+                for use_prefilter in [false, true] {
+                    let mut times = Vec::new();
+                    let mut found = 0;
+                    for _ in 0..3 {
+                        // Fresh documents each run: the text features the models weigh are
+                        // built on first use and kept in the document, and that cost counts.
+                        let docs: Vec<PreparedDocument> =
+                            items.iter().map(|e| prepare(&e.document())).collect();
+                        let (t, m) =
+                            match_all(&docs, &topics, use_prefilter.then_some(&*prefilter));
+                        times.push(t);
+                        found = m;
+                    }
+                    let t = median(times);
+                    let pairs = (docs.len() * n) as f64;
+                    let rate = pairs / (prep + t).as_secs_f64();
+                    let ratio = match baseline {
+                        None => {
+                            baseline = Some(rate);
+                            1.0
+                        }
+                        Some(b) => rate / b,
+                    };
+                    println!(
+                        "{:<7} {:<8} {:<10} {:>9} {:>14.3} {:>16.0} {:>7.2}× {:>8}",
+                        n,
+                        if learned { "on" } else { "off" },
+                        if use_prefilter { "on" } else { "off" },
+                        found,
+                        t.as_secs_f64(),
+                        rate,
+                        ratio,
+                        prefilter.terms()
+                    );
                 }
             }
         }
-        let (w2, c2) = (Instant::now(), cpu_time());
-        wall_prepare += w1 - w0;
-        wall_match += w2 - w1;
-        if let (Some(c0), Some(c1), Some(c2)) = (c0, c1, c2) {
-            cpu_prepare += c1 - c0;
-            cpu_match += c2 - c1;
-        }
-        done += n;
-    }
-    let pairs = (items * topics.len()) as f64;
-    println!(
-        "items {items}, topics {}, avg text words {}, matched pairs {matched} ({:.1}%)",
-        topics.len(),
-        words / items.max(1),
-        100.0 * matched as f64 / pairs
-    );
-    for (what, prep, mat) in [
-        ("wall clock", wall_prepare, wall_match),
-        ("on-CPU time", cpu_prepare, cpu_match),
-    ] {
-        if prep.is_zero() {
-            continue;
-        }
-        println!(
-            "{what}: prepare {:.2}s ({:.1} µs/item), match {:.2}s ({:.2} µs/pair), \
-             throughput {:.0} item-topic pairs/s per core",
-            prep.as_secs_f64(),
-            prep.as_secs_f64() * 1e6 / items as f64,
-            mat.as_secs_f64(),
-            mat.as_secs_f64() * 1e6 / pairs,
-            pairs / (prep + mat).as_secs_f64()
-        );
     }
 }

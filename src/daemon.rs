@@ -21,9 +21,11 @@ use crate::store::{Store, WorkerOptions};
 /// How long the loop sleeps at most between looks at the database.
 const IDLE_TICK: Duration = Duration::from_secs(5);
 
-/// Opens the database and syncs the config's feeds into it.
-pub fn open_context(config: Config) -> anyhow::Result<Context> {
+/// Opens the database, trains the topics' learned layers on their labels and syncs the
+/// config's feeds and topics into it.
+pub fn open_context(mut config: Config) -> anyhow::Result<Context> {
     let store = open_store(&config)?;
+    crate::pipeline::matching::train_topics(&mut config, &store)?;
     prepare_store(&config, &store)?;
     context(config, store)
 }
@@ -31,9 +33,10 @@ pub fn open_context(config: Config) -> anyhow::Result<Context> {
 /// For `tidings status`: as [`open_context`], but when the database cannot take writes now
 /// (its disk full, its write lock held elsewhere) it is only read, and why is returned to be
 /// shown; the config's feeds are synced when it can.
-pub fn open_context_to_read(config: Config) -> anyhow::Result<(Context, Option<String>)> {
+pub fn open_context_to_read(mut config: Config) -> anyhow::Result<(Context, Option<String>)> {
     let store = open_store(&config)?;
     let problem = store.write_problem()?;
+    crate::pipeline::matching::train_topics(&mut config, &store)?;
     match &problem {
         None => prepare_store(&config, &store)?,
         Some(problem) => tracing::warn!(
@@ -625,8 +628,9 @@ async fn reload_on_hangup(
     }
 }
 
-/// Loads the config file again and, if it is valid, puts it in force: feeds synced (new ones
-/// due now, removed ones disabled, changed schedules re-planned), topics re-evaluated. Work in
+/// Loads the config file again and, if it is valid, puts it in force: topics trained on their
+/// labels, feeds synced (new ones due now, removed ones disabled, changed schedules
+/// re-planned), changed topics re-evaluated. Work in
 /// flight finishes under the config it started with. An invalid config changes nothing.
 /// The database location and the HTTP client settings need a restart; a change is logged.
 pub async fn reload(ctx: &Arc<Context>) -> anyhow::Result<Arc<Config>> {
@@ -652,6 +656,12 @@ pub async fn reload(ctx: &Arc<Context>) -> anyhow::Result<Arc<Config>> {
             "fetch client settings (user agent, timeouts, body cap, redirects) changed; they take effect at the next restart"
         );
     }
+    // The topics learn from the labels given since the last start or reload.
+    let store = ctx.store.clone();
+    let new = tokio::task::spawn_blocking(move || {
+        crate::pipeline::matching::train_topics(&mut new, &store).map(|()| new)
+    })
+    .await??;
     let new = Arc::new(new);
     let store = ctx.store.clone();
     let config = new.clone();

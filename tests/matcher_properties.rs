@@ -1,9 +1,13 @@
 //! Property tests: the canonical printer round-trips through the parser; normalization is
-//! idempotent; NEAR agrees with a brute-force check over token positions.
+//! idempotent; NEAR agrees with a brute-force check over token positions; the prefilter never
+//! refuses an item a topic matches; an untrained learned layer decides as its query does.
 
 use proptest::prelude::*;
 use tidings::matcher::normalize::is_prefix_script;
-use tidings::matcher::{Aliases, Field, Node, Word, normalize, parse_query};
+use tidings::matcher::{
+    Aliases, Document, Field, LearnedLayer, Node, Prefilter, Topic, Word, normalize, parse_query,
+    prepare,
+};
 
 fn aliases() -> Aliases {
     Aliases::parse(&[
@@ -134,4 +138,68 @@ proptest! {
     fn parse_never_panics(s in "\\PC{0,40}") {
         let _ = parse_query(&s, &aliases());
     }
+
+    /// Any query, any document: a topic the prefilter calls impossible does not match, and a
+    /// learned layer with the default prior (no labels) decides exactly as the query alone.
+    #[test]
+    fn prefilter_is_sound_and_untrained_layer_is_the_query(
+        roots in proptest::collection::vec(node(), 1..4),
+        title in document_text(),
+        summary in document_text(),
+        text in document_text(),
+        min_score in proptest::sample::select(vec![0.5, 2.0, 6.0]),
+    ) {
+        let aliases = aliases();
+        let topics: Vec<Topic> = roots
+            .into_iter()
+            .enumerate()
+            .map(|(i, root)| {
+                let query = tidings::matcher::Query { root };
+                let topic = Topic::new(&format!("t{i}"), &query.to_string(), min_score, &aliases).unwrap();
+                if i % 2 == 0 {
+                    return topic;
+                }
+                let candidates = tidings::matcher::learned::default_candidates(&topic.query);
+                let layer = LearnedLayer::new(&topic.query, min_score, candidates, &aliases, 0.5, None);
+                topic.with_learned(layer)
+            })
+            .collect();
+        let refs: Vec<&Topic> = topics.iter().collect();
+        let prefilter = Prefilter::new(&refs);
+        let doc = prepare(&Document { title: &title, summary: &summary, text: &text, ..Default::default() });
+        for (topic, possible) in topics.iter().zip(prefilter.possible(&doc)) {
+            let matched = topic.is_match(&doc);
+            prop_assert!(possible || !matched, "{}: refused but matches", topic.query);
+            prop_assert_eq!(matched, topic.query_matches(&doc), "{}", topic.query);
+            prop_assert_eq!(topic.matches(&doc).is_some(), matched, "{}", topic.query);
+        }
+    }
+}
+
+/// Short texts over the words the generated queries use (so they match now and then).
+fn document_text() -> impl Strategy<Value = String> {
+    proptest::collection::vec(
+        proptest::sample::select(vec![
+            "north",
+            "korea",
+            "North Korea",
+            "pyongyang",
+            "북한이",
+            "russia",
+            "Russians",
+            "moscow",
+            "러시아",
+            "러",
+            "кндр",
+            "pjongjang",
+            "北",
+            "a",
+            "b",
+            "c.",
+            "x\n",
+            "Kim Jong-un",
+        ]),
+        0..14,
+    )
+    .prop_map(|w| w.join(" "))
 }

@@ -1,25 +1,37 @@
-//! The shipped nk-russia topic: loads it from `config/tidings.example.toml`, checks P/R on the dev set and on a
-//! handful of hand-written headlines (written from the subject, not from the dev set).
+//! The shipped nk-russia topic: loads it from `config/tidings.example.toml` (its query and
+//! its shipped model, `config/models/nk-russia.model`), checks the held-out figures on the
+//! development sets (date split, folds by source, learning curve) through the binary, the
+//! in-sample ones, that the committed model is what its rebuild command produces, and a
+//! handful of hand-written headlines (written from the subject, not from the dev sets).
 
-use tidings::matcher::{Aliases, Document, Topic, eval_labelled, prepare};
+use tidings::matcher::validation::{Prepared, evaluate_as_configured};
+use tidings::matcher::{Aliases, Document, LabelledExample, Topic, prepare, read_labelled};
 
-/// The dev set in the shared data folder; a missing file fails the test.
-fn dev_set() -> String {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../shared/topics-dev/nk-russia-dev.jsonl"
-    );
-    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("cannot read {path}: {e}"))
+const DEV: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../shared/topics-dev/nk-russia-dev.jsonl"
+);
+const MORE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../shared/topics-dev/nk-russia-more.jsonl"
+);
+const CONFIG: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/config/tidings.example.toml");
+const MODEL: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/config/models/nk-russia.model");
+
+/// The labelled development sets in the shared data folder; a missing file fails the test.
+fn dev_sets() -> Vec<LabelledExample> {
+    let mut out = Vec::new();
+    for path in [DEV, MORE] {
+        let text =
+            std::fs::read_to_string(path).unwrap_or_else(|e| panic!("cannot read {path}: {e}"));
+        out.extend(read_labelled(&text).unwrap());
+    }
+    out
 }
 
-/// The shipped topic, from the example config itself.
+/// The shipped topic, from the example config itself (with its learned layer).
 fn load() -> (Aliases, Topic) {
-    let config = tidings::config::Config::load(Some(std::path::Path::new(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/config/tidings.example.toml"
-    ))))
-    .unwrap();
-    let aliases = Aliases::parse(&config.topics.aliases).unwrap();
+    let config = tidings::config::Config::load(Some(std::path::Path::new(CONFIG))).unwrap();
     let topic = config
         .topics
         .compiled
@@ -31,32 +43,222 @@ fn load() -> (Aliases, Topic) {
         config.topics.title_of("nk-russia"),
         "North Korea–Russia relations"
     );
-    (aliases, topic)
+    assert!(
+        topic.learned.is_some(),
+        "the shipped topic has a learned layer"
+    );
+    (config.topics.parsed_aliases.clone(), topic)
 }
 
 fn load_topic() -> Topic {
     load().1
 }
 
+fn eval_json(args: &[&str]) -> serde_json::Value {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tidings"))
+        .args([
+            "--config",
+            CONFIG,
+            "topics",
+            "eval",
+            "nk-russia",
+            DEV,
+            MORE,
+            "--json",
+        ])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// (precision, recall, F1) of a confusion object of the JSON report.
+fn prf(c: &serde_json::Value) -> (f64, f64, f64) {
+    let n = |k: &str| c[k].as_f64().unwrap();
+    let (tp, fp, fne) = (
+        n("true_positives"),
+        n("false_positives"),
+        n("false_negatives"),
+    );
+    let p = if tp + fp > 0.0 { tp / (tp + fp) } else { 0.0 };
+    let r = if tp + fne > 0.0 { tp / (tp + fne) } else { 0.0 };
+    let f = if p + r > 0.0 {
+        2.0 * p * r / (p + r)
+    } else {
+        0.0
+    };
+    (p, r, f)
+}
+
+/// The issue's protocol, through the binary: fit on the earlier two thirds of the dev sets,
+/// score the last third (2025-07-30 … 2026-08-21, mostly Korean and Vietnamese outlets the
+/// earlier part hardly has); and five folds by source. The shipped model was trained on
+/// these items, so the held-out models start from the default prior instead (the report
+/// says so); the figures asserted are the held-out ones.
 #[test]
-fn dev_set_precision_and_recall() {
-    let jsonl = dev_set();
+fn held_out_figures_on_the_dev_sets() {
+    let report = eval_json(&[
+        "--split",
+        "date",
+        "--folds",
+        "5",
+        "--by",
+        "source",
+        "--simulate-feedback",
+        "100",
+    ]);
+    assert_eq!(report["items"], 1390);
+    let split = &report["held_out"][0];
+    let folds = &report["held_out"][1];
+    for part in split["parts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(folds["parts"].as_array().unwrap())
+    {
+        assert_eq!(part["prior"], "default_model_saw_scored_items", "{part}");
+    }
+    let (qp, qr, qf) = prf(&split["query"]["all"]);
+    let (lp, lr, lf) = prf(&split["learned"]["all"]);
+    let (cp, cr, _) = prf(&split["learned"]["clear"]);
+    let (bp, br, _) = prf(&split["learned"]["borderline"]);
+    eprintln!(
+        "date split, held out: query alone P {qp:.3} R {qr:.3} F1 {qf:.3}; with the model P {lp:.3} R {lr:.3} F1 {lf:.3} \
+         (clear P {cp:.3} R {cr:.3}; borderline P {bp:.3} R {br:.3})"
+    );
+    assert!(
+        lf >= 0.90 && lf >= qf - 0.005,
+        "date split: {lf} vs query {qf}"
+    );
+    // The issue's goal for the clear items, held out.
+    assert!(cr >= 0.93 && cp >= 0.93, "clear items: P {cp} R {cr}");
+    let (fq, fl) = (prf(&folds["query"]["all"]).2, prf(&folds["learned"]["all"]));
+    eprintln!(
+        "5 folds by source, held out: query alone F1 {fq:.3}; with the model P {:.3} R {:.3} F1 {:.3}",
+        fl.0, fl.1, fl.2
+    );
+    assert!(
+        fl.2 >= 0.92 && fl.2 >= fq - 0.005,
+        "folds: {} vs query {fq}",
+        fl.2
+    );
+    let (ip, ir, inf) = prf(&split["in_sample_learned"]["all"]);
+    let (_, _, iqf) = prf(&split["in_sample_query"]["all"]);
+    assert!(
+        ip >= 0.93 && ir >= 0.93 && inf >= iqf,
+        "in sample: P {ip} R {ir} F1 {inf} vs query {iqf}"
+    );
+    // The learning curve: every point scored on the same later items; more labels, no worse.
+    let points = report["learning_curve"]["points"].as_array().unwrap();
+    let labels: Vec<u64> = points
+        .iter()
+        .map(|p| p["labels"].as_u64().unwrap())
+        .collect();
+    assert_eq!(labels, vec![0, 25, 50, 100]);
+    let f1 = |i: usize| prf(&points[i]["scores"]["all"]).2;
+    eprintln!(
+        "learning curve F1: {:?}",
+        (0..points.len()).map(f1).collect::<Vec<_>>()
+    );
+    assert!(
+        (f1(0) - qf).abs() < 1e-9,
+        "with no labels the topic is its query"
+    );
+    assert!(f1(3) >= f1(0), "100 labels: {} vs none: {}", f1(3), f1(0));
+}
+
+/// The shipped topic as configured (its model was trained on these items: in sample).
+#[test]
+fn dev_sets_in_sample() {
+    let examples = dev_sets();
+    let items = Prepared::new(&examples);
     let topic = load_topic();
-    let report = eval_labelled(&topic, &jsonl).unwrap();
-    println!("{report}");
-    assert_eq!(report.items, 140);
-    assert!(report.precision >= 0.90, "{report}");
-    assert!(report.recall >= 0.90, "{report}");
+    let r = evaluate_as_configured(&topic, &items);
+    let learned = r.learned.unwrap();
+    eprintln!(
+        "in sample: query alone P {:.3} R {:.3}; with the model P {:.3} R {:.3}",
+        r.query.all.precision(),
+        r.query.all.recall(),
+        learned.all.precision(),
+        learned.all.recall()
+    );
+    assert!(r.query.all.precision() >= 0.90 && r.query.all.recall() >= 0.90);
+    assert!(learned.all.precision() >= 0.93 && learned.all.recall() >= 0.93);
+    assert!(learned.all.f1() >= r.query.all.f1());
+    // The first dev set alone (the one the old query was written against).
+    let first: Vec<LabelledExample> = examples
+        .iter()
+        .filter(|e| e.id.starts_with('d'))
+        .cloned()
+        .collect();
+    assert_eq!(first.len(), 140);
+    let r = evaluate_as_configured(&topic, &Prepared::new(&first));
+    assert!(
+        r.query.all.precision() >= 0.90 && r.query.all.recall() >= 0.90,
+        "{:?}",
+        r.query
+    );
+}
+
+/// The committed model is what its rebuild command writes (training is deterministic).
+#[test]
+fn shipped_model_is_rebuilt_by_its_command() {
+    let committed = std::fs::read_to_string(MODEL).unwrap();
+    let rebuild = committed
+        .lines()
+        .find_map(|l| l.strip_prefix("# rebuild: tidings "))
+        .expect("a rebuild line");
+    assert!(rebuild.contains("topics train nk-russia"), "{rebuild}");
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("nk-russia.model");
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_tidings"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args([
+            "--config",
+            CONFIG,
+            "topics",
+            "train",
+            "nk-russia",
+            DEV,
+            MORE,
+            "--out",
+        ])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(
+        status.status.success(),
+        "{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+    let rebuilt = std::fs::read_to_string(&out).unwrap();
+    let body = |t: &str| {
+        t.lines()
+            .filter(|l| !l.starts_with('#'))
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+    assert!(
+        body(&rebuilt) == body(&committed),
+        "the committed model differs from a rebuild"
+    );
 }
 
 #[test]
 fn canonical_form_round_trips() {
     let (aliases, topic) = load();
-    let printed = topic.query.to_string();
-    assert_eq!(
-        tidings::matcher::parse_query(&printed, &aliases).unwrap(),
-        topic.query
-    );
+    for query in [&topic.query, &topic.learned.as_ref().unwrap().candidates] {
+        let printed = query.to_string();
+        assert_eq!(
+            &tidings::matcher::parse_query(&printed, &aliases).unwrap(),
+            query
+        );
+    }
 }
 
 /// Hand-written headlines: `+` must match, `-` must not; `title | summary`.
@@ -160,8 +362,11 @@ fn hand_written_headlines() {
             summary: summary.trim(),
             ..Document::default()
         });
+        if topic.query_matches(&doc) != (sign == "+") {
+            wrong.push(format!("query alone: {line}"));
+        }
         if topic.is_match(&doc) != (sign == "+") {
-            wrong.push(line);
+            wrong.push(format!("with the model: {line}"));
         }
         // The fast score-only path agrees with the explained evaluation.
         let fast = tidings::matcher::score(&topic.query, &doc);
@@ -193,40 +398,4 @@ fn article_text_needs_more_than_one_passing_co_mention() {
     };
     assert!(!topic.is_match(&doc(once)));
     assert!(topic.is_match(&doc(often)));
-}
-
-/// The issue's bar, through the binary: `tidings topics eval nk-russia` with the example
-/// config on the dev set.
-#[test]
-fn topics_eval_cli_on_the_dev_set() {
-    let dev = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../shared/topics-dev/nk-russia-dev.jsonl"
-    );
-    let config = concat!(env!("CARGO_MANIFEST_DIR"), "/config/tidings.example.toml");
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tidings"))
-        .args([
-            "--config",
-            config,
-            "topics",
-            "eval",
-            "nk-russia",
-            dev,
-            "--json",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let (p, r, f1) = (
-        report["precision"].as_f64().unwrap(),
-        report["recall"].as_f64().unwrap(),
-        report["f1"].as_f64().unwrap(),
-    );
-    eprintln!("nk-russia on the dev set: precision {p:.3}, recall {r:.3}, F1 {f1:.3}");
-    assert!(p >= 0.90 && r >= 0.90, "precision {p}, recall {r}");
 }

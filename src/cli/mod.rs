@@ -165,12 +165,18 @@ pub enum TopicsCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Score a topic against labelled items (JSON lines with id, title, summary, text, label).
-    Eval {
+    /// Score a topic against labelled items (JSON lines with id, title, summary, text, label,
+    /// date, source, borderline): as configured, and held out (--split date, --folds K).
+    Eval(topics::EvalArgs),
+    /// Train a topic's learned layer on labelled items and write the model file.
+    Train {
         name: String,
-        file: PathBuf,
+        /// Labelled items, JSON lines.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// The model file to write.
         #[arg(long)]
-        json: bool,
+        out: PathBuf,
     },
     /// Export the readers' labels of a topic as a labelled set (JSON lines, the shape
     /// `topics eval` reads), oldest label first.
@@ -365,8 +371,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             extract::run(&config, &target, json).await?;
             Ok(0)
         }
-        Command::Topics(TopicsCommand::Eval { name, file, json }) => {
-            topics::eval(&config, &name, &file, json)?;
+        Command::Topics(TopicsCommand::Eval(args)) => {
+            topics::eval(&config, &args)?;
+            Ok(0)
+        }
+        Command::Topics(TopicsCommand::Train { name, files, out }) => {
+            topics::train(&config, &name, &files, &out)?;
             Ok(0)
         }
         Command::Topics(TopicsCommand::Labels { name, format }) => {

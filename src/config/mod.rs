@@ -21,6 +21,13 @@ use validate::Validator;
 /// The example config, embedded so the binary runs with no config file at all.
 pub const EXAMPLE_CONFIG: &str = include_str!("../../config/tidings.example.toml");
 
+/// Trained topic models shipped in the binary, named in a config as `model = "builtin:NAME"`.
+/// Each is rebuilt by the command in its file's first lines.
+pub const BUILTIN_MODELS: &[(&str, &str)] = &[(
+    "nk-russia",
+    include_str!("../../config/models/nk-russia.model"),
+)];
+
 /// A config that failed to load or validate.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -228,7 +235,12 @@ pub struct ExtractConfig {
 pub struct TopicsConfig {
     pub defs: Vec<TopicConfig>,
     pub aliases: Vec<(String, String)>,
+    pub parsed_aliases: crate::matcher::Aliases,
+    /// The topics as they decide now (with their learned layers once trained); change them
+    /// with [`TopicsConfig::set_compiled`], which keeps the prefilter in step.
     pub compiled: Vec<crate::matcher::Topic>,
+    /// Which of `compiled` can match an item (one automaton over all their terms).
+    pub prefilter: std::sync::Arc<crate::matcher::Prefilter>,
     /// How far back a changed topic re-evaluates stored items.
     pub backfill_window: Duration,
 }
@@ -240,16 +252,94 @@ pub struct TopicConfig {
     pub title: String,
     pub query: String,
     pub min_score: f64,
+    /// The learned layer the config asks for (`candidates`, `labels`, `model`, `threshold`).
+    pub learned: Option<LearnedSpec>,
+}
+
+/// A topic's learned layer as configured: untrained (its model is its prior), and the
+/// labelled examples of its label files.
+#[derive(Debug, Clone)]
+pub struct LearnedSpec {
+    pub layer: crate::matcher::LearnedLayer,
+    pub label_files: Vec<PathBuf>,
+    pub examples: std::sync::Arc<Vec<crate::matcher::LabelledExample>>,
+    /// The `model` key as written.
+    pub model: Option<String>,
 }
 
 impl TopicsConfig {
-    /// A fingerprint of a topic's definition (query, threshold and every alias), so a change
-    /// is noticed at start or reload.
+    /// Puts `compiled` in force and rebuilds the prefilter for them.
+    pub fn set_compiled(&mut self, compiled: Vec<crate::matcher::Topic>) {
+        let refs: Vec<&crate::matcher::Topic> = compiled.iter().collect();
+        self.prefilter = std::sync::Arc::new(crate::matcher::Prefilter::new(&refs));
+        self.compiled = compiled;
+    }
+
+    /// Every topic trained on its label files and on `feedback(topic)` (the reader's labels),
+    /// then put in force. A topic gets a learned layer when its config asks for one or when
+    /// it has feedback; a topic with neither decides by its query alone, as before.
+    /// Returns, per topic with a learned layer, its name and the labels it learned from.
+    pub fn train(
+        &mut self,
+        mut feedback: impl FnMut(&str) -> Vec<crate::matcher::LabelledExample>,
+    ) -> Vec<(String, usize)> {
+        let mut trained = Vec::new();
+        let mut compiled = Vec::with_capacity(self.defs.len());
+        for (def, topic) in self.defs.iter().zip(&self.compiled) {
+            let reader = feedback(&def.name);
+            let layer = match &def.learned {
+                Some(spec) => spec.layer.clone(),
+                None if !reader.is_empty() => crate::matcher::LearnedLayer::new(
+                    &topic.query,
+                    topic.min_score,
+                    crate::matcher::learned::default_candidates(&topic.query),
+                    &self.parsed_aliases,
+                    crate::matcher::learned::DEFAULT_THRESHOLD,
+                    None,
+                ),
+                None => {
+                    compiled.push(topic.query_alone());
+                    continue;
+                }
+            };
+            let files = def
+                .learned
+                .as_ref()
+                .map(|s| s.examples.as_slice())
+                .unwrap_or(&[]);
+            // The reader's word wins over a label file's for the same item.
+            let overridden: std::collections::HashSet<u64> =
+                reader.iter().map(|e| e.fingerprint()).collect();
+            let examples: Vec<&crate::matcher::LabelledExample> = files
+                .iter()
+                .filter(|e| !overridden.contains(&e.fingerprint()))
+                .chain(&reader)
+                .collect();
+            let layer = layer.trained(&examples);
+            trained.push((def.name.clone(), examples.len()));
+            compiled.push(topic.query_alone().with_learned(layer));
+        }
+        self.set_compiled(compiled);
+        trained
+    }
+
+    /// A fingerprint of a topic's definition (query, threshold, every alias, and the learned
+    /// layer's candidates, threshold and trained weights), so a change is noticed at start or
+    /// reload.
     pub fn fingerprint(&self, name: &str) -> Option<String> {
         let def = self.defs.iter().find(|d| d.name == name)?;
         let mut text = format!("{}\u{0}{}\u{0}", def.query, def.min_score);
         for (alias, expr) in &self.aliases {
             text.push_str(&format!("{alias}={expr}\u{0}"));
+        }
+        let topic = self.compiled.iter().find(|t| t.name == name)?;
+        if let Some(layer) = &topic.learned {
+            text.push_str(&format!(
+                "learned\u{0}{}\u{0}{}\u{0}{:016x}",
+                layer.candidates,
+                layer.threshold,
+                layer.model.fingerprint()
+            ));
         }
         Some(format!(
             "{:016x}",

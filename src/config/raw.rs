@@ -113,6 +113,15 @@ pub(super) struct RawTopic {
     pub(super) title: Option<String>,
     pub(super) query: String,
     pub(super) min_score: Option<f64>,
+    /// The learned layer: the recall-oriented query that finds candidates.
+    pub(super) candidates: Option<String>,
+    /// Labelled examples (JSON lines) to train on, relative to the config file.
+    #[serde(default)]
+    pub(super) labels: Vec<String>,
+    /// A trained model (a file, or `builtin:NAME`) the learned layer starts from.
+    pub(super) model: Option<String>,
+    /// The model's probability at which a candidate is relevant.
+    pub(super) threshold: Option<f64>,
 }
 
 #[derive(Debug, Default, Deserialize)]

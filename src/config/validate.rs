@@ -6,8 +6,9 @@ use std::time::Duration;
 use super::raw::{RawApi, RawConfig, RawDigest, RawMatching, RawSmtp, RawTopic, RawWebhook};
 use super::{
     ApiConfig, Config, ConfigError, DatabaseLocation, DeliveryConfig, DigestConfig, ExtractConfig,
-    FeedConfig, FetchConfig, RetentionConfig, ScheduleConfig, Secret, SmtpConfig, SmtpTls,
-    TopicConfig, TopicsConfig, WebhookConfig, WebhookMode, default_database_path, parse_feed_url,
+    FeedConfig, FetchConfig, LearnedSpec, RetentionConfig, ScheduleConfig, Secret, SmtpConfig,
+    SmtpTls, TopicConfig, TopicsConfig, WebhookConfig, WebhookMode, default_database_path,
+    parse_feed_url,
 };
 use crate::model::FeedSettings;
 use crate::scheduler::Schedule;
@@ -187,7 +188,12 @@ impl Validator {
                 "10m",
             )?,
         };
-        let topics = self.topics(raw.aliases, raw.topic, raw.matching)?;
+        let topics = self.topics(
+            raw.aliases,
+            raw.topic,
+            raw.matching,
+            path.as_deref().and_then(std::path::Path::parent),
+        )?;
         let delivery = DeliveryConfig {
             max_age: self.duration("delivery.max_age", raw.delivery.max_age.as_deref(), "2d")?,
             story_window: self.duration(
@@ -408,6 +414,7 @@ impl Validator {
         raw_aliases: toml::Table,
         raw: Vec<RawTopic>,
         matching: RawMatching,
+        config_dir: Option<&std::path::Path>,
     ) -> Result<TopicsConfig, ConfigError> {
         let mut aliases = Vec::with_capacity(raw_aliases.len());
         for (name, value) in raw_aliases {
@@ -444,24 +451,141 @@ impl Validator {
                 &parsed_aliases,
             )
             .map_err(|e| self.invalid(&key("query"), format!("topic `{}`: {e}", topic.name)))?;
-            compiled.push(query);
+            let learned = self.learned_spec(&topic, &query, &parsed_aliases, config_dir, &key)?;
+            compiled.push(match &learned {
+                Some(spec) => query.clone().with_learned(spec.layer.clone()),
+                None => query,
+            });
             defs.push(TopicConfig {
                 title: topic.title.unwrap_or_else(|| topic.name.clone()),
                 name: topic.name,
                 query: topic.query,
                 min_score,
+                learned,
             });
         }
-        Ok(TopicsConfig {
+        let mut topics = TopicsConfig {
             defs,
             aliases,
-            compiled,
+            parsed_aliases,
+            compiled: Vec::new(),
+            prefilter: std::sync::Arc::new(crate::matcher::Prefilter::new(&[])),
             backfill_window: self.duration(
                 "matching.backfill_window",
                 matching.backfill_window.as_deref(),
                 "7d",
             )?,
-        })
+        };
+        topics.set_compiled(compiled);
+        Ok(topics)
+    }
+
+    /// The learned layer a topic's config asks for (`candidates`, `labels`, `model`,
+    /// `threshold`), untrained, with its labelled examples read; `None` if it names none.
+    fn learned_spec(
+        &self,
+        topic: &RawTopic,
+        compiled: &crate::matcher::Topic,
+        aliases: &crate::matcher::Aliases,
+        config_dir: Option<&std::path::Path>,
+        key: &dyn Fn(&str) -> String,
+    ) -> Result<Option<LearnedSpec>, ConfigError> {
+        if topic.candidates.is_none()
+            && topic.labels.is_empty()
+            && topic.model.is_none()
+            && topic.threshold.is_none()
+        {
+            return Ok(None);
+        }
+        let candidates = match &topic.candidates {
+            Some(text) => crate::matcher::parse_query(text, aliases).map_err(|e| {
+                self.invalid(&key("candidates"), format!("topic `{}`: {e}", topic.name))
+            })?,
+            None => crate::matcher::learned::default_candidates(&compiled.query),
+        };
+        let threshold = topic
+            .threshold
+            .unwrap_or(crate::matcher::learned::DEFAULT_THRESHOLD);
+        if !(threshold > 0.0 && threshold < 1.0) {
+            return Err(self.invalid(
+                &key("threshold"),
+                format!("must be a probability between 0 and 1 (exclusive), not {threshold}"),
+            ));
+        }
+        let resolve = |file: &str| match config_dir {
+            Some(dir) => dir.join(file),
+            None => PathBuf::from(file),
+        };
+        let prior = match topic.model.as_deref() {
+            None => None,
+            Some(name) => Some({
+                let (text, shown) = match name.strip_prefix("builtin:") {
+                    Some(builtin) => {
+                        match super::BUILTIN_MODELS.iter().find(|(n, _)| *n == builtin) {
+                            Some((_, text)) => (text.to_string(), name.to_string()),
+                            None => {
+                                let known: Vec<String> = super::BUILTIN_MODELS
+                                    .iter()
+                                    .map(|(n, _)| format!("builtin:{n}"))
+                                    .collect();
+                                return Err(self.invalid(
+                                    &key("model"),
+                                    format!(
+                                        "no built-in model `{name}` (there are: {})",
+                                        known.join(", ")
+                                    ),
+                                ));
+                            }
+                        }
+                    }
+                    None => {
+                        let path = resolve(name);
+                        let text = std::fs::read_to_string(&path).map_err(|e| {
+                            self.invalid(
+                                &key("model"),
+                                format!("cannot read {}: {e}", path.display()),
+                            )
+                        })?;
+                        (text, path.display().to_string())
+                    }
+                };
+                crate::matcher::Model::from_text(&text)
+                    .map_err(|e| self.invalid(&key("model"), format!("{shown}: {e}")))?
+            }),
+        };
+        let mut examples = Vec::new();
+        let mut label_files = Vec::new();
+        for (j, file) in topic.labels.iter().enumerate() {
+            let path = resolve(file);
+            let text = std::fs::read_to_string(&path).map_err(|e| {
+                self.invalid(
+                    &key(&format!("labels[{j}]")),
+                    format!("cannot read {}: {e}", path.display()),
+                )
+            })?;
+            let read = crate::matcher::read_labelled(&text).map_err(|e| {
+                self.invalid(
+                    &key(&format!("labels[{j}]")),
+                    format!("{}: {e}", path.display()),
+                )
+            })?;
+            examples.extend(read);
+            label_files.push(path);
+        }
+        let layer = crate::matcher::LearnedLayer::new(
+            &compiled.query,
+            compiled.min_score,
+            candidates,
+            aliases,
+            threshold,
+            prior,
+        );
+        Ok(Some(LearnedSpec {
+            layer,
+            label_files,
+            examples: std::sync::Arc::new(examples),
+            model: topic.model.clone(),
+        }))
     }
 
     fn api(&self, raw: RawApi) -> Result<ApiConfig, ConfigError> {

@@ -19,20 +19,31 @@
 //!
 //! Modules: [`normalize`](mod@normalize) (text → tokens, also for the search index), [`query`] (grammar,
 //! aliases, AST, canonical printer), [`eval`] (matching, the scoring formula, explanations),
-//! [`labelled`] (precision/recall on a labelled JSONL set). A search module can compile a
-//! [`Query`] to FTS5 by walking [`Query::root`] (see [`Node::walk`]).
+//! [`learned`] (a topic's learned layer: candidates from the query, a logistic-regression
+//! model decides), [`labelled`] (labelled examples in the dev-set JSONL shape),
+//! [`validation`] (precision/recall in sample and held out: date split, folds, learning
+//! curve), [`prefilter`] (which topics can match an item at all, for all topics at once).
+//! A search module can compile a [`Query`] to FTS5 by walking [`Query::root`] (see
+//! [`Node::walk`]).
 
 pub mod eval;
 pub mod labelled;
+pub mod learned;
 pub mod normalize;
+pub mod prefilter;
 pub mod query;
+pub mod validation;
+
+use std::sync::Arc;
 
 pub use eval::{
     Document, MatchKind, MatchResult, MatchedTerm, PreparedDocument, evaluate, explain, prepare,
     score,
 };
-pub use labelled::{EvalError, EvalReport, LabelledItem, eval_labelled};
+pub use labelled::{LabelError, LabelledExample, read_labelled};
+pub use learned::{LearnedLayer, Model, ModelVerdict};
 pub use normalize::normalize;
+pub use prefilter::Prefilter;
 pub use query::{AliasError, Aliases, Field, Node, ParseError, Query, Word, parse_query};
 
 /// A topic as written in the config file (`[[topic]]` in TOML), before parsing.
@@ -81,16 +92,18 @@ pub fn compile_topics(
     Ok((aliases, topics))
 }
 
-/// A named query with a pass threshold.
+/// A named query with a pass threshold and, when it has one, a learned layer that decides
+/// among the candidates its query finds.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Topic {
     pub name: String,
     pub query: Query,
     pub min_score: f64,
+    pub learned: Option<Arc<LearnedLayer>>,
 }
 
 impl Topic {
-    /// Parses `query` with `aliases` into a topic.
+    /// Parses `query` with `aliases` into a topic (no learned layer).
     pub fn new(
         name: &str,
         query: &str,
@@ -101,20 +114,71 @@ impl Topic {
             name: name.to_string(),
             query: parse_query(query, aliases)?,
             min_score,
+            learned: None,
         })
     }
 
-    /// The match result if the query matches and its score is at least `min_score`.
-    pub fn matches(&self, doc: &PreparedDocument) -> Option<MatchResult> {
-        // Cheap pass first: most documents fail the boolean structure or the threshold.
-        if score(&self.query, doc)? < self.min_score {
-            return None;
+    /// This topic with `layer` deciding among its candidates.
+    pub fn with_learned(self, layer: LearnedLayer) -> Topic {
+        Topic {
+            learned: Some(Arc::new(layer)),
+            ..self
         }
-        evaluate(&self.query, doc)
+    }
+
+    /// This topic as its query alone decides (no learned layer).
+    pub fn query_alone(&self) -> Topic {
+        Topic {
+            learned: None,
+            ..self.clone()
+        }
+    }
+
+    /// The query that finds what the topic reports: the candidate query of a learned layer,
+    /// else the topic's query.
+    pub fn reporting_query(&self) -> &Query {
+        match &self.learned {
+            Some(layer) => &layer.candidates,
+            None => &self.query,
+        }
+    }
+
+    /// The match result if the topic matches: with a learned layer, a candidate the model
+    /// calls relevant (the result carries the model's verdict); without, the query matches
+    /// with a score of at least `min_score`.
+    pub fn matches(&self, doc: &PreparedDocument) -> Option<MatchResult> {
+        match &self.learned {
+            Some(layer) => {
+                // The decision first; the verdict's explanation only for a match.
+                if !layer.decides(doc) {
+                    return None;
+                }
+                let verdict = layer.verdict(doc)?;
+                let mut result =
+                    evaluate(&layer.candidates, doc).or_else(|| evaluate(&self.query, doc))?;
+                result.model = Some(verdict);
+                Some(result)
+            }
+            None => {
+                // Cheap pass first: most documents fail the boolean structure or the threshold.
+                if score(&self.query, doc)? < self.min_score {
+                    return None;
+                }
+                evaluate(&self.query, doc)
+            }
+        }
     }
 
     /// True if the topic matches (no explanation built).
     pub fn is_match(&self, doc: &PreparedDocument) -> bool {
+        match &self.learned {
+            Some(layer) => layer.decides(doc),
+            None => self.query_matches(doc),
+        }
+    }
+
+    /// True if the query alone matches (score at least `min_score`), learned layer or not.
+    pub fn query_matches(&self, doc: &PreparedDocument) -> bool {
         score(&self.query, doc).is_some_and(|s| s >= self.min_score)
     }
 }

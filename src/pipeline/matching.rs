@@ -1,14 +1,15 @@
 //! The matching stage: evaluates every topic on items waiting for it (their title and summary
 //! when stored, their article text when it arrives) and records what matched; re-evaluates
-//! recent items when a topic changed (backfill).
+//! recent items when a topic changed (backfill); trains the topics' learned layers on their
+//! label files and the readers' feedback (at start and on reload).
 
 use crate::config::Config;
-use crate::matcher::{Document, PreparedDocument, Topic, prepare};
+use crate::matcher::{Document, LabelledExample, Prefilter, PreparedDocument, Topic, prepare};
 use crate::model::{ChannelKind, DeliveryPolicy, Route, StoryKey};
 use crate::notify::story::{same_story, story_key};
 use crate::plaintext::html_to_text;
 use crate::store::{
-    DeliveryPlan, IndexText, MatchInput, MatchRecord, MatchedItem, Store, StoreError,
+    DeliveryPlan, IndexText, LabelledItem, MatchInput, MatchRecord, MatchedItem, Store, StoreError,
 };
 
 /// How far back a new item looks for a story to join (copies arrive within hours).
@@ -46,13 +47,13 @@ fn policy(config: &Config, now: i64) -> DeliveryPolicy {
     }
 }
 
-/// Evaluates one item against `topics`: what it reaches, what matched, its story identity,
-/// and (for an item not in the full-text index yet) its text for the index. Each HTML field is
-/// turned into plain text once, for all of these.
-fn evaluate_item(topics: &[&Topic], input: &MatchInput) -> MatchedItem {
+/// Evaluates one item against `topics` (with `prefilter` built for them): what it reaches,
+/// what matched, its story identity, and (for an item not in the full-text index yet) its
+/// text for the index. Each HTML field is turned into plain text once, for all of these.
+fn evaluate_item(topics: &[&Topic], prefilter: &Prefilter, input: &MatchInput) -> MatchedItem {
     let plain = (!topics.is_empty() || !input.indexed).then(|| PlainText::of(input));
     let records = match &plain {
-        Some(plain) if !topics.is_empty() => evaluate(topics, &plain.prepare(input)),
+        Some(plain) if !topics.is_empty() => evaluate(topics, prefilter, &plain.prepare(input)),
         _ => Vec::new(),
     };
     // The story identity is only needed to deliver a match. It reads what the feed says of
@@ -125,22 +126,99 @@ impl PlainText {
     }
 }
 
+/// A reader's label as a labelled example, with the text the matcher reads (the same plain
+/// summary and article text as matching uses, so training sees what matching will see).
+pub fn feedback_example(label: &LabelledItem) -> LabelledExample {
+    let plain = PlainText::of(&label.item);
+    LabelledExample {
+        id: format!("tidings-{}", label.item.item_id),
+        date: chrono::DateTime::from_timestamp(label.published_at, 0)
+            .map(|t| t.format("%Y-%m-%d").to_string())
+            .unwrap_or_default(),
+        source: label.item.feed_title.clone(),
+        title: label.item.title.clone(),
+        summary: plain.summary,
+        text: plain.text,
+        link: label.item.url.clone(),
+        lang: String::new(),
+        label: label.feedback.relevant,
+        borderline: false,
+    }
+}
+
+/// Trains every topic's learned layer on its label files and the readers' labels in the
+/// store, and puts the trained topics in force in `config` (at start and on reload, before
+/// the config is used). Topics without labels or a model decide by their query alone.
+pub fn train_topics(config: &mut Config, store: &Store) -> Result<(), StoreError> {
+    let mut feedback = std::collections::HashMap::new();
+    for def in &config.topics.defs {
+        let labels = store.topic_labels(&def.name)?;
+        let examples: Vec<LabelledExample> = labels.iter().map(feedback_example).collect();
+        feedback.insert(def.name.clone(), examples);
+    }
+    let started = std::time::Instant::now();
+    let trained = config
+        .topics
+        .train(|name| feedback.remove(name).unwrap_or_default());
+    for (topic, labels) in trained {
+        let layer = config
+            .topics
+            .compiled
+            .iter()
+            .find(|t| t.name == topic)
+            .and_then(|t| t.learned.clone());
+        if let Some(layer) = layer {
+            tracing::info!(
+                topic = %topic,
+                labels,
+                candidates = layer.trained_on,
+                weights = layer.model.weights().len(),
+                "trained the topic's learned layer"
+            );
+        }
+    }
+    tracing::debug!(ms = started.elapsed().as_millis() as u64, "topics trained");
+    Ok(())
+}
+
 /// Normalizes one stored item for the matcher (once for all topics).
 pub fn prepare_input(input: &MatchInput) -> PreparedDocument {
     PlainText::of(input).prepare(input)
 }
 
-/// The topics among `topics` that match `doc`, as records to store.
-pub fn evaluate(topics: &[&Topic], doc: &PreparedDocument) -> Vec<MatchRecord> {
+/// The topics among `topics` that match `doc`, as records to store; `prefilter` (built for
+/// `topics`) spares the topics whose terms are not in the item.
+pub fn evaluate(
+    topics: &[&Topic],
+    prefilter: &Prefilter,
+    doc: &PreparedDocument,
+) -> Vec<MatchRecord> {
+    let possible = prefilter.possible(doc);
     topics
         .iter()
-        .filter_map(|topic| {
+        .zip(possible)
+        .filter(|(_, possible)| *possible)
+        .filter_map(|(topic, _)| {
             let result = topic.matches(doc)?;
-            let terms: Vec<serde_json::Value> = result
+            let mut terms: Vec<serde_json::Value> = result
                 .terms
                 .iter()
                 .map(|t| serde_json::json!({"term": t.term, "field": t.field.name(), "count": t.count, "context": t.snippet}))
                 .collect();
+            // A learned topic's decision: the model's probability and what weighed most.
+            if let Some(model) = &result.model {
+                let top: Vec<serde_json::Value> = model
+                    .top
+                    .iter()
+                    .map(|c| serde_json::json!({"feature": c.feature, "contribution": (c.amount() * 100.0).round() / 100.0}))
+                    .collect();
+                terms.push(serde_json::json!({
+                    "term": "model",
+                    "field": "model",
+                    "probability": (model.probability * 1000.0).round() / 1000.0,
+                    "features": top,
+                }));
+            }
             Some(MatchRecord {
                 topic: topic.name.clone(),
                 score: (result.score * 100.0).round() / 100.0,
@@ -164,6 +242,7 @@ pub fn match_full_batches(config: &Config, store: &Store) -> Result<Vec<i64>, St
 
 fn match_batches(config: &Config, store: &Store, at_least: usize) -> Result<Vec<i64>, StoreError> {
     let topics: Vec<&Topic> = config.topics.compiled.iter().collect();
+    let prefilter = &config.topics.prefilter;
     let routes = routes(config);
     let mut new_matches = Vec::new();
     loop {
@@ -173,7 +252,7 @@ fn match_batches(config: &Config, store: &Store, at_least: usize) -> Result<Vec<
         }
         let results: Vec<MatchedItem> = batch
             .iter()
-            .map(|input| evaluate_item(&topics, input))
+            .map(|input| evaluate_item(&topics, prefilter, input))
             .collect();
         let now = chrono::Utc::now().timestamp();
         let plan = DeliveryPlan {
@@ -212,6 +291,7 @@ pub fn apply_topic_changes(
         return Ok((Vec::new(), 0));
     }
     let since = now - config.topics.backfill_window.as_secs() as i64;
+    let prefilter = Prefilter::new(&changed);
     let routes = routes(config);
     let plan = DeliveryPlan {
         routes: &routes,
@@ -226,7 +306,7 @@ pub fn apply_topic_changes(
         after = last.item_id;
         let results: Vec<MatchedItem> = batch
             .iter()
-            .map(|input| evaluate_item(&changed, input))
+            .map(|input| evaluate_item(&changed, &prefilter, input))
             .collect();
         found += store
             .record_matches(&results, true, Some(&plan), now)?

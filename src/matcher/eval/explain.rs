@@ -77,7 +77,8 @@ fn snippet(pf: &PreparedField, start: u32, end: u32) -> String {
 }
 
 /// A human-readable account of `result`: the query, each scored part with its field,
-/// occurrence count, alias and snippet, and the total.
+/// occurrence count, alias and snippet, and the total; for a topic with a learned layer,
+/// the model's probability and the features that weighed most.
 pub fn explain(query: &Query, doc: &PreparedDocument, result: &MatchResult) -> String {
     let _ = doc; // snippets were taken when the result was built
     let mut out = String::new();
@@ -113,6 +114,23 @@ pub fn explain(query: &Query, doc: &PreparedDocument, result: &MatchResult) -> S
                     t.score, t.term, t.field, via, t.snippet
                 );
             }
+        }
+    }
+    if let Some(m) = &result.model {
+        let _ = writeln!(
+            out,
+            "model: probability {:.3} (threshold {:.2}), bias {:+.2}; features that weighed most:",
+            m.probability, m.threshold, m.bias
+        );
+        for c in &m.top {
+            let _ = writeln!(
+                out,
+                "  {:+.2}  {} (weight {:+.2} × {:.2})",
+                c.amount(),
+                c.feature,
+                c.weight,
+                c.value
+            );
         }
     }
     out

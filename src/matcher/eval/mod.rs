@@ -48,7 +48,7 @@ mod explain;
 mod prepare;
 
 pub use explain::explain;
-pub use prepare::{Document, PreparedDocument, prepare};
+pub use prepare::{Document, PreparedDocument, prepare, split_headline};
 
 use std::cell::RefCell;
 
@@ -96,6 +96,9 @@ pub struct MatchedTerm {
 pub struct MatchResult {
     pub score: f64,
     pub terms: Vec<MatchedTerm>,
+    /// For a topic with a learned layer: the model's verdict (the query found a candidate).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model: Option<crate::matcher::learned::ModelVerdict>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -423,7 +426,19 @@ pub fn evaluate(query: &Query, doc: &PreparedDocument) -> Option<MatchResult> {
     Some(MatchResult {
         score: ev.score(),
         terms,
+        model: None,
     })
+}
+
+/// The score of each of `nodes` in each field (indexed by [`Field::index`]), `None` where a
+/// node does not match: one evaluation shares its alias results between the nodes, so
+/// asking about many aliases of one topic costs about one evaluation of the topic.
+pub fn field_scores(nodes: &[&Node], doc: &PreparedDocument) -> Vec<Option<[f64; 6]>> {
+    let cx = Cx::new(doc, false);
+    nodes
+        .iter()
+        .map(|n| eval_node(n, Via::default(), &cx).map(|e| e.fields))
+        .collect()
 }
 
 /// Fast check of the boolean structure and score only (no explanation parts kept).
@@ -564,8 +579,10 @@ mod tests {
         ));
         // Weighted.
         assert!(close(score(&q("russia^2"), &title("Russia")).unwrap(), 6.0));
-        // Summary 2, text 1, deep text 0.5.
+        // Summary 2, text 1, deep text 0.5 (an item with a headline: one without gets its
+        // summary's first sentence as the headline).
         let d = prepare(&Document {
+            title: "Report",
             summary: "Russia",
             ..Document::default()
         });

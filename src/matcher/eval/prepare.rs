@@ -1,6 +1,11 @@
 //! Document preparation: every field normalized, tokenized and indexed once (sorted term
 //! index with a start-bytes filter), and the term and phrase lookups evaluation runs on it.
+//!
+//! An item without a headline (feeds and archives that keep only the description) gets the
+//! first sentence of its summary as its title, and the rest as its summary: what a reader
+//! sees first is what headline rules (`title:…`) are about.
 
+use crate::matcher::learned::features::TextFeatureKeys;
 use crate::matcher::normalize::{Tokens, tokenize};
 use crate::matcher::query::{Field, Word};
 
@@ -188,25 +193,87 @@ fn word_matches(tok: &str, w: &Word) -> bool {
 #[derive(Debug, Clone, Default)]
 pub struct PreparedDocument {
     fields: [PreparedField; 6],
+    /// The word and character features the learned layers weigh, built on first use.
+    text_keys: std::sync::OnceLock<TextFeatureKeys>,
+}
+
+/// Words before a full stop that do not end a sentence.
+const ABBREVIATIONS: &[&str] = &[
+    "mr", "mrs", "ms", "dr", "st", "gen", "sen", "rep", "gov", "lt", "col", "jr", "sr", "no", "vs",
+    "prof", "capt", "sgt", "adm", "maj", "hon", "rev", "inc", "ltd", "co", "corp",
+];
+
+/// Splits a summary into its first sentence and the rest (the headline of an item that has
+/// none). A sentence ends at `.`, `!` or `?` followed by white space, after a word of two
+/// or more letters that is not a title such as `Mr.`; without one, the whole summary is
+/// the first sentence.
+pub fn split_headline(summary: &str) -> (&str, &str) {
+    let summary = summary.trim();
+    let bytes = summary.as_bytes();
+    for (i, c) in summary.char_indices() {
+        if !matches!(c, '.' | '!' | '?' | '。') {
+            continue;
+        }
+        let end = i + c.len_utf8();
+        if end < bytes.len() && !summary[end..].starts_with(char::is_whitespace) {
+            continue;
+        }
+        let word: String = summary[..i]
+            .chars()
+            .rev()
+            .take_while(|c| c.is_alphanumeric())
+            .collect();
+        if word.chars().count() < 2
+            || ABBREVIATIONS.contains(
+                &word
+                    .to_lowercase()
+                    .chars()
+                    .rev()
+                    .collect::<String>()
+                    .as_str(),
+            )
+        {
+            continue;
+        }
+        return (&summary[..end], summary[end..].trim_start());
+    }
+    (summary, "")
 }
 
 /// Normalizes and indexes every field of `doc`.
 pub fn prepare(doc: &Document) -> PreparedDocument {
+    let (title, summary) = if doc.title.trim().is_empty() {
+        split_headline(doc.summary)
+    } else {
+        (doc.title, doc.summary)
+    };
     PreparedDocument {
         fields: [
-            PreparedField::new(doc.title),
-            PreparedField::new(doc.summary),
+            PreparedField::new(title),
+            PreparedField::new(summary),
             PreparedField::new(doc.text),
             PreparedField::new(doc.feed),
             PreparedField::new(doc.url),
             PreparedField::new(doc.author),
         ],
+        text_keys: std::sync::OnceLock::new(),
     }
 }
 
 impl PreparedDocument {
     pub(super) fn field(&self, f: Field) -> &PreparedField {
         &self.fields[f.index()]
+    }
+
+    /// The tokens of a field (normalized texts, positions, joined hyphen compounds).
+    pub fn tokens(&self, f: Field) -> &Tokens {
+        &self.field(f).toks
+    }
+
+    /// The item's word and character features as the learned layers look them up: built
+    /// the first time a topic's model weighs the item, then shared by every topic.
+    pub fn text_feature_keys(&self) -> &TextFeatureKeys {
+        self.text_keys.get_or_init(|| TextFeatureKeys::of(self))
     }
 
     /// The normalized tokens of a field, space separated.
@@ -263,6 +330,34 @@ mod tests {
         let r = evaluate(&q("intern*"), &d).unwrap();
         assert_eq!(r.terms[0].count, 5);
         assert!(!hit("internationalizations*", &d));
+    }
+
+    #[test]
+    fn an_item_without_a_headline_gets_the_first_sentence_of_its_summary() {
+        assert_eq!(
+            split_headline("Mr. Kim met Vladimir V. Putin in Moscow. They signed a pact."),
+            (
+                "Mr. Kim met Vladimir V. Putin in Moscow.",
+                "They signed a pact."
+            )
+        );
+        assert_eq!(
+            split_headline(" One sentence only "),
+            ("One sentence only", "")
+        );
+        assert_eq!(
+            split_headline("U.S. says so! Then more"),
+            ("U.S. says so!", "Then more")
+        );
+        let d = prepare(&Document {
+            summary: "North Korea sent troops to Russia. Seoul is worried.",
+            ..Document::default()
+        });
+        assert_eq!(
+            d.normalized(Field::Title),
+            "north korea sent troops to russia"
+        );
+        assert_eq!(d.normalized(Field::Summary), "seoul is worried");
     }
 
     #[test]
