@@ -5,7 +5,8 @@
 //! the farm served; then extrapolates the CPU per poll cycle to 15-minute periods.
 //!
 //! Run: `cargo bench --bench daemon`. Environment: `TIDINGS_BENCH_FEEDS` (10000),
-//! `TIDINGS_BENCH_PERIOD_SECS` (30; a divisor of 60 seconds or of 60 minutes),
+//! `TIDINGS_BENCH_LAYOUT` the farm's layout (`spread`, the default: 500 hosts; `zipf`;
+//! `one-host`), `TIDINGS_BENCH_PERIOD_SECS` (30; a divisor of 60 seconds or of 60 minutes),
 //! `TIDINGS_BENCH_PERIODS` periods measured (3).
 
 #[path = "common/farm.rs"]
@@ -17,7 +18,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use farm::{Farm, FarmOptions};
+use farm::{Farm, named_layout};
 use measure::{cpu_time, print_table, vm_hwm_kib, vm_rss_kib};
 
 fn env_usize(name: &str, default: usize) -> usize {
@@ -43,15 +44,11 @@ fn main() {
     let period_secs = env_usize("TIDINGS_BENCH_PERIOD_SECS", 30);
     let periods = env_usize("TIDINGS_BENCH_PERIODS", 3);
     let period = Duration::from_secs(period_secs as u64);
+    let layout = std::env::var("TIDINGS_BENCH_LAYOUT").unwrap_or_else(|_| "spread".into());
     let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/feeds-corpus");
-    let farm = Farm::start(
-        &corpus,
-        FarmOptions {
-            feeds,
-            hosts: 500.min(feeds),
-            ..FarmOptions::default()
-        },
-    );
+    let options = named_layout(&layout, feeds)
+        .unwrap_or_else(|| panic!("unknown farm layout `{layout}` in TIDINGS_BENCH_LAYOUT"));
+    let farm = Farm::start(&corpus, options);
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("bench.db");
     let config = dir.path().join("bench.toml");
@@ -129,8 +126,10 @@ fn main() {
     let _ = child.wait();
 
     println!(
-        "daemon benchmark: {feeds} feeds on 500 hosts, schedule `{}` (period {period_secs} s), \
-         5% of feeds with a new item per period, default [fetch] limits, extraction off",
+        "daemon benchmark: {feeds} feeds, layout {layout} ({} hosts), schedule `{}` (period \
+         {period_secs} s), 5% of feeds with a new item per period, default [fetch] limits, \
+         extraction off",
+        farm.addrs.len(),
         every(period_secs)
     );
     println!(

@@ -1,22 +1,37 @@
-//! Scale benchmark (issue 8): the feed farm at 1,000 and 10,000 feeds, polled by the release
-//! `tidings` binary (extraction off) and, side by side in the same run, by newsboat if it is
-//! installed. Prints one table of medians: cold poll (everything new), warm poll (everything
-//! 304), steady state (5% of the feeds with one new item), then a 100 ms latency run against
-//! the bound set by the fetch limits. Beside newsboat's cold poll, it measures in-process what
-//! two parts the stack prescribes cost alone on the same 1,000 bodies (feed-rs parsing, FTS5
-//! indexing of the items' text), as shares of newsboat's CPU: the floor under the cold-poll
-//! ratio.
+//! Scale benchmark (issues 8 and 16): feed farms of 1,000 and 10,000 feeds in three layouts
+//! (`spread`: 500 hosts; `zipf`: host sizes like a real subscription list, a few hosts with
+//! hundreds of feeds and a long tail of one; `one-host`), polled by the release `tidings`
+//! binary with the shipped example config (its `nk-russia` topic on, extraction off; a cold
+//! poll with no topic beside it) and, side by side on the same farm in the same run, by
+//! newsboat if it is installed. Prints one table of medians: cold poll (everything new), warm
+//! poll (everything 304), steady state (5% of the feeds with one new item), CPU per 1,000
+//! feeds, and tidings' CPU as a share of newsboat's. Then a 100 ms latency run against the
+//! bound set by the fetch limits, and an errors run. Beside newsboat's cold poll, it measures
+//! in-process what two parts the stack prescribes cost alone on the same 1,000 bodies
+//! (feed-rs parsing, FTS5 indexing of the items' text), as shares of newsboat's CPU: the floor
+//! under the cold-poll ratio.
 //!
 //! Run: `cargo bench --bench scale`. Environment:
+//! - `TIDINGS_BENCH_LAYOUTS` farm layouts, comma-separated (default `spread,zipf,one-host`)
 //! - `TIDINGS_BENCH_FEEDS` feed counts, comma-separated (default `1000,10000`)
 //! - `TIDINGS_BENCH_RUNS` runs per figure, the median is printed (default 3)
+//! - `TIDINGS_BENCH_NO_TOPICS` feed counts with a cold poll without the topic beside
+//!   (default `1000`; empty skips it)
+//! - `TIDINGS_BENCH_NEWSBOAT` feed counts newsboat is run on (default `1000`; empty skips it)
+//! - `TIDINGS_BENCH_NEWSBOAT_THREADS` newsboat's `reload-threads` settings (default `2`)
+//! - `TIDINGS_BENCH_NEWSBOAT_WARM` `1` also runs newsboat's warm and steady polls (slow:
+//!   about 28 s of CPU each at 1,000 feeds)
 //! - `TIDINGS_BENCH_LATENCY_FEEDS` feeds for the latency run (default 10000; 0 skips it)
 //! - `TIDINGS_BENCH_ERRORS_FEEDS` feeds for the errors run (default 1000; 0 skips it): a cold
 //!   poll of a clean farm beside one where 2% of answers are 500, 2% are 429 and 1% are never
 //!   answered
-//! - `TIDINGS_BENCH_NEWSBOAT` feed counts newsboat is run on (default `1000`; empty skips it)
 //! - `TIDINGS_BENCH_BIN` another `tidings` binary to measure (e.g. a build from before a change)
-//! - `TIDINGS_BENCH_WRAP` a command prefix for the cold polls, e.g. `perf record -g -o cold.data --`
+//! - `TIDINGS_BENCH_AB=1` measures only cold polls of A (the binary above) against B
+//!   (`TIDINGS_BENCH_BIN_B`, else the same binary) on a database prepared with
+//!   `TIDINGS_BENCH_SQL_B` (SQL run after the migrations), in turn on the same farm
+//!   (`TIDINGS_BENCH_AB_NO_TOPICS=1`: without the topic)
+//! - `TIDINGS_BENCH_WRAP` a command prefix for the cold polls, e.g.
+//!   `valgrind --tool=callgrind --callgrind-out-file=/tmp/cold.%p --`
 
 #[path = "common/farm.rs"]
 mod farm;
@@ -27,7 +42,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use farm::{Farm, FarmOptions};
+use farm::{Farm, FarmOptions, named_layout};
 use measure::{Cost, median, print_table, run_measured};
 
 const HOSTS: usize = 500;
@@ -51,6 +66,18 @@ fn corpus() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/feeds-corpus")
 }
 
+/// The shipped example config without its internet feeds, and without its aliases and topic
+/// unless `topics`.
+fn example_config(topics: bool) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/tidings.example.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut text = text[..text.find("\n[[feed]]").expect("the example has feeds")].to_string();
+    if !topics {
+        text.truncate(text.find("\n[aliases]").expect("the example has aliases"));
+    }
+    text
+}
+
 /// A tidings setup: database and config in a fresh directory.
 struct Tidings {
     _dir: tempfile::TempDir,
@@ -59,11 +86,12 @@ struct Tidings {
 }
 
 impl Tidings {
-    fn new(farm: &Farm, fetch: &str) -> Tidings {
+    /// The farm's feeds (extraction off) with `settings` after the database line.
+    fn new(farm: &Farm, settings: &str) -> Tidings {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("bench.db");
         let config = dir.path().join("bench.toml");
-        let mut text = format!("database = \"{}\"\n{fetch}\n", db.display());
+        let mut text = format!("database = \"{}\"\n{settings}\n", db.display());
         for url in farm.urls() {
             text.push_str(&format!("[[feed]]\nurl = \"{url}\"\nextract = false\n"));
         }
@@ -75,10 +103,18 @@ impl Tidings {
         }
     }
 
+    /// The shipped example config on the farm's feeds, its topic on or off.
+    fn example(farm: &Farm, topics: bool) -> Tidings {
+        Tidings::new(farm, &example_config(topics))
+    }
+
     fn poll(&self, all: bool) -> Cost {
+        self.poll_with(&binary(), all)
+    }
+
+    /// Runs `tidings poll` of `binary` on this setup's config.
+    fn poll_with(&self, binary: &str, all: bool) -> Cost {
         // TIDINGS_BENCH_WRAP runs the cold poll under a tool (e.g. `perf record -g -o cold.data --`).
-        let binary = std::env::var("TIDINGS_BENCH_BIN")
-            .unwrap_or_else(|_| env!("CARGO_BIN_EXE_tidings").into());
         let wrap = match all {
             false => std::env::var("TIDINGS_BENCH_WRAP").unwrap_or_default(),
             true => String::new(),
@@ -101,6 +137,25 @@ impl Tidings {
             cmd.arg("--all");
         }
         run_measured(&mut cmd)
+    }
+
+    /// Creates the database with `binary` (its migrations, the config's feeds) and runs `sql`
+    /// on it: a variant of the schema or settings to measure without a build.
+    fn prepare(&self, binary: &str, sql: &str) {
+        let out = Command::new(binary)
+            .arg("--config")
+            .arg(&self.config)
+            .arg("status")
+            .arg("--json")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let conn = rusqlite::Connection::open(&self.db).unwrap();
+        conn.execute_batch(sql).unwrap();
     }
 
     fn items(&self) -> i64 {
@@ -128,10 +183,86 @@ impl Tidings {
     }
 }
 
+/// The `tidings` binary measured: `TIDINGS_BENCH_BIN`, else the one built with the bench.
+fn binary() -> String {
+    std::env::var("TIDINGS_BENCH_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_tidings").into())
+}
+
+/// A/B run (`TIDINGS_BENCH_AB=1`): cold polls of A (`TIDINGS_BENCH_BIN` or the built binary)
+/// and B (`TIDINGS_BENCH_BIN_B`, else the same binary, on a database prepared with
+/// `TIDINGS_BENCH_SQL_B`), in turn on one farm per layout and count, `runs` times each;
+/// prints the medians and the median of the per-pair ratios B/A.
+fn ab_run(layouts: &[String], counts: &[usize], runs: usize) {
+    let a = binary();
+    let b = std::env::var("TIDINGS_BENCH_BIN_B").unwrap_or_else(|_| a.clone());
+    let sql_b = std::env::var("TIDINGS_BENCH_SQL_B").unwrap_or_default();
+    let topics = !std::env::var("TIDINGS_BENCH_AB_NO_TOPICS").is_ok_and(|v| v == "1");
+    let mut rows = Vec::new();
+    for layout in layouts {
+        for &feeds in counts {
+            let farm = Farm::start(&corpus(), named_layout(layout, feeds).unwrap());
+            let (mut ca, mut cb, mut pairs) = (Vec::new(), Vec::new(), Vec::new());
+            for _ in 0..runs {
+                let ta = Tidings::example(&farm, topics);
+                let tb = Tidings::example(&farm, topics);
+                if !sql_b.is_empty() {
+                    tb.prepare(&b, &sql_b);
+                }
+                let x = ta.poll_with(&a, false);
+                let y = tb.poll_with(&b, false);
+                assert_eq!(ta.items(), tb.items(), "A and B stored different items");
+                if let Ok(dir) = std::env::var("TIDINGS_BENCH_KEEP_DB") {
+                    // Folded (WAL checkpointed) copies of both databases, for a look inside.
+                    for (name, t) in [("a", &ta), ("b", &tb)] {
+                        t.db_bytes();
+                        std::fs::copy(&t.db, Path::new(&dir).join(format!("{name}.db"))).unwrap();
+                    }
+                }
+                pairs.push(cpu(&y) / cpu(&x));
+                ca.push(x);
+                cb.push(y);
+            }
+            rows.push(vec![
+                layout.clone(),
+                feeds.to_string(),
+                format!("{:.2}", med(&ca, cpu)),
+                format!("{:.2}", med(&cb, cpu)),
+                format!("{:.3}", median(pairs)),
+                format!("{:.2}", med(&ca, wall)),
+                format!("{:.2}", med(&cb, wall)),
+                format!("{:.1}", med(&ca, |c| c.peak_rss_kib as f64) / 1024.0),
+                format!("{:.1}", med(&cb, |c| c.peak_rss_kib as f64) / 1024.0),
+            ]);
+        }
+    }
+    println!(
+        "A/B cold polls, median of {runs} pairs (topic {}): A = {a}; B = {b}{}",
+        if topics { "on" } else { "off" },
+        if sql_b.is_empty() {
+            String::new()
+        } else {
+            format!(" with `{sql_b}`")
+        }
+    );
+    print_table(
+        &[
+            "layout",
+            "feeds",
+            "A cpu s",
+            "B cpu s",
+            "B/A (pairs)",
+            "A wall s",
+            "B wall s",
+            "A MiB",
+            "B MiB",
+        ],
+        &rows,
+    );
+}
+
 /// A newsboat setup: its urls file, cache and config in a fresh directory.
 struct Newsboat {
     dir: tempfile::TempDir,
-    threads: usize,
 }
 
 impl Newsboat {
@@ -150,7 +281,7 @@ impl Newsboat {
             format!("reload-threads {threads}\nshow-read-feeds yes\n"),
         )
         .unwrap();
-        Newsboat { dir, threads }
+        Newsboat { dir }
     }
 
     fn reload(&self) -> Cost {
@@ -178,6 +309,7 @@ impl Newsboat {
     }
 }
 
+/// One client's costs for one layout and size, over the runs.
 #[derive(Default)]
 struct Figures {
     cold: Vec<Cost>,
@@ -192,11 +324,80 @@ fn med<T>(xs: &[T], f: impl Fn(&T) -> f64) -> f64 {
     median(xs.iter().map(f).collect())
 }
 
+fn cpu(c: &Cost) -> f64 {
+    c.cpu.as_secs_f64()
+}
+
+fn wall(c: &Cost) -> f64 {
+    c.wall.as_secs_f64()
+}
+
+/// The rows of the main table for one client's figures (polls it has no runs of are left out).
+fn client_rows(layout: &str, who: &str, feeds: usize, f: &Figures) -> Vec<Vec<String>> {
+    let mut rows = Vec::new();
+    for (name, costs, items) in [
+        ("cold", &f.cold, med(&f.items, |x| *x)),
+        ("warm (304)", &f.warm, 0.0),
+        ("steady 5%", &f.steady, med(&f.new_items, |x| *x)),
+    ] {
+        if costs.is_empty() {
+            continue;
+        }
+        let (wall_s, cpu_s) = (med(costs, wall), med(costs, cpu));
+        rows.push(vec![
+            layout.to_string(),
+            who.to_string(),
+            name.to_string(),
+            feeds.to_string(),
+            format!("{items:.0}"),
+            format!("{wall_s:.2}"),
+            format!("{cpu_s:.2}"),
+            format!("{:.3}", cpu_s * 1000.0 / feeds as f64),
+            if items > 0.0 {
+                format!("{:.0}", items / wall_s)
+            } else {
+                "-".into()
+            },
+            format!("{:.1}", med(costs, |c| c.peak_rss_kib as f64) / 1024.0),
+            if name == "cold" && !f.db_bytes.is_empty() {
+                format!("{:.1}", med(&f.db_bytes, |x| *x) / 1048576.0)
+            } else {
+                "-".into()
+            },
+        ]);
+    }
+    rows
+}
+
+/// "191 hosts: 177, 86, 57, … feeds; 77 with one".
+fn describe_hosts(sizes: &[usize]) -> String {
+    let top: Vec<String> = sizes.iter().take(3).map(|n| n.to_string()).collect();
+    format!(
+        "{} hosts, the largest with {} feeds, {} with one",
+        sizes.len(),
+        top.join(", "),
+        sizes.iter().filter(|&&n| n == 1).count()
+    )
+}
+
 fn main() {
+    let layouts: Vec<String> = std::env::var("TIDINGS_BENCH_LAYOUTS")
+        .unwrap_or_else(|_| "spread,zipf,one-host".into())
+        .split(',')
+        .map(|l| l.trim().to_string())
+        .filter(|l| !l.is_empty())
+        .collect();
     let counts = env_list("TIDINGS_BENCH_FEEDS", "1000,10000");
     let runs = env_usize("TIDINGS_BENCH_RUNS", 3);
     let latency_feeds = env_usize("TIDINGS_BENCH_LATENCY_FEEDS", 10000);
+    let no_topic_counts = env_list("TIDINGS_BENCH_NO_TOPICS", "1000");
     let newsboat_counts = env_list("TIDINGS_BENCH_NEWSBOAT", "1000");
+    let newsboat_threads = env_list("TIDINGS_BENCH_NEWSBOAT_THREADS", "2");
+    let newsboat_warm = std::env::var("TIDINGS_BENCH_NEWSBOAT_WARM").is_ok_and(|v| v == "1");
+    if std::env::var("TIDINGS_BENCH_AB").is_ok_and(|v| v == "1") {
+        ab_run(&layouts, &counts, runs);
+        return;
+    }
     let newsboat = Newsboat::available();
     if !newsboat {
         println!("newsboat is not installed: its columns are skipped");
@@ -204,152 +405,160 @@ fn main() {
 
     let mut rows = Vec::new();
     let mut ratio_rows = Vec::new();
-    let mut per_feed_cpu = Vec::new();
-    let mut parts_rows = Vec::new();
-    for &feeds in &counts {
-        let mut t = Figures::default();
-        let mut nb: Vec<(usize, Figures)> = Vec::new();
-        for _ in 0..runs {
-            // A fresh farm per run: steady state adds items to it.
-            let farm = Farm::start(
-                &corpus(),
-                FarmOptions {
-                    feeds,
-                    hosts: HOSTS.min(feeds),
-                    ..FarmOptions::default()
-                },
-            );
-            let tidings = Tidings::new(&farm, "");
-            t.cold.push(tidings.poll(false));
-            t.items.push(tidings.items() as f64);
-            t.db_bytes.push(tidings.db_bytes() as f64);
-            t.warm.push(tidings.poll(true));
-            let mut boats = Vec::new();
-            if newsboat && newsboat_counts.contains(&feeds) {
-                for threads in [2, 8] {
-                    let boat = Newsboat::new(&farm, threads);
-                    let mut figures = Figures::default();
-                    figures.cold.push(boat.reload());
-                    figures.items.push(boat.items() as f64);
-                    figures.warm.push(boat.reload());
-                    boats.push((boat, figures));
-                }
-            }
-            farm.add_new_items(0.05);
-            let before = tidings.items();
-            t.steady.push(tidings.poll(true));
-            t.new_items.push((tidings.items() - before) as f64);
-            for (boat, mut figures) in boats {
-                let before = boat.items();
-                figures.steady.push(boat.reload());
-                figures.new_items.push((boat.items() - before) as f64);
-                match nb.iter_mut().find(|(n, _)| *n == boat.threads) {
-                    Some((_, f)) => {
-                        f.cold.extend(figures.cold);
-                        f.warm.extend(figures.warm);
-                        f.steady.extend(figures.steady);
-                        f.items.extend(figures.items);
-                        f.new_items.extend(figures.new_items);
-                    }
-                    None => nb.push((boat.threads, figures)),
-                }
-            }
-        }
-        if !nb.is_empty() {
-            let newsboat_cpu: Vec<(usize, f64)> = nb
+    let mut linear_rows = Vec::new();
+    let mut host_lines = Vec::new();
+    // (layout, feeds, threads, newsboat's median cold CPU)
+    let mut newsboat_cold: Vec<(String, usize, usize, f64)> = Vec::new();
+    for layout in &layouts {
+        let mut per_feed_cpu: Vec<(usize, f64)> = Vec::new();
+        for &feeds in &counts {
+            let options = named_layout(layout, feeds).unwrap_or_else(|| {
+                panic!("unknown farm layout `{layout}` in TIDINGS_BENCH_LAYOUTS")
+            });
+            let mut topic = Figures::default();
+            let mut bare = Figures::default();
+            let with_newsboat = newsboat && newsboat_counts.contains(&feeds);
+            let mut nb: Vec<(usize, Figures)> = newsboat_threads
                 .iter()
-                .map(|(threads, f)| (*threads, med(&f.cold, |c| c.cpu.as_secs_f64())))
+                .map(|&threads| (threads, Figures::default()))
                 .collect();
-            parts_rows = parts_alone(feeds, runs, &newsboat_cpu);
-        }
-        per_feed_cpu.push((feeds, med(&t.cold, |c| c.cpu.as_secs_f64()) / feeds as f64));
-        let mut push_rows = |who: &str, f: &Figures, db: bool| {
-            for (name, costs, items) in [
-                ("cold", &f.cold, med(&f.items, |x| *x)),
-                ("warm (304)", &f.warm, 0.0),
-                ("steady 5%", &f.steady, med(&f.new_items, |x| *x)),
-            ] {
-                let wall = med(costs, |c| c.wall.as_secs_f64());
-                rows.push(vec![
-                    who.to_string(),
-                    name.to_string(),
+            for _ in 0..runs {
+                // A fresh farm per run: steady state adds items to it.
+                let farm = Farm::start(&corpus(), options.clone());
+                if host_lines.len() < layouts.len() * counts.len()
+                    && !host_lines
+                        .iter()
+                        .any(|(l, n, _)| l == layout && *n == feeds)
+                {
+                    host_lines.push((layout.clone(), feeds, describe_hosts(&farm.host_sizes())));
+                }
+                let tidings = Tidings::example(&farm, true);
+                topic.cold.push(tidings.poll(false));
+                topic.items.push(tidings.items() as f64);
+                topic.db_bytes.push(tidings.db_bytes() as f64);
+                topic.warm.push(tidings.poll(true));
+                if no_topic_counts.contains(&feeds) {
+                    let plain = Tidings::example(&farm, false);
+                    bare.cold.push(plain.poll(false));
+                    bare.items.push(plain.items() as f64);
+                    bare.db_bytes.push(plain.db_bytes() as f64);
+                }
+                let mut boats = Vec::new();
+                if with_newsboat {
+                    for (k, (threads, figures)) in nb.iter_mut().enumerate() {
+                        let boat = Newsboat::new(&farm, *threads);
+                        figures.cold.push(boat.reload());
+                        figures.items.push(boat.items() as f64);
+                        if newsboat_warm {
+                            figures.warm.push(boat.reload());
+                            boats.push((k, boat));
+                        }
+                    }
+                }
+                farm.add_new_items(0.05);
+                let before = tidings.items();
+                topic.steady.push(tidings.poll(true));
+                topic.new_items.push((tidings.items() - before) as f64);
+                for (k, boat) in boats {
+                    let before = boat.items();
+                    nb[k].1.steady.push(boat.reload());
+                    nb[k].1.new_items.push((boat.items() - before) as f64);
+                }
+            }
+            per_feed_cpu.push((feeds, med(&topic.cold, cpu) / feeds as f64));
+            rows.extend(client_rows(layout, "tidings", feeds, &topic));
+            rows.extend(client_rows(layout, "tidings, no topic", feeds, &bare));
+            if !with_newsboat {
+                continue;
+            }
+            for (threads, f) in &nb {
+                rows.extend(client_rows(
+                    layout,
+                    &format!("newsboat ({threads} thr)"),
+                    feeds,
+                    f,
+                ));
+                newsboat_cold.push((layout.clone(), feeds, *threads, med(&f.cold, cpu)));
+                let ratio = |ours: &[Cost], g: fn(&Cost) -> f64, theirs: &[Cost]| {
+                    if ours.is_empty() || theirs.is_empty() {
+                        "-".to_string()
+                    } else {
+                        format!("{:.3}", med(ours, g) / med(theirs, g))
+                    }
+                };
+                ratio_rows.push(vec![
+                    layout.clone(),
                     feeds.to_string(),
-                    format!("{items:.0}"),
-                    format!("{wall:.2}"),
-                    format!("{:.2}", med(costs, |c| c.cpu.as_secs_f64())),
-                    if items > 0.0 {
-                        format!("{:.0}", items / wall)
-                    } else {
-                        "-".into()
-                    },
-                    format!("{:.1}", med(costs, |c| c.peak_rss_kib as f64) / 1024.0),
-                    if db && name == "cold" {
-                        format!("{:.1}", med(&f.db_bytes, |x| *x) / 1048576.0)
-                    } else {
-                        "-".into()
-                    },
+                    format!("newsboat ({threads} thr)"),
+                    ratio(&topic.cold, cpu, &f.cold),
+                    ratio(&bare.cold, cpu, &f.cold),
+                    ratio(&topic.cold, wall, &f.cold),
+                    ratio(&topic.warm, cpu, &f.warm),
+                    ratio(&topic.steady, cpu, &f.steady),
                 ]);
             }
-        };
-        push_rows("tidings", &t, true);
-        for (threads, f) in &nb {
-            push_rows(&format!("newsboat ({threads} threads)"), f, false);
-            for (name, ours, theirs) in [
-                ("cold", &t.cold, &f.cold),
-                ("warm (304)", &t.warm, &f.warm),
-                ("steady 5%", &t.steady, &f.steady),
-            ] {
-                let ratio = |g: fn(&Cost) -> f64| med(ours, g) / med(theirs, g);
-                ratio_rows.push(vec![
-                    format!("newsboat ({threads} threads)"),
-                    name.to_string(),
-                    feeds.to_string(),
-                    format!("{:.3}", ratio(|c| c.cpu.as_secs_f64())),
-                    format!("{:.3}", ratio(|c| c.wall.as_secs_f64())),
+        }
+        if let Some((base_feeds, base)) = per_feed_cpu.first().copied() {
+            for (n, c) in &per_feed_cpu {
+                linear_rows.push(vec![
+                    layout.clone(),
+                    n.to_string(),
+                    format!("{:.3}", c * 1000.0),
+                    format!("{:.2}", c / base),
+                    base_feeds.to_string(),
                 ]);
             }
         }
     }
     println!(
-        "scale benchmark: feed farm on {HOSTS} loopback hosts, tidings with default [fetch] limits \
-         and extraction off, median of {runs} runs"
+        "scale benchmark: feed farms (layouts below), tidings with the shipped example config \
+         (topic nk-russia on unless said; default [fetch] limits), extraction off, median of {runs} runs"
     );
+    for (layout, feeds, hosts) in &host_lines {
+        println!("  {layout}, {feeds} feeds: {hosts}");
+    }
     print_table(
         &[
-            "client", "poll", "feeds", "items", "wall s", "cpu s", "items/s", "peak MiB", "db MiB",
+            "layout",
+            "client",
+            "poll",
+            "feeds",
+            "items",
+            "wall s",
+            "cpu s",
+            "cpu s/1k feeds",
+            "items/s",
+            "peak MiB",
+            "db MiB",
         ],
         &rows,
     );
     if !ratio_rows.is_empty() {
-        println!("\ntidings / newsboat (same farm, same run)");
+        println!("\ntidings' CPU / newsboat's (same farm, same run)");
         print_table(
-            &["against", "poll", "feeds", "cpu ratio", "wall ratio"],
+            &[
+                "layout",
+                "feeds",
+                "against",
+                "cold cpu",
+                "cold cpu, no topic",
+                "cold wall",
+                "warm cpu",
+                "steady cpu",
+            ],
             &ratio_rows,
         );
     }
-    if !parts_rows.is_empty() {
-        println!(
-            "\nparts alone, in-process on one thread, on the same bodies (median of {runs}); \
-             share = cpu / newsboat's cold cpu"
-        );
-        let mut header = vec!["part", "items", "cpu s"];
-        header.extend(PARTS_SHARE_HEADERS);
-        print_table(&header, &parts_rows);
+    if !newsboat_cold.is_empty() {
+        parts_table(runs, &newsboat_cold);
     }
-    if let Some((base_feeds, base)) = per_feed_cpu.first().copied() {
-        println!("\ncold CPU per feed against {base_feeds} feeds (1.00 = linear)");
+    if !linear_rows.is_empty() {
+        println!(
+            "\ncold CPU per feed (topic on) against the smallest count of its layout (1.00 = linear)"
+        );
         print_table(
-            &["feeds", "cpu ms/feed", "ratio"],
-            &per_feed_cpu
-                .iter()
-                .map(|(n, c)| {
-                    vec![
-                        n.to_string(),
-                        format!("{:.3}", c * 1000.0),
-                        format!("{:.2}", c / base),
-                    ]
-                })
-                .collect::<Vec<_>>(),
+            &["layout", "feeds", "cpu ms/feed", "ratio", "against"],
+            &linear_rows,
         );
     }
 
@@ -360,6 +569,35 @@ fn main() {
     if errors_feeds > 0 {
         errors_run(errors_feeds, runs);
     }
+}
+
+/// The parts the stack prescribes, alone on the bodies of the smallest count newsboat ran
+/// on, as shares of newsboat's cold CPU on each layout at that count.
+fn parts_table(runs: usize, newsboat_cold: &[(String, usize, usize, f64)]) {
+    let feeds = newsboat_cold.iter().map(|r| r.1).min().unwrap();
+    let against: Vec<&(String, usize, usize, f64)> =
+        newsboat_cold.iter().filter(|r| r.1 == feeds).collect();
+    let parts = parts_alone(feeds, runs);
+    let mut header = vec!["part".to_string(), "items".into(), "cpu s".into()];
+    header.extend(
+        against
+            .iter()
+            .map(|(layout, _, threads, _)| format!("share ({layout}, nb {threads} thr)")),
+    );
+    let rows: Vec<Vec<String>> = parts
+        .iter()
+        .map(|(part, items, cpu_s)| {
+            let mut row = vec![part.to_string(), items.to_string(), format!("{cpu_s:.2}")];
+            row.extend(against.iter().map(|r| format!("{:.3}", cpu_s / r.3)));
+            row
+        })
+        .collect();
+    println!(
+        "\nparts alone, in-process on one thread, on the same {feeds} bodies (median of {runs}); \
+         share = cpu / newsboat's cold cpu"
+    );
+    let header: Vec<&str> = header.iter().map(String::as_str).collect();
+    print_table(&header, &rows);
 }
 
 /// A cold poll of a farm that fails some requests (2% answered 500, 2% 429 with Retry-After,
@@ -475,8 +713,6 @@ fn latency_run(feeds: usize) {
     );
 }
 
-const PARTS_SHARE_HEADERS: [&str; 2] = ["share (nb 2 thr)", "share (nb 8 thr)"];
-
 /// CPU time of the calling thread.
 fn thread_cpu() -> Duration {
     let mut ts = libc::timespec {
@@ -491,9 +727,9 @@ fn thread_cpu() -> Duration {
 /// What two parts the stack prescribes cost alone on the bodies of a fresh farm of `feeds`
 /// feeds (the ones the cold poll read): feed-rs parsing each body, and FTS5 indexing the
 /// items' plain text in 500-item transactions into a table like tidings' own (same tokenizer,
-/// WAL, synchronous=NORMAL, hashsize). One row per part with its CPU and its share of each
-/// newsboat cold CPU given; the last row is their sum, which no cold poll can go below.
-fn parts_alone(feeds: usize, runs: usize, newsboat_cpu: &[(usize, f64)]) -> Vec<Vec<String>> {
+/// WAL, synchronous=NORMAL, hashsize). One row per part with its items and CPU seconds; the
+/// last row is their sum, which no cold poll can go below.
+fn parts_alone(feeds: usize, runs: usize) -> Vec<(&'static str, usize, f64)> {
     let bodies = farm::corpus_copies(&corpus(), feeds);
 
     // The index's input, prepared outside the measured part as tidings' matching stage does.
@@ -532,27 +768,14 @@ fn parts_alone(feeds: usize, runs: usize, newsboat_cpu: &[(usize, f64)]) -> Vec<
     }
     let feed_rs_cpu = median(feed_rs_cpu);
     let fts_cpu = median(fts_cpu);
-    let row = |part: &str, items: usize, cpu: f64| {
-        let mut row = vec![part.to_string(), items.to_string(), format!("{cpu:.2}")];
-        for threads in [2, 8] {
-            row.push(
-                newsboat_cpu
-                    .iter()
-                    .find(|(t, _)| *t == threads)
-                    .map(|(_, nb)| format!("{:.3}", cpu / nb))
-                    .unwrap_or_else(|| "-".into()),
-            );
-        }
-        row
-    };
     vec![
-        row(
+        (
             "feed-rs parse (feed_rs::parser::parse)",
             entries,
             feed_rs_cpu,
         ),
-        row("FTS5 index of title, summary, text", texts.len(), fts_cpu),
-        row("the two together", texts.len(), feed_rs_cpu + fts_cpu),
+        ("FTS5 index of title, summary, text", texts.len(), fts_cpu),
+        ("the two together", texts.len(), feed_rs_cpu + fts_cpu),
     ]
 }
 

@@ -2,7 +2,7 @@
 //! their refreshes, reloads the config on SIGHUP, tells systemd how it is doing (`service`),
 //! and stops cleanly on SIGTERM/SIGINT.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -14,6 +14,7 @@ use crate::config::{Config, FetchConfig};
 use crate::fetch::Fetcher;
 use crate::model::{Feed, FeedId};
 use crate::pipeline::{Context, RefreshReport, refresh_feed};
+use crate::scheduler::host_queue::{HostId, HostQueues, host_of};
 use crate::service::Liveness;
 use crate::store::{Store, WorkerOptions};
 
@@ -81,7 +82,7 @@ fn context(config: Config, store: Store) -> anyhow::Result<Context> {
 /// then it is stored (the feed may start again), with its report unless the store failed.
 enum RefreshEvent {
     Fetched {
-        host: String,
+        host: HostId,
     },
     Finished {
         id: FeedId,
@@ -112,24 +113,29 @@ struct StorePause {
     reason: String,
 }
 
-/// Tracks refreshes in flight against the global and per-host limits. The limits count
-/// fetches: a feed whose answer is in leaves its slots to the next while it is parsed and
-/// stored, so when storing is the bottleneck the network still does its share (issue 8: with
-/// 100 ms per answer, refreshes waiting for the writer held every slot). Fetched feeds
-/// waiting to be stored are capped at the concurrency too, which bounds memory.
+/// Starts refreshes within the global and per-host limits. Feeds wait in a queue per host
+/// (their `host:port` read once, when they are queued); hosts with a free slot take turns, so
+/// every decision is O(1) however many feeds share a host (issue 16: rescanning the waiting
+/// feeds and parsing their URLs on every decision made a poll of feeds on one host
+/// quadratic). The limits count fetches: a feed whose answer is in leaves its slots to the
+/// next while it is parsed and stored, so when storing is the bottleneck the network still
+/// does its share (issue 8). Fetched feeds waiting to be stored are capped at the
+/// concurrency too, which bounds memory.
 struct Dispatcher {
     ctx: Arc<Context>,
     tracker: TaskTracker,
     /// Every feed started and not yet stored.
     in_flight: HashSet<FeedId>,
-    /// Requests on the wire, overall and per host.
-    fetching: usize,
-    per_host: HashMap<String, usize>,
+    /// Feeds waiting to start, per host; its running count is the requests on the wire.
+    queue: HostQueues<Feed>,
     events_tx: mpsc::UnboundedSender<RefreshEvent>,
     events_rx: mpsc::UnboundedReceiver<RefreshEvent>,
-    /// Due feeds read from the store and not started yet, and when they were read.
-    due: std::collections::VecDeque<Feed>,
-    due_read_at: Option<std::time::Instant>,
+    /// When the daemon loop reads due feeds again (see `schedule_due`).
+    next_read_at: Option<std::time::Instant>,
+    /// Whether the last read of due feeds was cut off by its limit (more may be due).
+    last_read_full: bool,
+    /// How many due feeds a read asks for, in multiples of the concurrency (see `schedule_due`).
+    read_width: usize,
     /// When the claims of the feeds in flight were last renewed (PostgreSQL leases).
     claims_renewed_at: Option<std::time::Instant>,
     /// Set by the daemon's loop (never by `tidings poll`) while the database refuses writes.
@@ -144,19 +150,25 @@ struct Dispatcher {
 /// How long due feeds read from the store may wait in the dispatcher before they are read again.
 const DUE_FRESH: Duration = Duration::from_secs(1);
 
+/// Due feeds read at once, as multiples of the concurrency: normally, and while the feeds read
+/// all wait on busy hosts with fetch slots free.
+const NARROW_READ: usize = 4;
+const WIDE_READ: usize = 64;
+
 impl Dispatcher {
     fn new(ctx: Arc<Context>) -> Dispatcher {
         let (events_tx, events_rx) = mpsc::unbounded_channel();
+        let per_host = ctx.config().fetch.per_host;
         Dispatcher {
             ctx,
             tracker: TaskTracker::new(),
             in_flight: HashSet::new(),
-            fetching: 0,
-            per_host: HashMap::new(),
+            queue: HostQueues::new(per_host),
             events_tx,
             events_rx,
-            due: std::collections::VecDeque::new(),
-            due_read_at: None,
+            next_read_at: None,
+            last_read_full: false,
+            read_width: NARROW_READ,
             claims_renewed_at: None,
             pause: None,
             next_pause: STORE_PAUSE_FIRST,
@@ -164,59 +176,67 @@ impl Dispatcher {
         }
     }
 
+    /// Whether the global limits leave room for another refresh.
     fn has_room(&self) -> bool {
         if self.pause.is_some() {
             return false;
         }
         let concurrency = self.ctx.config().fetch.concurrency;
-        self.fetching < concurrency && self.in_flight.len() < 2 * concurrency
+        self.queue.running() < concurrency && self.in_flight.len() < 2 * concurrency
     }
 
-    /// Starts refreshing `feed` unless its host is at its limit; gives the feed back if not.
-    fn try_start(&mut self, feed: Feed) -> Option<Feed> {
+    /// Queues `feed` behind the other waiting feeds of its host.
+    fn enqueue(&mut self, feed: Feed) {
         let host = host_of(&feed.url);
-        let busy = self.per_host.get(&host).copied().unwrap_or(0);
-        if busy >= self.ctx.config().fetch.per_host || self.in_flight.contains(&feed.id) {
-            return Some(feed);
-        }
-        *self.per_host.entry(host.clone()).or_default() += 1;
-        self.fetching += 1;
-        self.in_flight.insert(feed.id);
-        let ctx = self.ctx.clone();
-        let events = self.events_tx.clone();
-        self.tracker.spawn(async move {
-            let id = feed.id;
-            let fetched = || {
-                let _ = events.send(RefreshEvent::Fetched { host });
+        self.queue.push(&host, feed);
+    }
+
+    /// Starts waiting feeds, in turn across hosts, while the limits allow.
+    fn start_ready(&mut self) {
+        self.queue.set_per_host(self.ctx.config().fetch.per_host);
+        while self.has_room() {
+            let Some((host, feed)) = self.queue.start_next() else {
+                return;
             };
-            let (report, store_unavailable) = match refresh_feed(&ctx, feed, fetched).await {
-                Ok(report) => (Some(report), None),
-                Err(e) => {
-                    tracing::error!(feed_id = id, error = %e, "could not record feed refresh; the feed stays due");
-                    let unavailable = matches!(&e, crate::pipeline::RefreshError::Store(s) if s.is_unavailable());
-                    (None, unavailable.then(|| e.to_string()))
-                }
-            };
-            let _ = events.send(RefreshEvent::Finished {
-                id,
-                report,
-                store_unavailable,
+            if !self.in_flight.insert(feed.id) {
+                // Already being refreshed (queued twice): its slot goes back.
+                self.queue.finish(host);
+                continue;
+            }
+            // A host with nothing more queued does not keep an idle connection: with
+            // thousands of hosts of one or two feeds each, idle connections and their buffers
+            // set the peak memory of a poll (issue 16).
+            let last_for_host = self.queue.waiting_on(host) == 0;
+            let ctx = self.ctx.clone();
+            let events = self.events_tx.clone();
+            self.tracker.spawn(async move {
+                let id = feed.id;
+                let fetched = || {
+                    let _ = events.send(RefreshEvent::Fetched { host });
+                };
+                let (report, store_unavailable) =
+                    match refresh_feed(&ctx, feed, last_for_host, fetched).await {
+                        Ok(report) => (Some(report), None),
+                        Err(e) => {
+                            tracing::error!(feed_id = id, error = %e, "could not record feed refresh; the feed stays due");
+                            let unavailable = matches!(&e, crate::pipeline::RefreshError::Store(s) if s.is_unavailable());
+                            (None, unavailable.then(|| e.to_string()))
+                        }
+                    };
+                let _ = events.send(RefreshEvent::Finished {
+                    id,
+                    report,
+                    store_unavailable,
+                });
             });
-        });
-        None
+        }
     }
 
     /// Applies one event; returns the report of a refresh that finished.
     fn handle(&mut self, event: RefreshEvent) -> Option<RefreshReport> {
         match event {
             RefreshEvent::Fetched { host } => {
-                self.fetching -= 1;
-                if let Some(n) = self.per_host.get_mut(&host) {
-                    *n -= 1;
-                    if *n == 0 {
-                        self.per_host.remove(&host);
-                    }
-                }
+                self.queue.finish(host);
                 None
             }
             RefreshEvent::Finished {
@@ -258,16 +278,6 @@ impl Dispatcher {
     }
 }
 
-fn host_of(url: &str) -> String {
-    url::Url::parse(url)
-        .ok()
-        .and_then(|u| {
-            u.host_str()
-                .map(|h| format!("{h}:{}", u.port_or_known_default().unwrap_or(0)))
-        })
-        .unwrap_or_default()
-}
-
 /// Polls each of `feeds` once, within the limits, and returns what happened (`tidings poll`).
 pub async fn poll_once(
     ctx: Arc<Context>,
@@ -275,24 +285,12 @@ pub async fn poll_once(
     cancel: CancellationToken,
 ) -> Vec<RefreshReport> {
     let mut dispatcher = Dispatcher::new(ctx.clone());
-    let mut waiting: std::collections::VecDeque<Feed> = feeds.into();
+    for feed in feeds {
+        dispatcher.enqueue(feed);
+    }
     let mut reports = Vec::new();
-    while !waiting.is_empty() || !dispatcher.in_flight.is_empty() {
-        // Start what the limits allow, keeping the order; feeds of a busy host wait. Only the
-        // skipped feeds go back (to the front): moving the whole queue after every finished
-        // refresh made a poll of n feeds cost O(n²).
-        let mut skipped = Vec::new();
-        while dispatcher.has_room() {
-            let Some(feed) = waiting.pop_front() else {
-                break;
-            };
-            if let Some(feed) = dispatcher.try_start(feed) {
-                skipped.push(feed);
-            }
-        }
-        while let Some(feed) = skipped.pop() {
-            waiting.push_front(feed);
-        }
+    while dispatcher.queue.waiting() > 0 || !dispatcher.in_flight.is_empty() {
+        dispatcher.start_ready();
         tokio::select! {
             Some(event) = dispatcher.events_rx.recv() => {
                 reports.extend(dispatcher.handle(event));
@@ -513,68 +511,82 @@ async fn watch_store_pause(ctx: &Arc<Context>, dispatcher: &mut Dispatcher) -> D
 }
 
 /// Starts the refreshes that are due and the limits allow; returns how long the loop may
-/// sleep before the next feed comes due.
+/// sleep before it should look again (a finished refresh wakes it sooner).
+///
+/// Due feeds are read in batches of four times the concurrency and kept for up to a second
+/// (reading a batch after every finished refresh cost more CPU than the refreshes themselves,
+/// issue 8). A batch is read again sooner only when it has all started and was cut off by
+/// its limit (more feeds are due); otherwise the store is not asked more than once a second.
+/// When every feed of a full batch waits on a busy host while fetch slots are free (the
+/// earliest due feeds all on one host, as after importing a list of one site's feeds), the
+/// next read is wider, so other hosts' feeds start beside them.
 async fn schedule_due(ctx: &Arc<Context>, dispatcher: &mut Dispatcher) -> anyhow::Result<Duration> {
-    if !dispatcher.has_room()
-        && dispatcher
+    let now = std::time::Instant::now();
+    if !dispatcher.has_room() {
+        if dispatcher
             .claims_renewed_at
-            .is_none_or(|t| t.elapsed() >= DUE_FRESH)
-    {
-        // No room for new work, but the feeds in flight (some waiting to be stored) keep their
-        // claims: on PostgreSQL a lease that lapses lets another worker poll them again. Every
-        // read of due feeds renews them; this one reads none.
-        let store = ctx.store.clone();
-        let exclude: Vec<FeedId> = dispatcher.in_flight.iter().copied().collect();
-        let now = chrono::Utc::now().timestamp();
-        tokio::task::spawn_blocking(move || store.due_feeds(now, 0, &exclude)).await??;
-        dispatcher.claims_renewed_at = Some(std::time::Instant::now());
-    }
-    if dispatcher.has_room() {
-        // Due feeds are read in batches and kept for a moment: reading a batch again after
-        // every finished refresh cost more CPU than the refreshes themselves (issue 8).
-        let stale = dispatcher
-            .due_read_at
-            .is_none_or(|t| t.elapsed() >= DUE_FRESH);
-        if dispatcher.due.is_empty() || stale {
+            .is_none_or(|t| now.duration_since(t) >= DUE_FRESH)
+        {
+            // No room for new work, but the feeds in flight (some waiting to be stored) keep
+            // their claims: on PostgreSQL a lease that lapses lets another worker poll them
+            // again. Every read of due feeds renews them; this one reads none.
             let store = ctx.store.clone();
             let exclude: Vec<FeedId> = dispatcher.in_flight.iter().copied().collect();
-            let want = ctx.config().fetch.concurrency * 4;
             let now = chrono::Utc::now().timestamp();
-            let due =
-                tokio::task::spawn_blocking(move || store.due_feeds(now, want, &exclude)).await??;
-            dispatcher.due = due.into();
-            dispatcher.due_read_at = Some(std::time::Instant::now());
-            dispatcher.claims_renewed_at = dispatcher.due_read_at;
+            tokio::task::spawn_blocking(move || store.due_feeds(now, 0, &exclude)).await??;
+            dispatcher.claims_renewed_at = Some(std::time::Instant::now());
         }
-        // A feed whose host is busy stays in the batch, in its place.
-        let mut skipped = Vec::new();
-        while dispatcher.has_room() {
-            let Some(feed) = dispatcher.due.pop_front() else {
-                break;
-            };
-            if let Some(feed) = dispatcher.try_start(feed) {
-                skipped.push(feed);
-            }
-        }
-        while let Some(feed) = skipped.pop() {
-            dispatcher.due.push_front(feed);
-        }
+        return Ok(IDLE_TICK);
     }
+    let stale = dispatcher.next_read_at.is_none_or(|t| now >= t);
+    let ran_dry = dispatcher.queue.waiting() == 0 && dispatcher.last_read_full;
+    if stale || ran_dry {
+        let store = ctx.store.clone();
+        let exclude: Vec<FeedId> = dispatcher.in_flight.iter().copied().collect();
+        let want = ctx.config().fetch.concurrency * dispatcher.read_width;
+        let now_unix = chrono::Utc::now().timestamp();
+        let due = tokio::task::spawn_blocking(move || store.due_feeds(now_unix, want, &exclude))
+            .await??;
+        dispatcher.last_read_full = due.len() >= want;
+        if !dispatcher.last_read_full {
+            dispatcher.read_width = NARROW_READ;
+        }
+        dispatcher.claims_renewed_at = Some(now);
+        // The fresh batch replaces what was waiting (feeds since disabled or rescheduled
+        // drop out; on PostgreSQL, the claims just renewed).
+        dispatcher.queue.clear_waiting();
+        let read_any = !due.is_empty();
+        for feed in due {
+            dispatcher.enqueue(feed);
+        }
+        let wait = if read_any || !dispatcher.in_flight.is_empty() {
+            DUE_FRESH
+        } else {
+            // Nothing due and nothing running: sleep until the next feed comes due.
+            let store = ctx.store.clone();
+            let next = tokio::task::spawn_blocking(move || store.next_due_at()).await??;
+            let now_unix = chrono::Utc::now().timestamp();
+            match next {
+                Some(t) if t > now_unix => {
+                    Duration::from_secs((t - now_unix) as u64).clamp(DUE_FRESH, IDLE_TICK)
+                }
+                Some(_) => DUE_FRESH,
+                None => IDLE_TICK,
+            }
+        };
+        dispatcher.next_read_at = Some(now + wait);
+    }
+    dispatcher.start_ready();
     if !dispatcher.has_room() {
         return Ok(IDLE_TICK);
     }
-    if !dispatcher.due.is_empty() {
-        // Their hosts are busy: a finished refresh wakes the loop sooner.
-        return Ok(Duration::from_millis(200));
+    let host_bound = dispatcher.queue.waiting() > 0 && !dispatcher.queue.has_ready();
+    if host_bound && dispatcher.last_read_full && dispatcher.read_width < WIDE_READ {
+        dispatcher.read_width = WIDE_READ;
+        dispatcher.next_read_at = Some(now);
     }
-    let store = ctx.store.clone();
-    let next = tokio::task::spawn_blocking(move || store.next_due_at()).await??;
-    let now = chrono::Utc::now().timestamp();
-    Ok(match next {
-        Some(t) if t > now => Duration::from_secs((t - now) as u64).min(IDLE_TICK),
-        Some(_) => Duration::from_millis(200),
-        None => IDLE_TICK,
-    })
+    let next_read = dispatcher.next_read_at.unwrap_or(now);
+    Ok(next_read.saturating_duration_since(std::time::Instant::now()))
 }
 
 /// The `STATUS=` line while running.
@@ -700,7 +712,7 @@ fn replan_polls(config: &Config, store: &Store) -> Result<usize, crate::store::S
             continue;
         }
         let schedule = crate::pipeline::feed_schedule(config, &feed);
-        let next = schedule.next_poll(now, &feed.origin_url).timestamp();
+        let next = schedule.slot_after(now, &feed.origin_url).timestamp();
         moved += usize::from(store.advance_next_poll(feed.id, next)?);
     }
     Ok(moved)

@@ -1,6 +1,7 @@
 //! When each feed is due: its cron schedule shifted by a stable per-feed offset, server hints
 //! (`<ttl>`, Cache-Control, Expires, Retry-After, capped), error backoff with jitter.
-//! Pure functions over times; the daemon loop acts on what they decide.
+//! Pure functions over times; the daemon loop acts on what they decide. `host_queue` holds
+//! the work waiting per host, started within the per-host limit and in turn across hosts.
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -10,6 +11,8 @@ use chrono_tz::Tz;
 use croner::Cron;
 
 use crate::model::UnixTime;
+
+pub mod host_queue;
 
 /// A parsed cron expression and the time zone it is read in.
 #[derive(Debug, Clone)]
@@ -89,15 +92,31 @@ impl Schedule {
         }
     }
 
-    /// The next poll time for a feed: the schedule shifted by the feed's stable offset, so
-    /// feeds sharing a schedule do not all fire in the same second. Strictly after `now`.
-    pub fn next_poll(&self, now: DateTime<Utc>, offset_key: &str) -> DateTime<Utc> {
-        let offset = stable_offset(offset_key, self.period(now));
+    /// A feed's first slot strictly after `t`: the schedule shifted by the feed's stable
+    /// offset, so feeds sharing a schedule do not all fire in the same second.
+    pub fn slot_after(&self, t: DateTime<Utc>, offset_key: &str) -> DateTime<Utc> {
+        let offset = stable_offset(offset_key, self.period(t));
         let offset = chrono::Duration::from_std(offset).unwrap_or_default();
-        // Find the firing f with f + offset > now.
-        self.next_after(now - offset)
+        // Find the firing f with f + offset > t.
+        self.next_after(t - offset)
             .map(|fire| fire + offset)
-            .unwrap_or(now + chrono::Duration::hours(1))
+            .unwrap_or(t + chrono::Duration::hours(1))
+    }
+
+    /// When a feed polled at `polled_at` is polled next: a poll stands for the slot nearest to
+    /// it, so its next poll is the slot after that one. A poll on its slot (or a little late)
+    /// is followed by the next slot; a poll made less than half a period before a slot (a
+    /// feed polled at once when it is imported, added or the daemon starts) stands for that
+    /// slot, and the feed waits for the one after it instead of being polled again seconds
+    /// later (issue 16). Two polls of a feed are never less than half a period apart.
+    pub fn next_poll(&self, polled_at: DateTime<Utc>, offset_key: &str) -> DateTime<Utc> {
+        let slot = self.slot_after(polled_at, offset_key);
+        let following = self.slot_after(slot, offset_key);
+        if (slot - polled_at) * 2 < following - slot {
+            following
+        } else {
+            slot
+        }
     }
 }
 
@@ -252,10 +271,10 @@ mod tests {
     fn offsets_spread_feeds_but_stay_stable() {
         let s = Schedule::parse("*/15 * * * *", "UTC").unwrap();
         let now = at("2026-01-01T00:00:00Z");
-        let a = s.next_poll(now, "https://a.example/feed");
-        assert_eq!(a, s.next_poll(now, "https://a.example/feed"));
+        let a = s.slot_after(now, "https://a.example/feed");
+        assert_eq!(a, s.slot_after(now, "https://a.example/feed"));
         let distinct: std::collections::HashSet<_> = (0..50)
-            .map(|i| s.next_poll(now, &format!("https://h{i}.example/feed")))
+            .map(|i| s.slot_after(now, &format!("https://h{i}.example/feed")))
             .collect();
         assert!(distinct.len() > 40, "{}", distinct.len());
         for t in distinct {
@@ -266,6 +285,39 @@ mod tests {
             s.next_poll(a, "https://a.example/feed"),
             a + chrono::Duration::minutes(15)
         );
+    }
+
+    #[test]
+    fn issue_16_a_feed_polled_off_its_slot_is_not_polled_again_seconds_later() {
+        let s = Schedule::parse("*/15 * * * *", "UTC").unwrap();
+        let key = "https://a.example/feed";
+        let start = at("2026-01-01T00:00:00Z");
+        let slot = s.slot_after(start, key);
+        let period = chrono::Duration::minutes(15);
+        // On its slot, or late by less than half a period: the next slot.
+        assert_eq!(s.next_poll(slot, key), slot + period);
+        assert_eq!(
+            s.next_poll(slot + chrono::Duration::minutes(7), key),
+            slot + period
+        );
+        // Seconds before its slot (imported, added, or polled at start): the slot after.
+        assert_eq!(
+            s.next_poll(slot - chrono::Duration::seconds(3), key),
+            slot + period
+        );
+        // Whenever a feed is first polled, its second poll comes at least half a period and
+        // at most one and a half periods later, on one of its slots.
+        for i in 0..200 {
+            let key = format!("https://h{i}.example/feed");
+            let polled = start + chrono::Duration::seconds(i * 97 % 3600);
+            let next = s.next_poll(polled, &key);
+            assert!(next - polled >= period / 2, "{key} at {polled}: {next}");
+            assert!(next - polled <= period * 3 / 2, "{key} at {polled}: {next}");
+            assert_eq!(
+                s.slot_after(next - chrono::Duration::seconds(1), &key),
+                next
+            );
+        }
     }
 
     fn plan<'a>(s: &'a Schedule, hints: ServerHints, errors: u32, slow_down: bool) -> PollPlan<'a> {

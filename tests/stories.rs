@@ -291,7 +291,7 @@ async fn poll_all(workers: &[Arc<Context>], rng: &mut fastrand::Rng) {
     }
     let polls = workers.iter().zip(shares).map(|(ctx, share)| async move {
         for feed in share {
-            tidings::pipeline::refresh_feed(ctx, feed, || {})
+            tidings::pipeline::refresh_feed(ctx, feed, false, || {})
                 .await
                 .unwrap();
         }

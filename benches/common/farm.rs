@@ -1,8 +1,9 @@
 //! A feed farm for benchmarks: serves N feeds built from `feeds-corpus/` (unique item ids per
 //! copy) over HTTP/1.1 keep-alive from listeners on many loopback addresses (127.0.x.y, so
 //! per-host limits act as on the internet), with ETag/304, optional latency, a share of
-//! errors (500, 429 with Retry-After, no answer at all) and new items on demand. Runs on
-//! 127.0.0.0/8 only and stops when dropped.
+//! errors (500, 429 with Retry-After, no answer at all) and new items on demand. Feeds are
+//! spread over the hosts round-robin, or in host sizes like a real subscription list (`Zipf`).
+//! Runs on 127.0.0.0/8 only and stops when dropped.
 
 #![allow(dead_code)]
 
@@ -15,11 +16,42 @@ use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 
+/// How the feeds are spread over the hosts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Layout {
+    /// Feed i on host i mod `hosts` (`hosts = 1`: every feed on one host).
+    RoundRobin,
+    /// Host sizes like a real subscription list: the r-th largest host has about C/r feeds
+    /// (Zipf's law), C set so the smallest hosts have one feed each; a few hosts carry
+    /// hundreds of feeds (a video site, a code forge, a blog platform, one newspaper's
+    /// sections) and most carry one. Each host's feeds come one after another in the list,
+    /// as in an import. `hosts` is ignored.
+    Zipf,
+}
+
+/// The layouts the benchmarks name, with their options for `feeds` feeds: `spread` (500
+/// hosts, round-robin), `zipf` (see [`Layout::Zipf`]) and `one-host`.
+pub fn named_layout(name: &str, feeds: usize) -> Option<FarmOptions> {
+    let (hosts, layout) = match name {
+        "spread" => (500.min(feeds.max(1)), Layout::RoundRobin),
+        "zipf" => (0, Layout::Zipf),
+        "one-host" => (1, Layout::RoundRobin),
+        _ => return None,
+    };
+    Some(FarmOptions {
+        feeds,
+        hosts,
+        layout,
+        ..FarmOptions::default()
+    })
+}
+
 /// How the farm behaves.
 #[derive(Clone, Debug)]
 pub struct FarmOptions {
     pub feeds: usize,
     pub hosts: usize,
+    pub layout: Layout,
     /// Added to every answer.
     pub latency: Duration,
     /// Per mille of requests answered 500 (and another share 429 with Retry-After).
@@ -38,6 +70,7 @@ impl Default for FarmOptions {
         FarmOptions {
             feeds: 1000,
             hosts: 500,
+            layout: Layout::RoundRobin,
             latency: Duration::ZERO,
             errors_per_mille: 0,
             timeouts_per_mille: 0,
@@ -65,6 +98,8 @@ struct Shared {
 
 pub struct Farm {
     pub addrs: Vec<SocketAddr>,
+    /// The host (index into `addrs`) of each feed.
+    host_of_feed: Vec<usize>,
     shared: Arc<Shared>,
     runtime: Option<tokio::runtime::Runtime>,
 }
@@ -96,8 +131,19 @@ impl Farm {
             .enable_all()
             .build()
             .unwrap();
+        let host_of_feed = match options.layout {
+            Layout::RoundRobin => (0..options.feeds)
+                .map(|i| i % options.hosts.max(1))
+                .collect(),
+            Layout::Zipf => zipf_sizes(options.feeds)
+                .into_iter()
+                .enumerate()
+                .flat_map(|(host, size)| std::iter::repeat_n(host, size))
+                .collect::<Vec<usize>>(),
+        };
+        let hosts = host_of_feed.iter().max().map_or(1, |h| h + 1);
         let mut addrs = Vec::new();
-        for h in 0..options.hosts.max(1) {
+        for h in 0..hosts {
             let ip = format!("127.0.{}.{}", 1 + h / 250, 1 + h % 250);
             let listener = runtime
                 .block_on(TcpListener::bind(format!("{ip}:0")))
@@ -119,14 +165,25 @@ impl Farm {
         }
         Farm {
             addrs,
+            host_of_feed,
             shared,
             runtime: Some(runtime),
         }
     }
 
-    /// The URL of feed `i` (feeds are spread over the hosts round-robin).
+    /// The URL of feed `i`.
     pub fn url(&self, i: usize) -> String {
-        format!("http://{}/f/{i}.xml", self.addrs[i % self.addrs.len()])
+        format!("http://{}/f/{i}.xml", self.addrs[self.host_of_feed[i]])
+    }
+
+    /// How many feeds each host serves, largest first.
+    pub fn host_sizes(&self) -> Vec<usize> {
+        let mut sizes = vec![0; self.addrs.len()];
+        for &h in &self.host_of_feed {
+            sizes[h] += 1;
+        }
+        sizes.sort_unstable_by(|a, b| b.cmp(a));
+        sizes
     }
 
     pub fn urls(&self) -> Vec<String> {
@@ -166,6 +223,28 @@ impl Drop for Farm {
             rt.shutdown_background();
         }
     }
+}
+
+/// Host sizes for `feeds` feeds under Zipf's law, largest first, summing to `feeds`: host r
+/// (from 1) gets about C/r feeds, with as many hosts H as make the smallest get one
+/// (H·ln H ≈ feeds). 1,000 feeds: 191 hosts, the largest with 177 feeds, 77 with one;
+/// 10,000 feeds: 1,383 hosts, the largest with 1,328, 530 with one.
+pub fn zipf_sizes(feeds: usize) -> Vec<usize> {
+    if feeds == 0 {
+        return Vec::new();
+    }
+    let mut hosts = 1usize;
+    while (hosts as f64) * (hosts as f64).ln().max(1.0) < feeds as f64 {
+        hosts += 1;
+    }
+    let harmonic: f64 = (1..=hosts).map(|r| 1.0 / r as f64).sum();
+    let mut sizes: Vec<usize> = (1..=hosts)
+        .map(|r| ((feeds as f64 / harmonic / r as f64).round() as usize).max(1))
+        .collect();
+    // Rounding leaves the total off by a little: the largest host takes the difference.
+    let total: usize = sizes.iter().sum();
+    sizes[0] = (sizes[0] + feeds).saturating_sub(total).max(1);
+    sizes
 }
 
 /// The bodies a farm of `feeds` feeds starts with: copies of the corpus feeds in turn, each

@@ -25,6 +25,9 @@ pub struct FetchRequest<'a> {
     pub etag: Option<&'a str>,
     pub last_modified: Option<&'a str>,
     pub headers: &'a [(String, String)],
+    /// Nothing else is queued for this host: ask for the connection to be closed after the
+    /// answer (`Connection: close`) instead of keeping it idle in the pool.
+    pub last_for_host: bool,
 }
 
 /// What a fetch gave, when the server answered.
@@ -104,6 +107,9 @@ impl FetchError {
     }
 }
 
+/// How long a connection is kept open after its answer, for the next request to its host.
+const POOL_IDLE: Duration = Duration::from_secs(30);
+
 /// The shared HTTP clients and their limits: one for owner-named origins, one whose DNS
 /// resolver enforces the address policy for everything else.
 #[derive(Clone)]
@@ -126,7 +132,10 @@ impl Fetcher {
                 .redirect(reqwest::redirect::Policy::none())
                 // Proxies only when configured: the *_PROXY variables would bypass the address policy.
                 .no_proxy()
-                .pool_idle_timeout(Duration::from_secs(30))
+                // An idle connection keeps its read buffer, grown to the bodies it read (tens of
+                // KiB); requests that leave nothing queued for their host close theirs
+                // (`FetchRequest::last_for_host`), and the rest wait in the pool this long.
+                .pool_idle_timeout(POOL_IDLE)
                 .pool_max_idle_per_host(config.per_host)
         };
         Ok(Fetcher {
@@ -255,6 +264,9 @@ impl Fetcher {
                     reason,
                 })?;
             builder = builder.header(name.as_str(), value);
+        }
+        if request.last_for_host {
+            builder = builder.header(header::CONNECTION, "close");
         }
         builder.send().await.map_err(|e| self.classify(url, e))
     }

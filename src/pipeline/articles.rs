@@ -3,7 +3,7 @@
 //! failures are retried with backoff; when the page gives less than the feed, the feed's own
 //! content is kept and the record says so.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use chrono::Utc;
@@ -15,86 +15,97 @@ use crate::extract::{ExtractError, ExtractLimits, extract};
 use crate::fetch::{FetchError, FetchOutcome, FetchRequest};
 use crate::model::ItemId;
 use crate::plaintext::html_to_text;
+use crate::scheduler::host_queue::{HostId, HostQueues, host_of};
 use crate::store::{ArticleRecord, PendingPage, StoreError};
 
+/// Pages queued in memory at most, as a multiple of the extraction concurrency: the pages of
+/// a busy host wait here while other hosts' pages are read past them.
+const QUEUED_PER_SLOT: usize = 16;
+
 /// Extracts every pending page once (retries that are not yet due wait); returns how many
-/// pages were processed. Stops early when `cancel` fires.
+/// pages were processed. Stops early when `cancel` fires. Pages wait in a queue per host and
+/// hosts take turns within `[extract] per_host` and `concurrency` (each decision O(1)); the
+/// store is read again only when no waiting page can start.
 pub async fn extract_pending(
     ctx: &Arc<Context>,
     cancel: &CancellationToken,
 ) -> Result<usize, StoreError> {
     let config = ctx.config();
     let limits = &config.extract;
-    let mut in_flight: HashSet<ItemId> = HashSet::new();
-    let mut per_host: HashMap<String, usize> = HashMap::new();
-    let (done_tx, mut done_rx) = mpsc::unbounded_channel::<(ItemId, String)>();
+    let mut queue: HostQueues<PendingPage> = HostQueues::new(limits.per_host);
+    // Pages queued or running: a read of the store skips them.
+    let mut known: HashSet<ItemId> = HashSet::new();
+    let (done_tx, mut done_rx) = mpsc::unbounded_channel::<(ItemId, HostId)>();
     let mut processed = 0;
     let mut exhausted = false;
     loop {
-        if !exhausted && in_flight.len() < limits.concurrency && !cancel.is_cancelled() {
+        let room = queue.running() < limits.concurrency && !cancel.is_cancelled();
+        if room
+            && !exhausted
+            && !queue.has_ready()
+            && queue.waiting() < limits.concurrency * QUEUED_PER_SLOT
+        {
             let store = ctx.store.clone();
-            let exclude: Vec<ItemId> = in_flight.iter().copied().collect();
+            let exclude: Vec<ItemId> = known.iter().copied().collect();
             let want = limits.concurrency * 4;
             let now = Utc::now().timestamp();
             let pages =
                 tokio::task::spawn_blocking(move || store.pending_pages(now, want, &exclude))
                     .await
                     .map_err(|e| StoreError::NotFound(format!("extraction task failed: {e}")))??;
-            let mut started = 0;
+            exhausted = true;
             for page in pages {
-                if in_flight.len() >= limits.concurrency {
-                    break;
+                if known.insert(page.item_id) {
+                    exhausted = false;
+                    let host = host_of(&page.url);
+                    queue.push(&host, page);
                 }
-                let host = url::Url::parse(&page.url)
-                    .ok()
-                    .and_then(|u| u.host_str().map(str::to_string))
-                    .unwrap_or_default();
-                let busy = per_host.entry(host.clone()).or_default();
-                if *busy >= limits.per_host {
-                    continue;
-                }
-                *busy += 1;
-                in_flight.insert(page.item_id);
-                started += 1;
-                let ctx = ctx.clone();
-                let done = done_tx.clone();
-                tokio::spawn(async move {
-                    let id = page.item_id;
-                    if let Err(e) = extract_one(&ctx, page).await {
-                        tracing::error!(item_id = id, error = %e, "could not record extraction");
-                    }
-                    let _ = done.send((id, host));
-                });
-            }
-            if started == 0 && in_flight.is_empty() {
-                exhausted = true;
             }
         }
-        if in_flight.is_empty() && (exhausted || cancel.is_cancelled()) {
+        while queue.running() < limits.concurrency && !cancel.is_cancelled() {
+            let Some((host, page)) = queue.start_next() else {
+                break;
+            };
+            let last_for_host = queue.waiting_on(host) == 0;
+            let ctx = ctx.clone();
+            let done = done_tx.clone();
+            tokio::spawn(async move {
+                let id = page.item_id;
+                if let Err(e) = extract_one(&ctx, page, last_for_host).await {
+                    tracing::error!(item_id = id, error = %e, "could not record extraction");
+                }
+                let _ = done.send((id, host));
+            });
+        }
+        // Nothing running means no host is busy: whatever waits could have started.
+        if queue.running() == 0 && (exhausted || cancel.is_cancelled()) {
             return Ok(processed);
         }
         let Some((id, host)) = done_rx.recv().await else {
             return Ok(processed);
         };
-        in_flight.remove(&id);
-        if let Some(n) = per_host.get_mut(&host) {
-            *n = n.saturating_sub(1);
-        }
+        known.remove(&id);
+        queue.finish(host);
         processed += 1;
-        // New room may let pages of a busy host start.
+        // The page may have been the last of its batch: new ones may be due.
         exhausted = false;
     }
 }
 
-/// Fetches, extracts and records one page.
-async fn extract_one(ctx: &Context, page: PendingPage) -> Result<(), StoreError> {
+/// Fetches, extracts and records one page; `last_for_host`: no other page of its host waits.
+async fn extract_one(
+    ctx: &Context,
+    page: PendingPage,
+    last_for_host: bool,
+) -> Result<(), StoreError> {
     let now = Utc::now().timestamp();
     let settings = ctx.config();
     let config = &settings.extract;
-    let fetched = ctx
-        .page_fetcher
-        .fetch(&page.url, &FetchRequest::default())
-        .await;
+    let request = FetchRequest {
+        last_for_host,
+        ..FetchRequest::default()
+    };
+    let fetched = ctx.page_fetcher.fetch(&page.url, &request).await;
     let feed_text = page
         .feed_html
         .as_deref()

@@ -99,10 +99,12 @@ pub enum RefreshError {
 /// Refreshes one feed and commits the outcome. Fetch and parse failures are recorded on the
 /// feed (and reported), not returned: only a store failure is an error here. `fetched` is
 /// called once the answer is in, before it is parsed and stored: the dispatcher then gives the
-/// feed's fetch slot and host slot to the next feed.
+/// feed's fetch slot and host slot to the next feed. `last_for_host`: no other feed of its
+/// host is waiting, so its connection is not kept for one.
 pub async fn refresh_feed(
     ctx: &Context,
     feed: Feed,
+    last_for_host: bool,
     fetched: impl FnOnce(),
 ) -> Result<RefreshReport, RefreshError> {
     let request = FetchRequest {
@@ -110,6 +112,7 @@ pub async fn refresh_feed(
         etag: feed.etag.as_deref(),
         last_modified: feed.last_modified.as_deref(),
         headers: &feed.settings.headers,
+        last_for_host,
     };
     let outcome = ctx.fetcher.fetch(&feed.url, &request).await;
     fetched();
