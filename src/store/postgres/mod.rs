@@ -305,13 +305,6 @@ fn describe(e: &tokio_postgres::Error) -> String {
     }
 }
 
-/// `host:port` of a URL, the key of per-host limits (as the daemon computes it).
-pub(super) fn host_of(url: &str) -> String {
-    url::Url::parse(url)
-        .ok()
-        .and_then(|u| {
-            u.host_str()
-                .map(|h| format!("{h}:{}", u.port_or_known_default().unwrap_or(0)))
-        })
-        .unwrap_or_default()
-}
+/// `host:port` of a URL, the key of per-host limits: the daemon's own function, so workers
+/// count claims per host exactly as the dispatcher does.
+pub(super) use crate::scheduler::host_queue::host_of;
