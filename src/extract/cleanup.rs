@@ -480,7 +480,7 @@ pub fn preclean(
 ) -> Result<Found, ExtractError> {
     let mut found = Found::default();
     const MAX_SHARE: f64 = 0.35;
-    let Some(body) = doc.select("body").nodes().first().cloned() else {
+    let Some(body) = doc.select_single("body").nodes().first().cloned() else {
         return Ok(found);
     };
     // One iterative post-order walk: text sizes of every subtree, then the decisions.
@@ -619,9 +619,14 @@ pub fn preclean(
                         _ => false,
                     };
                 let comment = ["class", "id"].iter().any(|a| {
-                    f.node
-                        .attr(a)
-                        .is_some_and(|v| any_attr_word(&v, |w| COMMENT_WORDS.contains(&w)))
+                    f.node.attr(a).is_some_and(|v| {
+                        // every comment word holds one of these: most values are settled
+                        // without splitting them into words
+                        ["comment", "disqus", "repl"]
+                            .iter()
+                            .any(|stem| contains_ignore_ascii_case(&v, stem))
+                            && any_attr_word(&v, |w| COMMENT_WORDS.contains(&w))
+                    })
                 });
                 let class_key = f
                     .node
@@ -710,6 +715,13 @@ pub fn preclean(
         node.remove_from_parent();
     }
     Ok(found)
+}
+
+/// `needle` (lowercase ASCII) occurs in `hay`, ignoring ASCII case.
+fn contains_ignore_ascii_case(hay: &str, needle: &str) -> bool {
+    hay.as_bytes()
+        .windows(needle.len())
+        .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
 }
 
 /// Characters of `text` that are not white space (a byte count for ASCII text).
