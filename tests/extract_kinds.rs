@@ -106,3 +106,34 @@ fn a_link_list_inside_the_prose_stays() {
         &[],
     );
 }
+
+/// An article cut into sections that carry a navigation word in their class
+/// (`content-nav-section`), at different depths of the page: together they hold most of
+/// the page's prose, so none of them is navigation.
+#[test]
+fn nav_word_sections_holding_the_prose_stay() {
+    check(
+        "nav-word-sections.html",
+        &[
+            "Putting money aside is hard",
+            "Start by writing down what comes in",
+            "Move a fixed amount into a separate account",
+            "Set up standing orders for longer term goals",
+        ],
+        &["Open an account today", "How to build a budget"],
+    );
+}
+
+/// A slideshow page whose whole text is one photo's caption: the caption is the article
+/// (its photo credit still goes).
+#[test]
+fn a_caption_that_is_the_only_prose_is_the_article() {
+    check(
+        "caption-slideshow.html",
+        &[
+            "Thousands of paper lanterns were released over the old harbour",
+            "more than forty thousand people came to watch",
+        ],
+        &["Example Agency", "Winter swimmers"],
+    );
+}

@@ -79,18 +79,26 @@ const META_LABELS: &[&str] = &[
 /// A short line of post metadata: two or more labels of [`META_LABELS`], laid out as a
 /// list ("label: value" or items split by `|`, `•`, `·`, ` - `), unlike a sentence.
 fn is_meta_line(lower: &str, words: usize) -> bool {
-    if words > 30 {
+    const SEPARATORS: &[&str] = &[" | ", " • ", " · ", " - ", " – "];
+    // a label ending in ':' needs a ':' in the line: without one or a separator, no list
+    if words > 30 || !lower.contains(':') && !SEPARATORS.iter().any(|s| lower.contains(s)) {
         return false;
     }
-    let labels: Vec<&&str> = META_LABELS
-        .iter()
-        .filter(|l| contains_word(lower, l))
-        .collect();
-    let listed = labels.iter().any(|l| l.ends_with(':'))
-        || [" | ", " • ", " · ", " - ", " – "]
-            .iter()
-            .any(|s| lower.contains(s));
-    labels.len() >= 2 && listed
+    static AC: std::sync::OnceLock<aho_corasick::AhoCorasick> = std::sync::OnceLock::new();
+    let ac =
+        AC.get_or_init(|| aho_corasick::AhoCorasick::new(META_LABELS).expect("static patterns"));
+    const { assert!(META_LABELS.len() <= 32) };
+    let mut labels = 0u32; // bit i = META_LABELS[i]
+    for m in ac.find_overlapping_iter(lower) {
+        let i = m.pattern().as_usize();
+        if bounded(lower, m.start(), META_LABELS[i]) {
+            labels |= 1 << i;
+        }
+    }
+    let listed = (0..META_LABELS.len())
+        .any(|i| labels & (1 << i) != 0 && META_LABELS[i].ends_with(':'))
+        || SEPARATORS.iter().any(|s| lower.contains(s));
+    labels.count_ones() >= 2 && listed
 }
 
 /// "Tags: a, b, c", "Tags | a, b", "Tags\na, b": a list of topic tags.
@@ -138,6 +146,9 @@ fn is_comment_policy(lower: &str, words: usize) -> bool {
         "respectful",
     ];
     words <= 40
+        && ["comment", "coment", "komment", "коммент"]
+            .iter()
+            .any(|stem| lower.contains(stem))
         && COMMENT.iter().any(|w| contains_word(lower, w))
         && POLICY.iter().any(|w| contains_word(lower, w))
 }
@@ -276,14 +287,16 @@ fn is_address(w: &str) -> bool {
 fn is_contact_line(t: &str) -> bool {
     let words: Vec<&str> = t.split_whitespace().collect();
     let addresses = words.iter().filter(|w| is_address(w)).count();
+    if addresses == 0 {
+        return false;
+    }
     let write_to = words.len() <= 10
         && ["write to", "contact", "email", "e-mail", "reach"]
             .iter()
             .any(|v| starts_with_phrase(&t.to_lowercase(), v));
-    addresses > 0
-        && (words.len() <= 2
-            || write_to
-            || (addresses >= 2 && words.len() <= 15 && 3 * addresses >= words.len()))
+    words.len() <= 2
+        || write_to
+        || (addresses >= 2 && words.len() <= 15 && 3 * addresses >= words.len())
 }
 
 /// Networks named in "follow us" lines.

@@ -65,7 +65,7 @@ const PROSE_RUN: usize = 60;
 
 /// Prose (non-space characters) that makes an element "the page's prose" when it also
 /// holds most of the page's prose.
-const MIN_PROSE_CHARS: usize = 200;
+const MIN_PROSE_CHARS: usize = 150;
 
 /// What one pass over a class/id value found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -312,6 +312,10 @@ struct ClassHits {
 
 impl ClassHits {
     fn scan(&mut self, value: &str) {
+        // most values hold no boilerplate word at all: one automaton pass settles them
+        if class_signal(value) == ClassSignal::None {
+            return;
+        }
         let value = without_cms_tokens(value);
         match class_signal(&value) {
             ClassSignal::None => {}
@@ -476,7 +480,7 @@ pub fn preclean(
 ) -> Result<Found, ExtractError> {
     let mut found = Found::default();
     const MAX_SHARE: f64 = 0.35;
-    let Some(body) = doc.select("body").nodes().first().cloned() else {
+    let Some(body) = doc.select_single("body").nodes().first().cloned() else {
         return Ok(found);
     };
     // One iterative post-order walk: text sizes of every subtree, then the decisions.
@@ -515,6 +519,10 @@ pub fn preclean(
         /// Siblings with the same class (not a comment's) share one size: an article cut
         /// into sections that each carry a section word is kept whole.
         sibling_key: Option<(Option<dom_query::NodeId>, String)>,
+        /// Its class (not a comment's): every element of the page with the same class
+        /// shares one prose count for the safety net, wherever it sits (an article cut
+        /// into sections at different depths, a slideshow told in captions).
+        class_key: Option<String>,
     }
     let mut candidates: Vec<Candidate> = Vec::new();
     let mut steps = 0usize;
@@ -528,9 +536,7 @@ pub fn preclean(
             if node.is_text() {
                 if let Some(top) = frames.last_mut() {
                     let n = node.query_or(0, |t| match &t.data {
-                        dom_query::NodeData::Text { contents } => {
-                            contents.chars().filter(|c| !c.is_whitespace()).count()
-                        }
+                        dom_query::NodeData::Text { contents } => non_space_chars(contents),
                         _ => 0,
                     });
                     top.chars += n;
@@ -613,15 +619,24 @@ pub fn preclean(
                         _ => false,
                     };
                 let comment = ["class", "id"].iter().any(|a| {
-                    f.node
-                        .attr(a)
-                        .is_some_and(|v| any_attr_word(&v, |w| COMMENT_WORDS.contains(&w)))
+                    f.node.attr(a).is_some_and(|v| {
+                        // every comment word holds one of these: most values are settled
+                        // without splitting them into words
+                        ["comment", "disqus", "repl"]
+                            .iter()
+                            .any(|stem| contains_ignore_ascii_case(&v, stem))
+                            && any_attr_word(&v, |w| COMMENT_WORDS.contains(&w))
+                    })
                 });
+                let class_key = f
+                    .node
+                    .attr("class")
+                    .filter(|c| !comment && !c.trim().is_empty())
+                    .map(|c| c.to_string());
                 let sibling_key = matches!(verdict, Verdict::IfSmall | Verdict::IfSmallNoQuote)
-                    .then(|| f.node.attr("class"))
+                    .then(|| class_key.clone())
                     .flatten()
-                    .filter(|_| !comment)
-                    .map(|c| (f.node.parent().map(|p| p.id), c.to_string()));
+                    .map(|c| (f.node.parent().map(|p| p.id), c));
                 candidates.push(Candidate {
                     node: f.node,
                     chars: f.chars,
@@ -631,6 +646,7 @@ pub fn preclean(
                     keep,
                     comment,
                     sibling_key,
+                    class_key,
                 });
             }
         }
@@ -648,6 +664,7 @@ pub fn preclean(
             e.2 += c.prose;
         }
     }
+    let class_prose = class_group_prose(&candidates, |c| (c.node, c.class_key.as_deref(), c.prose));
     let large = |chars: usize, p_chars: usize| {
         chars as f64 > MAX_SHARE * body_chars as f64 || p_chars as f64 > MAX_SHARE * body_p as f64
     };
@@ -661,7 +678,8 @@ pub fn preclean(
             let large = large(c.chars, c.p_chars) || large(chars, p_chars);
             // the safety net: no element (nor run of like siblings) but a comment thread is
             // removed when it holds most of the page's prose
-            let prose = prose.max(c.prose);
+            let group = c.class_key.as_deref().map_or(0, |k| class_prose[k]);
+            let prose = prose.max(c.prose).max(group);
             let holds_the_prose = 2 * prose > body_prose && prose >= MIN_PROSE_CHARS;
             match c.verdict {
                 Verdict::Always => !holds_the_prose,
@@ -697,6 +715,47 @@ pub fn preclean(
         node.remove_from_parent();
     }
     Ok(found)
+}
+
+/// `needle` (lowercase ASCII) occurs in `hay`, ignoring ASCII case.
+fn contains_ignore_ascii_case(hay: &str, needle: &str) -> bool {
+    hay.as_bytes()
+        .windows(needle.len())
+        .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
+}
+
+/// Characters of `text` that are not white space (a byte count for ASCII text).
+fn non_space_chars(text: &str) -> usize {
+    if text.is_ascii() {
+        text.bytes().filter(|b| !b.is_ascii_whitespace()).count()
+    } else {
+        text.chars().filter(|c| !c.is_whitespace()).count()
+    }
+}
+
+/// Prose per class over the page's candidates, each element counted once: one inside
+/// another element of the same class adds nothing (its prose is in the outer one's).
+fn class_group_prose<'a, C>(
+    candidates: &'a [C],
+    facts: impl Fn(&'a C) -> (NodeRef<'a>, Option<&'a str>, usize),
+) -> std::collections::HashMap<&'a str, usize> {
+    use std::collections::{HashMap, HashSet};
+    let mut members: HashMap<&str, HashSet<dom_query::NodeId>> = HashMap::new();
+    for c in candidates {
+        if let (node, Some(key), _) = facts(c) {
+            members.entry(key).or_default().insert(node.id);
+        }
+    }
+    let mut prose: HashMap<&str, usize> = HashMap::new();
+    for c in candidates {
+        let (node, Some(key), n) = facts(c) else {
+            continue;
+        };
+        let group = &members[key];
+        let nested = group.len() > 1 && node.ancestors_it(None).any(|a| group.contains(&a.id));
+        *prose.entry(key).or_default() += if nested { 0 } else { n };
+    }
+    prose
 }
 
 #[cfg(test)]

@@ -61,14 +61,28 @@ pub fn article_body(doc: &Document, html: &str) -> Option<Vec<String>> {
     (!paras.is_empty()).then_some(paras)
 }
 
-fn shingle_set(text: &str) -> HashSet<Vec<String>> {
-    let toks = metric::tokens(text);
+/// The 4-word shingles of `text` (as in [`metric`]), each kept as a 64-bit hash.
+fn shingle_set(text: &str) -> HashSet<u64> {
+    shingle_hashes(&metric::tokens(text))
+}
+
+fn shingle_hashes(toks: &[&str]) -> HashSet<u64> {
+    // FNV-1a over the tokens with a separator byte: deterministic, and collisions among a
+    // page's few thousand shingles are too rare to move a share
+    let hash = |w: &[&str]| {
+        let mut h: u64 = 0xcbf29ce484222325;
+        for t in w {
+            for b in t.bytes().chain(std::iter::once(0xff)) {
+                h ^= u64::from(b);
+                h = h.wrapping_mul(0x100000001b3);
+            }
+        }
+        h
+    };
     if toks.len() < metric::SHINGLE {
-        return std::iter::once(toks.iter().map(|t| t.to_string()).collect()).collect();
+        return std::iter::once(hash(toks)).collect();
     }
-    toks.windows(metric::SHINGLE)
-        .map(|w| w.iter().map(|t| t.to_string()).collect())
-        .collect()
+    toks.windows(metric::SHINGLE).map(hash).collect()
 }
 
 /// Share of `part`'s shingles that occur in `whole`.
@@ -95,16 +109,18 @@ const MIN_WORDS: usize = 60;
 
 pub fn decide(ld: &[String], paras: &[Para]) -> Decision {
     let ld_text = ld.join("\n\n");
-    let ld_words = metric::tokens(&ld_text).len();
+    let ld_toks = metric::tokens(&ld_text);
+    let ld_words = ld_toks.len();
     if ld_words < MIN_WORDS {
         return Decision::Ignore;
     }
     let ours = text::join(paras);
-    let our_words = metric::tokens(&ours).len();
+    let our_toks = metric::tokens(&ours);
+    let our_words = our_toks.len();
     if our_words == 0 {
         return Decision::Replace;
     }
-    let (l, r) = (shingle_set(&ld_text), shingle_set(&ours));
+    let (l, r) = (shingle_hashes(&ld_toks), shingle_hashes(&our_toks));
     let shared = l.intersection(&r).count() as f64;
     let ld_in_ours = shared / l.len().max(1) as f64;
     let ours_in_ld = shared / r.len().max(1) as f64;

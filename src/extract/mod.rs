@@ -178,7 +178,7 @@ fn extract_decoded(
         Err(e) => return Err(ExtractError::Parse(e.to_string())),
     };
     deadline.check()?;
-    let root = r.doc.select("#readability-page-1");
+    let root = r.doc.select_single("#readability-page-1");
     let paras = root
         .nodes()
         .first()

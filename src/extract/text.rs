@@ -184,15 +184,21 @@ fn flush(
     tag: Option<&(String, Option<dom_query::NodeId>)>,
     quoted: bool,
 ) {
-    let lines: Vec<String> = cur
-        .text
-        .split('\n')
-        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
-        .filter(|l| !l.is_empty())
-        .collect();
-    if !lines.is_empty() {
+    // each line's words joined by one space, the non-empty lines by "\n"
+    let mut text = String::with_capacity(cur.text.len());
+    for line in cur.text.split('\n') {
+        for (i, word) in line.split_whitespace().enumerate() {
+            if i > 0 {
+                text.push(' ');
+            } else if !text.is_empty() {
+                text.push('\n');
+            }
+            text.push_str(word);
+        }
+    }
+    if !text.is_empty() {
         out.push(Para {
-            text: lines.join("\n"),
+            text,
             link_chars: cur.link_chars,
             tag: tag.map(|t| t.0.clone()).unwrap_or_default(),
             group: tag.and_then(|t| t.1),
