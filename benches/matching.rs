@@ -471,6 +471,21 @@ fn main() {
                         prefilter.terms()
                     );
                 }
+                if learned {
+                    // How far pairs get: past the prefilter, candidates of the layer.
+                    let (mut possible, mut candidates) = (0, 0);
+                    for doc in &docs {
+                        for (topic, p) in topics.iter().zip(prefilter.possible(doc)) {
+                            let layer = topic.learned.as_ref().expect("layer");
+                            possible += usize::from(p);
+                            candidates += usize::from(p && layer.is_candidate(doc));
+                        }
+                    }
+                    println!(
+                        "        of {} pairs: {possible} past the prefilter, {candidates} candidates",
+                        docs.len() * n
+                    );
+                }
             }
         }
     }

@@ -213,19 +213,24 @@ impl<'d, 'q> Cx<'d, 'q> {
     }
 }
 
+/// True if leaf `node` surely matches nothing in `doc`: no indexed text of its fields
+/// starts with its (first) word's first two bytes. One test for an unscoped leaf's three
+/// fields together; callers make it before the call, since most leaves miss.
+#[inline]
+fn leaf_surely_absent(node: &Node, doc: &PreparedDocument) -> bool {
+    match node {
+        Node::Term { field, word, .. } => !doc.may_contain(*field, word),
+        Node::Phrase { field, words, .. } => !doc.may_contain(*field, &words[0].text),
+        _ => false,
+    }
+}
+
 fn eval_leaf<'q>(node: &'q Node, via: Via<'q>, cx: &Cx<'_, 'q>) -> Option<Eval<'q>> {
     let (field, weight) = match node {
         Node::Term { field, weight, .. } | Node::Phrase { field, weight, .. } => (*field, *weight),
         _ => unreachable!("eval_leaf on a non-leaf"),
     };
-    // Unscoped: one check on the three fields' word starts together spares the three
-    // lookups of a word that occurs in none of them (most words, for most items).
-    let first_word = match node {
-        Node::Term { word, .. } => word,
-        Node::Phrase { words, .. } => &words[0].text,
-        _ => unreachable!(),
-    };
-    if field.is_none() && !cx.doc.may_contain_by_default(first_word) {
+    if leaf_surely_absent(node, cx.doc) {
         return None;
     }
     let term_prefix = match node {
@@ -316,6 +321,9 @@ fn eval_node<'q>(node: &'q Node, via: Via<'q>, cx: &Cx<'_, 'q>) -> Option<Eval<'
         Node::And(children) => {
             let mut ev = Eval::default();
             for c in children {
+                if leaf_surely_absent(c, cx.doc) {
+                    return None;
+                }
                 ev.absorb(eval_node(c, via, cx)?, [1.0; 6]);
             }
             Some(ev)
@@ -323,6 +331,7 @@ fn eval_node<'q>(node: &'q Node, via: Via<'q>, cx: &Cx<'_, 'q>) -> Option<Eval<'
         Node::Or(children) => {
             let mut matched: Vec<Eval<'q>> = children
                 .iter()
+                .filter(|c| !leaf_surely_absent(c, cx.doc))
                 .filter_map(|c| eval_node(c, via, cx))
                 .collect();
             if matched.is_empty() {

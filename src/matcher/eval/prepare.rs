@@ -283,10 +283,13 @@ impl PreparedDocument {
         &self.fields[f.index()]
     }
 
-    /// False if `word` (as itself or as a prefix) is surely in none of the fields an
-    /// unscoped term is looked up in; true if it may be.
-    pub(super) fn may_contain_by_default(&self, word: &str) -> bool {
-        may_start(&self.default_starts, word)
+    /// False if `word` (as itself or as a prefix) is surely not in `field` (`None`: in
+    /// none of the fields an unscoped term is looked up in); true if it may be.
+    pub(super) fn may_contain(&self, field: Option<Field>, word: &str) -> bool {
+        match field {
+            None => may_start(&self.default_starts, word),
+            Some(f) => may_start(&self.field(f).starts, word),
+        }
     }
 
     /// The tokens of a field (normalized texts, positions, joined hyphen compounds).
