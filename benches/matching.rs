@@ -14,7 +14,8 @@
 //! Also: the time to train the shipped topic's layer on the labelled sets (and on three
 //! copies of them).
 //!
-//! `cargo bench --bench matching -- [items=4000]`
+//! `cargo bench --bench matching -- [ITEMS] [topics=N]` (4,000 items; 1, 10 and 50 topics
+//! unless `topics=` names one count).
 
 use std::hint::black_box;
 use std::sync::Arc;
@@ -365,9 +366,14 @@ fn main() {
         .filter(|a| !a.starts_with("--"))
         .collect();
     let n_items: usize = args
-        .first()
+        .iter()
+        .find(|a| !a.contains('='))
         .map(|s| s.parse().expect("items"))
         .unwrap_or(4000);
+    let topic_counts: Vec<usize> = match args.iter().find_map(|a| a.strip_prefix("topics=")) {
+        Some(n) => vec![n.parse().expect("topics=N")],
+        None => vec![1, 10, 50],
+    };
     let shipped = shipped();
 
     // Training time of the shipped topic's layer (from its default prior).
@@ -424,7 +430,7 @@ fn main() {
             "ratio",
             "terms"
         );
-        for n in [1usize, 10, 50] {
+        for &n in &topic_counts {
             for learned in [false, true] {
                 let topics = topics(&shipped, n, learned);
                 let refs: Vec<&Topic> = topics.iter().collect();
@@ -463,6 +469,21 @@ fn main() {
                         rate,
                         ratio,
                         prefilter.terms()
+                    );
+                }
+                if learned {
+                    // How far pairs get: past the prefilter, candidates of the layer.
+                    let (mut possible, mut candidates) = (0, 0);
+                    for doc in &docs {
+                        for (topic, p) in topics.iter().zip(prefilter.possible(doc)) {
+                            let layer = topic.learned.as_ref().expect("layer");
+                            possible += usize::from(p);
+                            candidates += usize::from(p && layer.is_candidate(doc));
+                        }
+                    }
+                    println!(
+                        "        of {} pairs: {possible} past the prefilter, {candidates} candidates",
+                        docs.len() * n
                     );
                 }
             }

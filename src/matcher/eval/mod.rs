@@ -191,7 +191,17 @@ struct Cx<'d, 'q> {
     memo: RefCell<Vec<AliasMemo<'q>>>,
 }
 
-type AliasMemo<'q> = ((&'q str, Option<Field>, u64), Option<(Vec<Hit>, [f64; 6])>);
+/// A memoized alias result: a hash of its key (compared first: most entries differ in it),
+/// the key, and the result.
+type AliasMemo<'q> = (u64, AliasKey<'q>, Option<(Vec<Hit>, [f64; 6])>);
+
+/// What determines an alias reference's expansion: its name, scope and weight (as bits).
+type AliasKey<'q> = (&'q str, Option<Field>, u64);
+
+fn alias_key_hash(key: &AliasKey) -> u64 {
+    let scope = key.1.map_or(0, |f| f.index() as u64 + 1);
+    xxhash_rust::xxh3::xxh3_64(key.0.as_bytes()) ^ scope.rotate_left(56) ^ key.2
+}
 
 impl<'d, 'q> Cx<'d, 'q> {
     fn new(doc: &'d PreparedDocument, collect: bool) -> Self {
@@ -203,20 +213,37 @@ impl<'d, 'q> Cx<'d, 'q> {
     }
 }
 
+/// True if leaf `node` surely matches nothing in `doc`: no indexed text of its fields
+/// starts with its (first) word's first two bytes. One test for an unscoped leaf's three
+/// fields together; callers make it before the call, since most leaves miss.
+#[inline]
+fn leaf_surely_absent(node: &Node, doc: &PreparedDocument) -> bool {
+    match node {
+        Node::Term { field, word, .. } => !doc.may_contain(*field, word),
+        Node::Phrase { field, words, .. } => !doc.may_contain(*field, &words[0].text),
+        _ => false,
+    }
+}
+
 fn eval_leaf<'q>(node: &'q Node, via: Via<'q>, cx: &Cx<'_, 'q>) -> Option<Eval<'q>> {
     let (field, weight) = match node {
         Node::Term { field, weight, .. } | Node::Phrase { field, weight, .. } => (*field, *weight),
         _ => unreachable!("eval_leaf on a non-leaf"),
+    };
+    if leaf_surely_absent(node, cx.doc) {
+        return None;
+    }
+    let term_prefix = match node {
+        Node::Term { word, prefix, .. } => *prefix || is_prefix_script(word),
+        _ => false,
     };
     let mut ev = Eval::default();
     for &f in fields_of(field) {
         let pf = cx.doc.field(f);
         let mut hits: Vec<(u32, u32)> = Vec::new();
         match node {
-            Node::Term { word, prefix, .. } => {
-                pf.lookup(word, *prefix || is_prefix_script(word), |t, l| {
-                    hits.push((t, l))
-                });
+            Node::Term { word, .. } => {
+                pf.lookup(word, term_prefix, |t, l| hits.push((t, l)));
             }
             Node::Phrase { words, .. } => {
                 // Candidates: tokens starting with the first word (glued forms included).
@@ -273,7 +300,13 @@ fn eval_node<'q>(node: &'q Node, via: Via<'q>, cx: &Cx<'_, 'q>) -> Option<Eval<'
                 return eval_node(expr, via, cx);
             }
             let key = (name.as_str(), *field, weight.to_bits());
-            if let Some((_, memo)) = cx.memo.borrow().iter().find(|(k, _)| *k == key) {
+            let hash = alias_key_hash(&key);
+            if let Some((_, _, memo)) = cx
+                .memo
+                .borrow()
+                .iter()
+                .find(|(h, k, _)| *h == hash && *k == key)
+            {
                 return memo.as_ref().map(|(hits, fields)| Eval {
                     hits: hits.clone(),
                     parts: Vec::new(),
@@ -282,12 +315,15 @@ fn eval_node<'q>(node: &'q Node, via: Via<'q>, cx: &Cx<'_, 'q>) -> Option<Eval<'
             }
             let ev = eval_node(expr, via, cx);
             let memo = ev.as_ref().map(|e| (e.hits.clone(), e.fields));
-            cx.memo.borrow_mut().push((key, memo));
+            cx.memo.borrow_mut().push((hash, key, memo));
             ev
         }
         Node::And(children) => {
             let mut ev = Eval::default();
             for c in children {
+                if leaf_surely_absent(c, cx.doc) {
+                    return None;
+                }
                 ev.absorb(eval_node(c, via, cx)?, [1.0; 6]);
             }
             Some(ev)
@@ -295,6 +331,7 @@ fn eval_node<'q>(node: &'q Node, via: Via<'q>, cx: &Cx<'_, 'q>) -> Option<Eval<'
         Node::Or(children) => {
             let mut matched: Vec<Eval<'q>> = children
                 .iter()
+                .filter(|c| !leaf_surely_absent(c, cx.doc))
                 .filter_map(|c| eval_node(c, via, cx))
                 .collect();
             if matched.is_empty() {
@@ -318,103 +355,115 @@ fn eval_node<'q>(node: &'q Node, via: Via<'q>, cx: &Cx<'_, 'q>) -> Option<Eval<'
             Some(_) => None,
             None => Some(Eval::default()),
         },
-        Node::Near { n, a, b } => {
-            let ea = eval_node(a, via, cx)?;
-            let eb = eval_node(b, via, cx)?;
-            // Closest pair in one field: (gap, field, hit a, hit b). Only occurrences with a
-            // partner within `n` count as this node's occurrences (for an enclosing NEAR).
-            let mut best: Option<(u32, Field, Hit, Hit)> = None;
-            let mut used_a = vec![false; ea.hits.len()];
-            let mut used_b = vec![false; eb.hits.len()];
-            // `b` occurrences sorted by (field, start position): each `a` occurrence only
-            // looks at the window of `b` occurrences that can be in range.
-            let span = |h: &Hit| {
-                let pf = cx.doc.field(h.field);
-                (pf.pos(h.tok), pf.pos(h.tok + h.len - 1))
+        Node::Near { n, a, b } => eval_near(node, *n, a, b, via, cx),
+    }
+}
+
+/// `NEAR/n(a, b)` (kept out of [`eval_node`], whose every call would otherwise carry its
+/// stack frame).
+#[inline(never)]
+fn eval_near<'q>(
+    node: &'q Node,
+    n: u32,
+    a: &'q Node,
+    b: &'q Node,
+    via: Via<'q>,
+    cx: &Cx<'_, 'q>,
+) -> Option<Eval<'q>> {
+    let ea = eval_node(a, via, cx)?;
+    let eb = eval_node(b, via, cx)?;
+    // Closest pair in one field: (gap, field, hit a, hit b). Only occurrences with a
+    // partner within `n` count as this node's occurrences (for an enclosing NEAR).
+    let mut best: Option<(u32, Field, Hit, Hit)> = None;
+    let mut used_a = vec![false; ea.hits.len()];
+    let mut used_b = vec![false; eb.hits.len()];
+    // `b` occurrences sorted by (field, start position): each `a` occurrence only
+    // looks at the window of `b` occurrences that can be in range.
+    let span = |h: &Hit| {
+        let pf = cx.doc.field(h.field);
+        (pf.pos(h.tok), pf.pos(h.tok + h.len - 1))
+    };
+    let mut sorted_b: Vec<(usize, u32, u32, usize)> = eb
+        .hits
+        .iter()
+        .enumerate()
+        .map(|(j, h)| {
+            let (s, e) = span(h);
+            (h.field.index(), s, e, j)
+        })
+        .collect();
+    sorted_b.sort_unstable();
+    let max_span = sorted_b.iter().map(|b| b.2 - b.1).max().unwrap_or(0);
+    for (i, ha) in ea.hits.iter().enumerate() {
+        let (a0, a1) = span(ha);
+        let f = ha.field.index();
+        let lo = (f, a0.saturating_sub(n + 1 + max_span));
+        let first = sorted_b.partition_point(|b| (b.0, b.1) < lo);
+        for &(bf, b0, b1, j) in &sorted_b[first..] {
+            if bf != f || b0 > a1.saturating_add(n + 1) {
+                break;
+            }
+            let gap = if a1 < b0 {
+                b0 - a1 - 1
+            } else if b1 < a0 {
+                a0 - b1 - 1
+            } else {
+                0 // overlapping occurrences
             };
-            let mut sorted_b: Vec<(usize, u32, u32, usize)> = eb
-                .hits
-                .iter()
-                .enumerate()
-                .map(|(j, h)| {
-                    let (s, e) = span(h);
-                    (h.field.index(), s, e, j)
-                })
-                .collect();
-            sorted_b.sort_unstable();
-            let max_span = sorted_b.iter().map(|b| b.2 - b.1).max().unwrap_or(0);
-            for (i, ha) in ea.hits.iter().enumerate() {
-                let (a0, a1) = span(ha);
-                let f = ha.field.index();
-                let lo = (f, a0.saturating_sub(n + 1 + max_span));
-                let first = sorted_b.partition_point(|b| (b.0, b.1) < lo);
-                for &(bf, b0, b1, j) in &sorted_b[first..] {
-                    if bf != f || b0 > a1.saturating_add(n + 1) {
-                        break;
-                    }
-                    let gap = if a1 < b0 {
-                        b0 - a1 - 1
-                    } else if b1 < a0 {
-                        a0 - b1 - 1
-                    } else {
-                        0 // overlapping occurrences
-                    };
-                    if gap > *n {
-                        continue;
-                    }
-                    used_a[i] = true;
-                    used_b[j] = true;
-                    let hb = &eb.hits[j];
-                    let better = match best {
-                        None => true,
-                        Some((g, bf, ..)) => {
-                            gap < g || (gap == g && FIELD_WEIGHTS[f] > FIELD_WEIGHTS[bf.index()])
-                        }
-                    };
-                    if better {
-                        best = Some((gap, ha.field, *ha, *hb));
-                    }
+            if gap > n {
+                continue;
+            }
+            used_a[i] = true;
+            used_b[j] = true;
+            let hb = &eb.hits[j];
+            let better = match best {
+                None => true,
+                Some((g, bf, ..)) => {
+                    gap < g || (gap == g && FIELD_WEIGHTS[f] > FIELD_WEIGHTS[bf.index()])
                 }
+            };
+            if better {
+                best = Some((gap, ha.field, *ha, *hb));
             }
-            let (gap, field, ha, hb) = best?;
-            let closeness = 1.0 - f64::from(gap) / f64::from(n + 1);
-            let bonus = field_weight(field, ha.tok.min(hb.tok)) * (0.5 + 0.5 * closeness);
-            // Only the fields where the two sides are near each other count.
-            let mut near_field = [false; 6];
-            let near_a = ea.hits.iter().zip(&used_a).filter(|(_, u)| **u);
-            let near_b = eb.hits.iter().zip(&used_b).filter(|(_, u)| **u);
-            let mut ev = Eval::default();
-            for (h, _) in near_a.chain(near_b) {
-                near_field[h.field.index()] = true;
-                ev.hits.push(*h);
-            }
-            for side in [ea, eb] {
-                for (i, near) in near_field.iter().enumerate() {
-                    if *near {
-                        ev.fields[i] += side.fields[i];
-                    }
-                }
-                let kept = side
-                    .parts
-                    .into_iter()
-                    .filter(|p| near_field[p.field.index()]);
-                ev.parts.extend(kept);
-            }
-            ev.fields[field.index()] += bonus;
-            if !cx.collect {
-                return Some(ev);
-            }
-            ev.parts.push(Part {
-                node,
-                via,
-                kind: MatchKind::Near { n: *n, gap },
-                field,
-                hits: vec![(ha.tok, ha.len), (hb.tok, hb.len)],
-                value: bonus,
-            });
-            Some(ev)
         }
     }
+    let (gap, field, ha, hb) = best?;
+    let closeness = 1.0 - f64::from(gap) / f64::from(n + 1);
+    let bonus = field_weight(field, ha.tok.min(hb.tok)) * (0.5 + 0.5 * closeness);
+    // Only the fields where the two sides are near each other count.
+    let mut near_field = [false; 6];
+    let near_a = ea.hits.iter().zip(&used_a).filter(|(_, u)| **u);
+    let near_b = eb.hits.iter().zip(&used_b).filter(|(_, u)| **u);
+    let mut ev = Eval::default();
+    for (h, _) in near_a.chain(near_b) {
+        near_field[h.field.index()] = true;
+        ev.hits.push(*h);
+    }
+    for side in [ea, eb] {
+        for (i, near) in near_field.iter().enumerate() {
+            if *near {
+                ev.fields[i] += side.fields[i];
+            }
+        }
+        let kept = side
+            .parts
+            .into_iter()
+            .filter(|p| near_field[p.field.index()]);
+        ev.parts.extend(kept);
+    }
+    ev.fields[field.index()] += bonus;
+    if !cx.collect {
+        return Some(ev);
+    }
+    ev.parts.push(Part {
+        node,
+        via,
+        kind: MatchKind::Near { n, gap },
+        field,
+        hits: vec![(ha.tok, ha.len), (hb.tok, hb.len)],
+        value: bonus,
+    });
+    Some(ev)
 }
 
 /// Evaluates `query` against `doc`: `None` if the boolean structure does not match,
@@ -434,11 +483,27 @@ pub fn evaluate(query: &Query, doc: &PreparedDocument) -> Option<MatchResult> {
 /// node does not match: one evaluation shares its alias results between the nodes, so
 /// asking about many aliases of one topic costs about one evaluation of the topic.
 pub fn field_scores(nodes: &[&Node], doc: &PreparedDocument) -> Vec<Option<[f64; 6]>> {
-    let cx = Cx::new(doc, false);
-    nodes
-        .iter()
-        .map(|n| eval_node(n, Via::default(), &cx).map(|e| e.fields))
-        .collect()
+    let scorer = FieldScorer::new(doc);
+    nodes.iter().map(|n| scorer.scores(n)).collect()
+}
+
+/// Scores nodes against one document one at a time, sharing alias results between them
+/// (what [`field_scores`] does for a list known in advance): a caller can stop early.
+pub struct FieldScorer<'d, 'q> {
+    cx: Cx<'d, 'q>,
+}
+
+impl<'d, 'q> FieldScorer<'d, 'q> {
+    pub fn new(doc: &'d PreparedDocument) -> Self {
+        FieldScorer {
+            cx: Cx::new(doc, false),
+        }
+    }
+
+    /// The score of `node` in each field, `None` if it does not match.
+    pub fn scores(&self, node: &'q Node) -> Option<[f64; 6]> {
+        eval_node(node, Via::default(), &self.cx).map(|e| e.fields)
+    }
 }
 
 /// Fast check of the boolean structure and score only (no explanation parts kept).

@@ -31,6 +31,17 @@ pub(super) struct PreparedField {
     starts: [u64; 16],
 }
 
+/// True if the `starts` bitmap may hold a text that `word` is (or, as a prefix, starts):
+/// false only when no indexed text begins with the word's first two bytes. A one-byte word
+/// can begin texts with any second byte, so it always may.
+fn may_start(starts: &[u64; 16], word: &str) -> bool {
+    if word.len() < 2 {
+        return true;
+    }
+    let bit = start_bit(word);
+    starts[bit / 64] & (1 << (bit % 64)) != 0
+}
+
 /// Bit of [`PreparedField::starts`] for a word (its first two bytes).
 fn start_bit(s: &str) -> usize {
     let b = s.as_bytes();
@@ -102,12 +113,8 @@ impl PreparedField {
     /// Calls `f(first_token, token_count)` for every index entry equal to `word` (or
     /// starting with it when `prefix`).
     pub(super) fn lookup(&self, word: &str, prefix: bool, mut f: impl FnMut(u32, u32)) {
-        // A one-byte prefix word can match texts with any second byte: no filter then.
-        if word.len() >= 2 {
-            let bit = start_bit(word);
-            if self.starts[bit / 64] & (1 << (bit % 64)) == 0 {
-                return;
-            }
+        if !may_start(&self.starts, word) {
+            return;
         }
         let h = head(word);
         let start = self
@@ -193,6 +200,9 @@ fn word_matches(tok: &str, w: &Word) -> bool {
 #[derive(Debug, Clone, Default)]
 pub struct PreparedDocument {
     fields: [PreparedField; 6],
+    /// The `starts` bitmaps of the fields an unscoped term is looked up in
+    /// ([`Field::DEFAULT`]) joined: one test rules a word out of all three.
+    default_starts: [u64; 16],
     /// The word and character features the learned layers weigh, built on first use.
     text_keys: std::sync::OnceLock<TextFeatureKeys>,
 }
@@ -247,15 +257,23 @@ pub fn prepare(doc: &Document) -> PreparedDocument {
     } else {
         (doc.title, doc.summary)
     };
+    let fields = [
+        PreparedField::new(title),
+        PreparedField::new(summary),
+        PreparedField::new(doc.text),
+        PreparedField::new(doc.feed),
+        PreparedField::new(doc.url),
+        PreparedField::new(doc.author),
+    ];
+    let mut default_starts = [0u64; 16];
+    for f in Field::DEFAULT {
+        for (all, one) in default_starts.iter_mut().zip(&fields[f.index()].starts) {
+            *all |= one;
+        }
+    }
     PreparedDocument {
-        fields: [
-            PreparedField::new(title),
-            PreparedField::new(summary),
-            PreparedField::new(doc.text),
-            PreparedField::new(doc.feed),
-            PreparedField::new(doc.url),
-            PreparedField::new(doc.author),
-        ],
+        fields,
+        default_starts,
         text_keys: std::sync::OnceLock::new(),
     }
 }
@@ -263,6 +281,15 @@ pub fn prepare(doc: &Document) -> PreparedDocument {
 impl PreparedDocument {
     pub(super) fn field(&self, f: Field) -> &PreparedField {
         &self.fields[f.index()]
+    }
+
+    /// False if `word` (as itself or as a prefix) is surely not in `field` (`None`: in
+    /// none of the fields an unscoped term is looked up in); true if it may be.
+    pub(super) fn may_contain(&self, field: Option<Field>, word: &str) -> bool {
+        match field {
+            None => may_start(&self.default_starts, word),
+            Some(f) => may_start(&self.field(f).starts, word),
+        }
     }
 
     /// The tokens of a field (normalized texts, positions, joined hyphen compounds).

@@ -34,7 +34,7 @@ use std::collections::BTreeMap;
 
 use super::Model;
 use super::model::feature_key;
-use crate::matcher::eval::{PreparedDocument, field_scores};
+use crate::matcher::eval::{FieldScorer, PreparedDocument, field_scores};
 use crate::matcher::query::{Aliases, Field, Node, Query};
 
 /// The fields alias features are read in.
@@ -140,13 +140,21 @@ impl QueryFeatures {
         candidates: &Query,
         f: &mut dyn FnMut(&str, f64),
     ) -> bool {
-        let scores = field_scores(&self.nodes(Some(&candidates.root)), doc);
-        let query_score = scores[1].map(|fields| fields.iter().sum::<f64>());
-        let candidate = scores[0].is_some() || query_score.is_some_and(|s| s >= self.min_score);
-        if candidate {
-            self.emit(&scores[1..], f);
+        // The candidate query and the query first: most items are no candidate, and then
+        // nothing else is evaluated.
+        let scorer = FieldScorer::new(doc);
+        let query = scorer.scores(&self.query.root);
+        let query_score = query.map(|fields| fields.iter().sum::<f64>());
+        let candidate = query_score.is_some_and(|s| s >= self.min_score)
+            || scorer.scores(&candidates.root).is_some();
+        if !candidate {
+            return false;
         }
-        candidate
+        let scores: Vec<Option<[f64; 6]>> = std::iter::once(query)
+            .chain(self.nodes(None)[1..].iter().map(|n| scorer.scores(n)))
+            .collect();
+        self.emit(&scores, f);
+        true
     }
 
     /// The nodes evaluated for the features: `first` if given, then the query, its clauses,
