@@ -495,9 +495,13 @@ fn digests_group_stories_never_repeat_and_survive_a_refusing_server() {
     });
     let first = sink.messages()[0].clone();
     // The sink has the message a moment before the daemon records the send.
-    wait_until("the digest recorded as sent", Duration::from_secs(20), || {
-        s.ws.count("SELECT count(*) FROM digest_runs WHERE status = 'sent'") >= 1
-    });
+    wait_until(
+        "the digest recorded as sent",
+        Duration::from_secs(20),
+        || {
+            s.ws.count("SELECT count(*) FROM digest_runs WHERE status = 'sent'") >= 1
+        },
+    );
     let message_id: String =
         s.ws.sql()
             .query_row(
