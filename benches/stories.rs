@@ -14,10 +14,14 @@
 //! the thresholds are fitted on one set (most copies joined with no more wrong merges than
 //! the rule it replaced makes on that set) and scored on the other: the held-out figures.
 
+#[path = "../tests/common/text.rs"]
+mod text;
+
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use text::sentences;
 use tidings::notify::story::{
     PairFacts, StoryKey, StoryRule, normalize_words, story_key, title_hash,
 };
@@ -105,24 +109,6 @@ fn topic_items() -> Vec<Item> {
         }
     }
     items
-}
-
-fn sentences(text: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut current = String::new();
-    for word in text.split_whitespace() {
-        if !current.is_empty() {
-            current.push(' ');
-        }
-        current.push_str(word);
-        if word.ends_with(['.', '!', '?']) && word.len() > 3 {
-            out.push(std::mem::take(&mut current));
-        }
-    }
-    if !current.is_empty() {
-        out.push(current);
-    }
-    out
 }
 
 /// The edits another outlet makes to wire copy; `None` where the edit does not apply.

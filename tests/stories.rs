@@ -21,6 +21,7 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
+use common::text::sentences;
 use common::{Behaviour, FeedServer, Route, Workspace};
 use tidings::config::Config;
 use tidings::pipeline::Context;
@@ -36,24 +37,6 @@ struct Source {
     title: String,
     sentences: Vec<String>,
     text: String,
-}
-
-fn sentences(text: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut current = String::new();
-    for word in text.split_whitespace() {
-        if !current.is_empty() {
-            current.push(' ');
-        }
-        current.push_str(word);
-        if word.ends_with(['.', '!', '?']) && word.len() > 3 {
-            out.push(std::mem::take(&mut current));
-        }
-    }
-    if !current.is_empty() {
-        out.push(current);
-    }
-    out
 }
 
 /// English items with a title, a summary of at least 15 words and a word of the subject

@@ -9,6 +9,7 @@ pub mod pg;
 pub mod receiver;
 pub mod server;
 pub mod smtp;
+pub mod text;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
