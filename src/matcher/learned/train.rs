@@ -39,6 +39,15 @@ pub struct Regularization {
     pub bias: f64,
 }
 
+impl Regularization {
+    /// A weak pull (1 per weight): what the gate tries beside the default.
+    pub const WEAK: Regularization = Regularization {
+        query: 1.0,
+        text: 1.0,
+        bias: 1.0,
+    };
+}
+
 impl Default for Regularization {
     fn default() -> Self {
         Regularization {
@@ -61,6 +70,8 @@ pub struct TrainingItem {
     pub label: bool,
     /// The item's fingerprint (recorded in the model).
     pub fingerprint: u64,
+    /// Its date (`YYYY-MM-DD…`, empty when unknown): the inner cross-validation's order.
+    pub date: String,
 }
 
 /// Trains a model from `items`, starting from and regularised toward `prior`.
@@ -237,6 +248,7 @@ mod tests {
             features: features.iter().map(|n| (n.to_string(), 1.0)).collect(),
             label,
             fingerprint: fp,
+            date: String::new(),
         }
     }
 
