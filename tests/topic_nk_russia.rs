@@ -180,7 +180,12 @@ fn held_out_figures_on_the_dev_sets() {
     // Early labels cannot make the topic worse than its query: the gate keeps the query
     // until items the model never saw show a gain.
     for i in 1..points.len() {
-        assert!(f1(i) >= f1(0) - 1e-9, "point {i}: {} vs none: {}", f1(i), f1(0));
+        assert!(
+            f1(i) >= f1(0) - 1e-9,
+            "point {i}: {} vs none: {}",
+            f1(i),
+            f1(0)
+        );
     }
 }
 

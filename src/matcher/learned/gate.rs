@@ -7,8 +7,9 @@
 //! [`Band::QUERY`] (keep at 0, add never) is the query alone.
 //!
 //! [`choose`] splits the labelled candidates, in date order, into [`INNER_FOLDS`]
-//! consecutive blocks; each block is scored by a model trained on the others (for every
-//! regularization of the grid); the band and regularization with the best pooled F1 win if
+//! consecutive blocks; each block is scored by a model trained on the others (for each
+//! regularization it is given: the layer passes its own one, as a grid costs a training per
+//! block each); the band and regularization with the best pooled F1 win if
 //! they beat the query's own F1 on the same items by at least [`MIN_GAIN`]. Otherwise, and
 //! whenever there are too few labels to tell ([`MIN_ITEMS`], [`MIN_EACH`]), the query
 //! decides. So labels can move decisions only where items the model never saw say they

@@ -282,7 +282,7 @@ impl LearnedLayer {
             };
         }
         let (band, regularization, choice) = if self.gated {
-            let choice = gate::choose(items, &self.prior, &self.regularization_grid());
+            let choice = gate::choose(items, &self.prior, &[self.regularization]);
             (choice.band, choice.regularization, Some(choice))
         } else {
             (Band::threshold(self.threshold), self.regularization, None)
@@ -296,12 +296,6 @@ impl LearnedLayer {
             trained_on: items.len(),
             ..self.clone()
         }
-    }
-
-    /// The regularizations the gate chooses from: the layer's own, and a weak one (with
-    /// many labels the data may say more than the prior).
-    fn regularization_grid(&self) -> [Regularization; 2] {
-        [self.regularization, Regularization::WEAK]
     }
 
     /// The model's weights with the largest magnitude, largest first.

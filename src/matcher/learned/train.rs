@@ -39,15 +39,6 @@ pub struct Regularization {
     pub bias: f64,
 }
 
-impl Regularization {
-    /// A weak pull (1 per weight): what the gate tries beside the default.
-    pub const WEAK: Regularization = Regularization {
-        query: 1.0,
-        text: 1.0,
-        bias: 1.0,
-    };
-}
-
 impl Default for Regularization {
     fn default() -> Self {
         Regularization {
