@@ -147,10 +147,18 @@ fn held_out_figures_on_the_dev_sets() {
         "folds: {} vs query {fq}",
         fl.2
     );
+    // Every held-out model says how it decides: a band chosen by inner cross-validation on
+    // its own fit items, or the query.
+    for part in split["parts"].as_array().unwrap() {
+        let decision = part["decision"].as_str().unwrap();
+        assert!(decision.contains("inner cross-validation"), "{decision}");
+    }
+    // In sample the inner cross-validation finds no gain either, so the model decides as
+    // the query does (P 0.952 R 0.929).
     let (ip, ir, inf) = prf(&split["in_sample_learned"]["all"]);
     let (_, _, iqf) = prf(&split["in_sample_query"]["all"]);
     assert!(
-        ip >= 0.93 && ir >= 0.93 && inf >= iqf,
+        ip >= 0.93 && ir >= 0.92 && inf >= iqf - 1e-9,
         "in sample: P {ip} R {ir} F1 {inf} vs query {iqf}"
     );
     // The learning curve: every point scored on the same later items; more labels, no worse.
@@ -169,7 +177,16 @@ fn held_out_figures_on_the_dev_sets() {
         (f1(0) - qf).abs() < 1e-9,
         "with no labels the topic is its query"
     );
-    assert!(f1(3) >= f1(0), "100 labels: {} vs none: {}", f1(3), f1(0));
+    // Early labels cannot make the topic worse than its query: the gate keeps the query
+    // until items the model never saw show a gain.
+    for i in 1..points.len() {
+        assert!(
+            f1(i) >= f1(0) - 1e-9,
+            "point {i}: {} vs none: {}",
+            f1(i),
+            f1(0)
+        );
+    }
 }
 
 /// The shipped topic as configured (its model was trained on these items: in sample).
@@ -188,8 +205,9 @@ fn dev_sets_in_sample() {
         learned.all.recall()
     );
     assert!(r.query.all.precision() >= 0.90 && r.query.all.recall() >= 0.90);
-    assert!(learned.all.precision() >= 0.93 && learned.all.recall() >= 0.93);
-    assert!(learned.all.f1() >= r.query.all.f1());
+    // The shipped model's band is the one its training's inner cross-validation chose.
+    assert!(learned.all.precision() >= 0.93 && learned.all.recall() >= 0.92);
+    assert!(learned.all.f1() >= r.query.all.f1() - 1e-9);
     // The first dev set alone (the one the old query was written against).
     let first: Vec<LabelledExample> = examples
         .iter()

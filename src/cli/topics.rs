@@ -268,6 +268,7 @@ pub fn eval(config: &Config, args: &EvalArgs) -> anyhow::Result<()> {
             "learned_layer": topic.learned.as_ref().map(|l| serde_json::json!({
                 "candidates": l.candidates.to_string(),
                 "threshold": l.threshold,
+                "band": l.band,
                 "trained_on": l.trained_on,
             })),
             "as_configured": as_configured,
@@ -297,9 +298,9 @@ pub fn eval(config: &Config, args: &EvalArgs) -> anyhow::Result<()> {
     match &topic.learned {
         Some(l) => writeln!(
             out,
-            "learned layer: candidates {}; threshold {}; model {} ({} weights), trained here on {} labelled candidates of its label files",
+            "learned layer: candidates {}; {}; model {} ({} weights), trained here on {} labelled candidates of its label files",
             l.candidates,
-            l.threshold,
+            l.band.describe(),
             model_key.as_deref().unwrap_or("none (the default prior)"),
             l.model.weights().len(),
             l.trained_on
@@ -329,6 +330,7 @@ pub fn eval(config: &Config, args: &EvalArgs) -> anyhow::Result<()> {
                 p.trained_on,
                 p.prior.describe()
             )?;
+            writeln!(out, "    decides: {}", p.decision)?;
         }
         let rows = vec![
             scores_row("held out: query alone", &h.query),
@@ -371,6 +373,9 @@ pub fn eval(config: &Config, args: &EvalArgs) -> anyhow::Result<()> {
         write_table(&mut out, &header, &rows)?;
         if c.exhausted {
             writeln!(out, "(the items to label ran out before the last step)")?;
+        }
+        for p in &c.points {
+            writeln!(out, "  after {} labels: {}", p.labels, p.decision)?;
         }
     }
     if args.misses {
@@ -422,6 +427,10 @@ pub fn train(config: &Config, name: &str, files: &[PathBuf], out: &Path) -> anyh
         ),
         format!("candidates: {}", trained.candidates),
         format!(
+            "decides: {}",
+            crate::matcher::validation::describe_decision(&trained)
+        ),
+        format!(
             "rebuild: tidings --config {} topics train {name} {} --out {}",
             config
                 .path
@@ -444,6 +453,10 @@ pub fn train(config: &Config, name: &str, files: &[PathBuf], out: &Path) -> anyh
         took.as_secs_f64() * 1000.0,
         trained.model.weights().len(),
         out.display()
+    );
+    println!(
+        "decides: {}",
+        crate::matcher::validation::describe_decision(&trained)
     );
     for (feature, weight) in trained.strongest_weights(15) {
         println!("  {weight:+.3}  {feature}");

@@ -324,7 +324,7 @@ impl TopicsConfig {
     }
 
     /// A fingerprint of a topic's definition (query, threshold, every alias, and the learned
-    /// layer's candidates, threshold and trained weights), so a change is noticed at start or
+    /// layer's candidates, threshold, band and trained weights), so a change is noticed at start or
     /// reload.
     pub fn fingerprint(&self, name: &str) -> Option<String> {
         let def = self.defs.iter().find(|d| d.name == name)?;
@@ -335,9 +335,11 @@ impl TopicsConfig {
         let topic = self.compiled.iter().find(|t| t.name == name)?;
         if let Some(layer) = &topic.learned {
             text.push_str(&format!(
-                "learned\u{0}{}\u{0}{}\u{0}{:016x}",
+                "learned\u{0}{}\u{0}{}\u{0}{}\u{0}{}\u{0}{:016x}",
                 layer.candidates,
                 layer.threshold,
+                layer.band.keep,
+                layer.band.add,
                 layer.model.fingerprint()
             ));
         }

@@ -572,7 +572,7 @@ impl Validator {
             examples.extend(read);
             label_files.push(path);
         }
-        let layer = crate::matcher::LearnedLayer::new(
+        let mut layer = crate::matcher::LearnedLayer::new(
             &compiled.query,
             compiled.min_score,
             candidates,
@@ -580,6 +580,11 @@ impl Validator {
             threshold,
             prior,
         );
+        if topic.threshold.is_some() {
+            // One threshold, as the config says: no band chosen by training.
+            layer.gated = false;
+            layer.band = crate::matcher::learned::Band::threshold(threshold);
+        }
         Ok(Some(LearnedSpec {
             layer,
             label_files,

@@ -155,10 +155,10 @@ pub fn evaluate_as_configured(topic: &Topic, items: &Prepared) -> AsConfigured {
         query.add(by_query, ex);
         let (decision, probability) = match (&topic.learned, &mut learned) {
             (Some(layer), Some(scores)) => {
-                let p = layer.probability(doc);
-                let d = p.is_some_and(|p| p >= layer.threshold);
+                let pq = layer.probability_and_query(doc);
+                let d = pq.is_some_and(|(p, q)| layer.band.decides(q, p));
                 scores.add(d, ex);
-                (d, p)
+                (d, pq.map(|(p, _)| p))
             }
             _ => (by_query, None),
         };
@@ -212,6 +212,8 @@ pub struct Part {
     pub prior: PriorUse,
     /// Labelled candidates the model was trained on.
     pub trained_on: usize,
+    /// Where the model overrules the query, and why (inner cross-validation on `fit`).
+    pub decision: String,
 }
 
 /// Held-out and in-sample figures of the query alone and of the query with a learned layer.
@@ -307,6 +309,7 @@ fn fit_layer(
                 features: f.clone(),
                 label: items.examples[i].label,
                 fingerprint: items.examples[i].fingerprint(),
+                date: items.examples[i].date.clone(),
             });
         }
     }
@@ -314,9 +317,15 @@ fn fit_layer(
 }
 
 fn decide(layer: &LearnedLayer, features: &Option<Vec<(String, f64)>>) -> bool {
-    features
-        .as_ref()
-        .is_some_and(|f| layer.model.probability(f) >= layer.threshold)
+    features.as_ref().is_some_and(|f| layer.decides_features(f))
+}
+
+/// How a trained layer decides, in words.
+pub fn describe_decision(layer: &LearnedLayer) -> String {
+    match &layer.choice {
+        Some(choice) => choice.describe(),
+        None => layer.band.describe(),
+    }
 }
 
 /// The features of every item that is a candidate of `layer` (`None` for the others).
@@ -467,6 +476,7 @@ pub fn held_out(
             scored_desc: desc,
             prior,
             trained_on: model.trained_on,
+            decision: describe_decision(&model),
         });
     }
     // In sample: fitted on every item, from the prior the held-out models started from.
@@ -490,6 +500,8 @@ pub struct CurvePoint {
     pub searched: usize,
     /// Labels that were candidates (what the model trains on).
     pub trained_on: usize,
+    /// Where the model overrules the query at this point.
+    pub decision: String,
     pub scores: Scores,
 }
 
@@ -558,6 +570,7 @@ pub fn learning_curve(
             labels: 0,
             searched: 0,
             trained_on: training.len(),
+            decision: describe_decision(&current),
             scores: score_unseen(&current),
         });
         next = 1;
@@ -585,6 +598,7 @@ pub fn learning_curve(
                 features: f.clone(),
                 label: items.examples[i].label,
                 fingerprint: items.examples[i].fingerprint(),
+                date: items.examples[i].date.clone(),
             });
             current = base.trained_on_items(&training);
         }
@@ -593,6 +607,7 @@ pub fn learning_curve(
                 labels,
                 searched,
                 trained_on: training.len(),
+                decision: describe_decision(&current),
                 scores: score_unseen(&current),
             });
             next += 1;
@@ -604,6 +619,7 @@ pub fn learning_curve(
             labels,
             searched,
             trained_on: training.len(),
+            decision: describe_decision(&current),
             scores: score_unseen(&current),
         });
     }

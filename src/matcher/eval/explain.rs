@@ -117,10 +117,20 @@ pub fn explain(query: &Query, doc: &PreparedDocument, result: &MatchResult) -> S
         }
     }
     if let Some(m) = &result.model {
+        let needed = if m.threshold.is_finite() {
+            format!("threshold {:.2}", m.threshold)
+        } else {
+            "the query decides".to_string()
+        };
+        let query = if m.query_matches {
+            "the query matches"
+        } else {
+            "the query does not match"
+        };
         let _ = writeln!(
             out,
-            "model: probability {:.3} (threshold {:.2}), bias {:+.2}; features that weighed most:",
-            m.probability, m.threshold, m.bias
+            "model: probability {:.3} ({query}; {needed}), bias {:+.2}; features that weighed most:",
+            m.probability, m.bias
         );
         for c in &m.top {
             let _ = writeln!(

@@ -5,8 +5,9 @@
 //!   query matches, so the layer never sees less than the query alone would show.
 //! - Features of a candidate ([`features`]): the query's verdict, score, clauses and aliases
 //!   per field, and the item's words and character n-grams.
-//! - Decision: relevant when the model's probability is at least the threshold (0.5 unless
-//!   the config says otherwise).
+//! - Decision ([`gate`]): the query's verdict, unless the model is confident against it
+//!   within a band chosen by inner cross-validation on the training labels (the query alone
+//!   when they show no gain); a `threshold` set in the config is one threshold instead.
 //! - Training ([`train`]): on the labelled examples that are candidates, pulled toward a
 //!   prior model. The default prior follows the query alone (`q:match` +2, bias −1: a
 //!   candidate the query matches has probability 0.73, one it does not 0.27), so a topic
@@ -16,12 +17,14 @@
 //! [`model`] holds the weights and their file format.
 
 pub mod features;
+pub mod gate;
 pub mod model;
 pub mod train;
 
 use std::collections::BTreeMap;
 
 pub use features::{QueryFeatures, text_features};
+pub use gate::{Band, Choice};
 pub use model::{Model, ModelError};
 pub use train::{Regularization, TrainingItem};
 
@@ -75,7 +78,10 @@ impl Contribution {
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct ModelVerdict {
     pub probability: f64,
+    /// The probability this candidate needed: the band's `keep` when the query matches it,
+    /// its `add` when not (infinite: the query decides; serialized as null).
     pub threshold: f64,
+    pub query_matches: bool,
     pub bias: f64,
     /// The largest contributions (weight × value), largest first.
     pub top: Vec<Contribution>,
@@ -85,7 +91,14 @@ pub struct ModelVerdict {
 #[derive(Debug, Clone)]
 pub struct LearnedLayer {
     pub candidates: Query,
+    /// The configured (or default) threshold: the band when the layer is not gated.
     pub threshold: f64,
+    /// False when the config sets `threshold`: one threshold, no band chosen by training.
+    pub gated: bool,
+    /// Where the model overrules the query (what decides).
+    pub band: Band,
+    /// What training chose, and why (`None` before any training on labels).
+    pub choice: Option<Choice>,
     pub features: QueryFeatures,
     /// What training starts from and is pulled toward.
     pub prior: Model,
@@ -102,6 +115,7 @@ impl PartialEq for LearnedLayer {
     fn eq(&self, other: &Self) -> bool {
         self.candidates == other.candidates
             && self.threshold == other.threshold
+            && self.band == other.band
             && self.model == other.model
             && self.prior == other.prior
     }
@@ -124,6 +138,9 @@ impl LearnedLayer {
             features,
             candidates,
             threshold,
+            gated: true,
+            band: prior.band.unwrap_or(Band::threshold(threshold)),
+            choice: None,
             model: prior.clone(),
             prior,
             regularization: Regularization::default(),
@@ -157,27 +174,46 @@ impl LearnedLayer {
     /// item's text features are looked up by key, built once per item for every topic
     /// ([`PreparedDocument::text_feature_keys`]); no feature name is built but the query's.
     pub fn probability(&self, doc: &PreparedDocument) -> Option<f64> {
+        self.probability_and_query(doc).map(|(p, _)| p)
+    }
+
+    /// The probability that `doc` is relevant and whether the query alone matches it, or
+    /// `None` if it is not a candidate.
+    pub fn probability_and_query(&self, doc: &PreparedDocument) -> Option<(f64, bool)> {
         let mut z = self.model.bias;
+        let mut query = false;
         let candidate =
             self.features
                 .extract_candidate(doc, &self.candidates, &mut |name, value| {
+                    query |= name == "q:match";
                     z += self.model.weight(name) * value
                 });
         if !candidate {
             return None;
         }
         z += doc.text_feature_keys().weighed(&self.model);
-        Some(model::sigmoid(z))
+        Some((model::sigmoid(z), query))
     }
 
-    /// True if `doc` is a candidate the model calls relevant.
+    /// True if `doc` is a candidate the layer calls relevant (by its band).
     pub fn decides(&self, doc: &PreparedDocument) -> bool {
-        self.probability(doc).is_some_and(|p| p >= self.threshold)
+        self.probability_and_query(doc)
+            .is_some_and(|(p, q)| self.band.decides(q, p))
+    }
+
+    /// The decision on a candidate described by `features` (as [`features_of`] gives them).
+    ///
+    /// [`features_of`]: Self::features_of
+    pub fn decides_features(&self, features: &[(String, f64)]) -> bool {
+        self.band.decides(
+            gate::query_matches(features),
+            self.model.probability(features),
+        )
     }
 
     /// The verdict on a candidate with its largest contributions.
     pub fn verdict(&self, doc: &PreparedDocument) -> Option<ModelVerdict> {
-        let probability = self.probability(doc)?;
+        let (probability, query_matches) = self.probability_and_query(doc)?;
         let features = self.features_of(doc);
         let mut top: Vec<Contribution> = features
             .into_iter()
@@ -197,7 +233,12 @@ impl LearnedLayer {
         top.truncate(EXPLAINED_FEATURES);
         Some(ModelVerdict {
             probability,
-            threshold: self.threshold,
+            threshold: if query_matches {
+                self.band.keep
+            } else {
+                self.band.add
+            },
+            query_matches,
             bias: self.model.bias,
             top,
         })
@@ -213,6 +254,7 @@ impl LearnedLayer {
                     features: self.features_of(&doc),
                     label: ex.label,
                     fingerprint: ex.fingerprint(),
+                    date: ex.date.clone(),
                 })
             })
             .collect()
@@ -224,15 +266,33 @@ impl LearnedLayer {
         self.trained_on_items(&items)
     }
 
-    /// This layer trained on items already turned into features.
+    /// This layer trained on items already turned into features: a gated layer chooses its
+    /// band and regularization by inner cross-validation ([`gate::choose`]) first.
     pub fn trained_on_items(&self, items: &[TrainingItem]) -> LearnedLayer {
-        let model = if items.is_empty() {
-            self.prior.clone()
+        if items.is_empty() {
+            return LearnedLayer {
+                model: self.prior.clone(),
+                band: match self.prior.band {
+                    Some(band) if self.gated => band,
+                    _ => Band::threshold(self.threshold),
+                },
+                choice: None,
+                trained_on: 0,
+                ..self.clone()
+            };
+        }
+        let (band, regularization, choice) = if self.gated {
+            let choice = gate::choose(items, &self.prior, &[self.regularization]);
+            (choice.band, choice.regularization, Some(choice))
         } else {
-            train::train(items, &self.prior, self.regularization)
+            (Band::threshold(self.threshold), self.regularization, None)
         };
+        let model =
+            train::train(items, &self.prior, regularization).with_band(self.gated.then_some(band));
         LearnedLayer {
             model,
+            band,
+            choice,
             trained_on: items.len(),
             ..self.clone()
         }
@@ -297,7 +357,10 @@ mod tests {
         let query = parse_query("title:NEAR/5(@nk, @ru) NOT briefing", &a).unwrap();
         let candidates = default_candidates(&query);
         assert_eq!(candidates.to_string(), "NEAR/5(title:@nk, title:@ru)");
-        let layer = LearnedLayer::new(&query, 1.0, candidates, &a, 0.5, None);
+        let mut layer = LearnedLayer::new(&query, 1.0, candidates, &a, 0.5, None);
+        assert_eq!(layer.band, Band::threshold(0.5));
+        // One threshold, as a config's `threshold` sets it (the gate is tested in `gate`).
+        layer.gated = false;
         let doc = |t: &str| {
             prepare(&Document {
                 title: t,

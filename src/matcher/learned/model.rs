@@ -9,8 +9,13 @@
 //! bias -1.25000
 //! w 2.10000 q:match
 //! w -0.41250 w:briefing
+//! band 0.30000 0.80000
 //! seen 0f3a…,91c2…
 //! ```
+//!
+//! `band` (optional) is where the model overrules the query ([`Band`]; `never` for a
+//! candidate the query misses that is never added): what training chose, used as it is
+//! when the topic has no labels of its own.
 //!
 //! `seen` lists the fingerprints ([`LabelledExample::fingerprint`]) of the items it was
 //! trained on, so an evaluation can tell when the items it scores were among them.
@@ -19,6 +24,8 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::hash::{BuildHasherDefault, Hasher};
+
+use super::gate::Band;
 
 /// A model file that could not be read.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -35,6 +42,8 @@ pub struct Model {
     weights: BTreeMap<String, f64>,
     /// Fingerprints of the items the model was trained on.
     pub seen: BTreeSet<u64>,
+    /// Where it overrules the query, as training chose (`None`: not chosen).
+    pub band: Option<Band>,
     /// The weights again, keyed by a hash of the name (what prediction looks up).
     lookup: HashMap<u64, f64, BuildHasherDefault<KeyHasher>>,
 }
@@ -69,7 +78,10 @@ pub fn sigmoid(z: f64) -> f64 {
 
 impl PartialEq for Model {
     fn eq(&self, other: &Model) -> bool {
-        self.bias == other.bias && self.weights == other.weights && self.seen == other.seen
+        self.bias == other.bias
+            && self.weights == other.weights
+            && self.seen == other.seen
+            && self.band == other.band
     }
 }
 
@@ -81,8 +93,14 @@ impl Model {
             bias,
             weights,
             seen,
+            band: None,
             lookup,
         }
+    }
+
+    /// This model with `band` recorded.
+    pub fn with_band(self, band: Option<Band>) -> Model {
+        Model { band, ..self }
     }
 
     /// The weight of feature `name` (0 when the model does not know it).
@@ -130,6 +148,14 @@ impl Model {
             let name = name.replace(['\t', '\n', '\r'], " ");
             out.push_str(&format!("w\t{w:.5}\t{name}\n"));
         }
+        if let Some(band) = self.band {
+            let add = if band.add.is_finite() {
+                format!("{:.5}", band.add)
+            } else {
+                "never".to_string()
+            };
+            out.push_str(&format!("band\t{:.5}\t{add}\n", band.keep));
+        }
         if !self.seen.is_empty() {
             let seen: Vec<String> = self.seen.iter().map(|s| format!("{s:016x}")).collect();
             out.push_str(&format!("seen\t{}\n", seen.join(",")));
@@ -142,6 +168,7 @@ impl Model {
         let mut bias = None;
         let mut weights = BTreeMap::new();
         let mut seen = BTreeSet::new();
+        let mut band = None;
         for (i, line) in text.lines().enumerate() {
             let error = |message: String| ModelError {
                 line: i + 1,
@@ -162,6 +189,17 @@ impl Model {
                 (Some("w"), Some(w), Some(name)) if !name.is_empty() => {
                     weights.insert(name.to_string(), number(w)?);
                 }
+                (Some("band"), Some(keep), Some(add)) => {
+                    let add = if add == "never" {
+                        f64::INFINITY
+                    } else {
+                        number(add)?
+                    };
+                    band = Some(Band {
+                        keep: number(keep)?,
+                        add,
+                    });
+                }
                 (Some("seen"), Some(list), None) => {
                     for hex in list.split(',').filter(|s| !s.is_empty()) {
                         let f = u64::from_str_radix(hex, 16)
@@ -171,7 +209,7 @@ impl Model {
                 }
                 _ => {
                     return Err(error(
-                        "expected `bias<TAB>number`, `w<TAB>number<TAB>feature` or `seen<TAB>list`"
+                        "expected `bias<TAB>number`, `w<TAB>number<TAB>feature`, `band<TAB>number<TAB>number` or `seen<TAB>list`"
                             .into(),
                     ));
                 }
@@ -181,7 +219,7 @@ impl Model {
             line: 0,
             message: "no `bias` line".into(),
         })?;
-        Ok(Model::new(bias, weights, seen))
+        Ok(Model::new(bias, weights, seen).with_band(band))
     }
 }
 
@@ -196,12 +234,16 @@ mod tests {
             ("w:kim jong".to_string(), -0.125),
         ]
         .into();
-        let m = Model::new(-1.5, weights, [1u64, 0xfeed].into());
+        let m = Model::new(-1.5, weights, [1u64, 0xfeed].into()).with_band(Some(Band {
+            keep: 0.25,
+            add: f64::INFINITY,
+        }));
         let text = m.to_text(&["trained on nothing".into()]);
         assert!(
             text.starts_with("# trained on nothing\nbias\t-1.50000\n"),
             "{text}"
         );
+        assert!(text.contains("band\t0.25000\tnever\n"), "{text}");
         let back = Model::from_text(&text).unwrap();
         assert_eq!(back, m);
         assert_eq!(back.weight("q:match"), 2.0);

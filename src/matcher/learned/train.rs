@@ -61,6 +61,8 @@ pub struct TrainingItem {
     pub label: bool,
     /// The item's fingerprint (recorded in the model).
     pub fingerprint: u64,
+    /// Its date (`YYYY-MM-DD…`, empty when unknown): the inner cross-validation's order.
+    pub date: String,
 }
 
 /// Trains a model from `items`, starting from and regularised toward `prior`.
@@ -237,6 +239,7 @@ mod tests {
             features: features.iter().map(|n| (n.to_string(), 1.0)).collect(),
             label,
             fingerprint: fp,
+            date: String::new(),
         }
     }
 
