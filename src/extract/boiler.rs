@@ -326,8 +326,10 @@ fn contains_word(text: &str, word: &str) -> bool {
 pub enum Boiler {
     /// It repeats the page title or the byline, or is about the author.
     Title,
-    /// A plea or prompt: newsletter, donation, "read more", captions, credits …
+    /// A plea or prompt: newsletter, donation, "read more", credits …
     Phrase,
+    /// A photo caption or credit ("(AP Photo/…)", "Getty Images").
+    Caption,
     /// A date/time stamp.
     Date,
     /// A short paragraph that is all link: a teaser for another page.
@@ -471,7 +473,7 @@ pub fn boiler_para(p: &Para, known: &Known, rules: &Rules) -> Option<Boiler> {
     let names_subject = pleas & known.subjects != 0;
     let plea = pleas != 0 && !names_subject;
     if words <= 70 && caption {
-        return Some(Boiler::Phrase);
+        return Some(Boiler::Caption);
     }
     if rules.phrases && words <= 100 && is_tag_line(&lower) {
         return Some(Boiler::Phrase);
@@ -599,6 +601,11 @@ fn keep_link_lists_in_prose(paras: &[Para], why: &mut [Option<Boiler>]) {
     }
 }
 
+/// Captions that make a page a photo gallery told in them: this many at least …
+const GALLERY_CAPTIONS: usize = 3;
+/// … holding at least this share of the text's words.
+const GALLERY_CAPTION_SHARE: f64 = 0.3;
+
 /// Drop boilerplate paragraphs from the extracted text. When a small container of
 /// sibling paragraphs (a plea box, a promo) opens with a boilerplate paragraph and holds
 /// at least two plea paragraphs, the whole container goes.
@@ -633,9 +640,22 @@ pub fn postclean(paras: Vec<Para>, known: &Known, rules: &Rules) -> Vec<Para> {
     if rules.link_density {
         keep_link_lists_in_prose(&paras, &mut why);
     }
-    let drop: Vec<bool> = why.iter().map(Option::is_some).collect();
     let wc: Vec<usize> = paras.iter().map(|p| word_count(&p.text)).collect();
     let total_words: usize = wc.iter().sum();
+    // A page told in captions (a photo gallery: at least three, holding a good share of
+    // the words) keeps them.
+    let captions: Vec<usize> = (0..paras.len())
+        .filter(|k| why[*k] == Some(Boiler::Caption))
+        .collect();
+    let caption_words: usize = captions.iter().map(|k| wc[*k]).sum();
+    if captions.len() >= GALLERY_CAPTIONS
+        && caption_words as f64 >= GALLERY_CAPTION_SHARE * total_words as f64
+    {
+        for w in why.iter_mut().filter(|w| **w == Some(Boiler::Caption)) {
+            *w = None;
+        }
+    }
+    let drop: Vec<bool> = why.iter().map(Option::is_some).collect();
     let mut group_drop = vec![false; paras.len()];
     // Tail cut: an end-of-article marker ("More stories", "Comments" …) past the middle
     // of the text ends the article; what follows is teasers and comments.
@@ -655,7 +675,8 @@ pub fn postclean(paras: Vec<Para>, known: &Known, rules: &Rules) -> Vec<Para> {
     for k in 0..paras.len() {
         if rules.end_markers
             && wc[k] <= 8
-            && (why[k] == Some(Boiler::Phrase) || is_end_marker(&paras[k]))
+            && (matches!(why[k], Some(Boiler::Phrase | Boiler::Caption))
+                || is_end_marker(&paras[k]))
         {
             let mut j = k + 1;
             while j < paras.len() && paras[j].tag == "li" && paras[j].link_chars > 0 {
@@ -674,7 +695,7 @@ pub fn postclean(paras: Vec<Para>, known: &Known, rules: &Rules) -> Vec<Para> {
         let words: usize = wc[i..j].iter().sum();
         let pleas = why[i..j]
             .iter()
-            .filter(|w| **w == Some(Boiler::Phrase))
+            .filter(|w| matches!(w, Some(Boiler::Phrase | Boiler::Caption)))
             .count();
         let small = words <= SMALL_GROUP_WORDS && (words as f64) < 0.3 * total_words as f64;
         if rules.groups && j - i >= 2 && small && is_heading(&paras[i]) && drop[i] && pleas >= 2 {

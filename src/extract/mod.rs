@@ -19,6 +19,7 @@
 mod boiler;
 pub mod charset;
 mod cleanup;
+mod expand;
 mod guard;
 mod jsonld;
 pub mod metric;
@@ -179,11 +180,17 @@ fn extract_decoded(
     };
     deadline.check()?;
     let root = r.doc.select_single("#readability-page-1");
-    let paras = root
-        .nodes()
-        .first()
-        .map(text::paragraphs)
-        .unwrap_or_default();
+    let paras = match root.nodes().first() {
+        Some(node) if rules.expand => {
+            let kept = text::paragraphs(node);
+            let (mut paras, after) = expand::passed_over(node, &kept);
+            paras.extend(kept);
+            paras.extend(after);
+            paras
+        }
+        Some(node) => text::paragraphs(node),
+        None => Vec::new(),
+    };
     let byline = art.byline.clone().or(found.byline);
     let known = boiler::Known::new(Some(art.title.as_str()), byline.as_deref());
     let mut paras = boiler::postclean(paras, &known, rules);
