@@ -3,7 +3,9 @@
 //!
 //! Readability (dom_smoothie) moves its top candidate and the siblings it accepts into a
 //! new `#readability-page-1` element that it appends to the candidate's parent; the
-//! siblings it passed over stay where they were. Those are looked at here.
+//! siblings it passed over stay where they were. Those are looked at here. Node ids grow
+//! in the order the parser met the elements, so the lowest id among the moved elements
+//! tells which siblings stood before the content and which after.
 
 use dom_query::NodeRef;
 
@@ -59,12 +61,14 @@ pub fn passed_over(root: &NodeRef, kept: &[Para]) -> (Vec<Para>, Vec<Para>) {
         heading: bool,
         after_root: bool,
     }
+    // where the content stood: the first of the elements readability moved into `root`
+    let Some(anchor) = root.element_children().iter().map(|c| c.id).min() else {
+        return (before, after);
+    };
     let mut sibs = Vec::new();
-    let mut seen_root = false;
     let mut passed_prose = 0usize;
     for sib in parent.element_children() {
         if sib.id == root.id {
-            seen_root = true;
             continue;
         }
         let paras = text::paragraphs(&sib);
@@ -85,7 +89,7 @@ pub fn passed_over(root: &NodeRef, kept: &[Para]) -> (Vec<Para>, Vec<Para>) {
             paras,
             prose: is_prose_block,
             heading,
-            after_root: seen_root,
+            after_root: sib.id > anchor,
         });
     }
     let kept_prose: usize = kept.iter().filter(|p| is_prose(p)).map(chars).sum();
