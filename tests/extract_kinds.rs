@@ -177,3 +177,19 @@ fn a_gallery_told_in_captions_keeps_them() {
         &["Home", "Harbour Gazette"],
     );
 }
+
+/// A server-rendered React page streams its article into hidden `S:n` blocks at the end
+/// of the body, for a script to move into `B:n` / `P:n` placeholders; without the script
+/// readability found nothing visible.
+#[test]
+fn a_streamed_react_article_is_found() {
+    let text = text_of("react-streamed.html");
+    let first = text.find("The harbour board met on Monday");
+    let last = text.find("The chair said a public meeting");
+    assert!(
+        first.is_some() && last.is_some() && first < last,
+        "text:\n{text}"
+    );
+    assert!(text.contains("Fishermen asked for berths"), "{text}");
+    assert!(!text.contains("Harbour Gazette"), "{text}");
+}

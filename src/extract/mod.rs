@@ -6,7 +6,8 @@
 //! 2. decode the bytes ([`charset`]: BOM, HTTP header, `<meta>`, sniffing);
 //! 3. refuse pathological pages by a byte scan before any tree exists (`guard::prescan`:
 //!    nesting deeper than 512, more than 250,000 start tags, a tag with 10,000 attributes);
-//! 4. parse with html5ever in chunks, checking the deadline between chunks;
+//! 4. parse with html5ever in chunks, checking the deadline between chunks, and show the
+//!    blocks a server-rendered React page streams in hidden (`streamed`);
 //! 5. remove page furniture from the tree (`cleanup::preclean`: share bars, related
 //!    lists, newsletter/donation boxes, captions, bylines, comments …, by element names,
 //!    ARIA roles, schema.org properties and common class/id words, never by site);
@@ -24,6 +25,7 @@ mod guard;
 mod jsonld;
 pub mod metric;
 mod rules;
+mod streamed;
 mod text;
 
 use std::time::Duration;
@@ -148,6 +150,9 @@ fn extract_decoded(
     let parse_start = std::time::Instant::now();
     let doc = parse(html, deadline)?;
     let parse_time = parse_start.elapsed();
+    if streamed::may_stream(html) {
+        streamed::reveal(&doc);
+    }
     let ld_body = if rules.ld_json {
         jsonld::article_body(&doc, html)
     } else {
