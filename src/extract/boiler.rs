@@ -450,8 +450,8 @@ const CAPTION_MARKS: &[&str] = &[
 pub fn boiler_para(p: &Para, known: &Known, rules: &Rules) -> Option<Boiler> {
     let t = p.text.trim();
     let words = word_count(t);
-    if words > 100 {
-        return None; // every rule below is for short paragraphs
+    if words > 100 || p.tag == "pre" {
+        return None; // every rule below is for short paragraphs of prose, not code
     }
     let lower = t.to_lowercase();
     if rules.title && words <= 40 && !known.norms.is_empty() {
@@ -511,7 +511,8 @@ pub fn boiler_para(p: &Para, known: &Known, rules: &Rules) -> Option<Boiler> {
     {
         return Some(Boiler::Phrase);
     }
-    if rules.link_density && words <= 25 && p.link_density() > 0.8 && !is_heading(p) {
+    // (a linked table cell is data: a name in a list of companies, a product in a chart)
+    if rules.link_density && words <= 25 && p.link_density() > 0.8 && !is_heading(p) && !cell {
         return Some(Boiler::Link);
     }
     None
