@@ -12,7 +12,7 @@ use super::text::Para;
 /// boundaries). Chosen to be rare as the opening of a sentence of news prose.
 #[rustfmt::skip]
 const BOILER_STARTS: &[&str] = &[
-    "join the conversation", "source:", "sources:", "read next", "more great",
+    "join the conversation", "read next", "more great",
     "recent articles", "popular this", "related news", "read more", "read also", "also read",
     "related:", "related post", "related article", "related stories", "related coverage",
     "see more", "see also", "also:", "more:", "click here", "sign up", "subscribe", "follow us",
@@ -224,8 +224,10 @@ fn is_dateline(text: &str) -> bool {
         .iter()
         .any(|w| matches!(w.as_str(), "ago" | "today" | "yesterday"));
     // A year alone marks a date only among date words: "2019 Honda Civic" is a product.
-    (numeric >= 1 || relative)
-        && ((months >= 1 || clock || relative) && unknown <= 2 || year && unknown == 0)
+    // "Today" makes a stamp with a number or alone ("Updated today"), not in a label
+    // ("Best prices today:").
+    numeric >= 1 && ((months >= 1 || clock || relative) && unknown <= 2 || year && unknown == 0)
+        || relative && unknown == 0
 }
 
 /// Whole-paragraph interface labels: buttons, gallery and ad markers (a few languages).
@@ -742,6 +744,25 @@ mod tests {
             "Mix 2 cups of flour, 1 egg and 3 spoons of sugar."
         ));
         assert!(!is_dateline("In 2019 the company hired 300 people."));
+        assert!(is_dateline("Updated today"));
+        assert!(!is_dateline("Best Prices Today:"));
+    }
+
+    #[test]
+    fn source_lines_code_and_linked_cells_stay() {
+        let k = Known::default();
+        let r = Rules::default();
+        for p in [
+            para("Source: 2023 NAIC Health Insurance Report", "p", false),
+            para("1 2 3 4 5", "pre", false),
+            para("Quanta Services Inc.", "td", true),
+        ] {
+            assert_eq!(boiler_para(&p, &k, &r), None, "{p:?}");
+        }
+        assert_eq!(
+            boiler_para(&para("Other story about the river", "p", true), &k, &r),
+            Some(Boiler::Link)
+        );
     }
 
     fn para(text: &str, tag: &str, linked: bool) -> Para {
