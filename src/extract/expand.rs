@@ -65,6 +65,18 @@ pub fn passed_over(root: &NodeRef, kept: &[Para]) -> (Vec<Para>, Vec<Para>) {
     let Some(anchor) = root.element_children().iter().map(|c| c.id).min() else {
         return (before, after);
     };
+    let kept_prose: usize = kept.iter().filter(|p| is_prose(p)).map(chars).sum();
+    // most pages: readability took the article and what stands beside it is smaller than
+    // that, so nothing needs rendering
+    let beside: usize = parent
+        .element_children()
+        .iter()
+        .filter(|sib| sib.id != root.id)
+        .map(text_bytes)
+        .sum();
+    if beside < kept_prose.max(MIN_SIBLING_PROSE) {
+        return (before, after);
+    }
     let mut sibs = Vec::new();
     let mut passed_prose = 0usize;
     for sib in parent.element_children() {
@@ -92,7 +104,6 @@ pub fn passed_over(root: &NodeRef, kept: &[Para]) -> (Vec<Para>, Vec<Para>) {
             after_root: sib.id > anchor,
         });
     }
-    let kept_prose: usize = kept.iter().filter(|p| is_prose(p)).map(chars).sum();
     let take_any = passed_prose >= kept_prose;
     if debug() {
         eprintln!(
@@ -116,4 +127,28 @@ pub fn passed_over(root: &NodeRef, kept: &[Para]) -> (Vec<Para>, Vec<Para>) {
         }
     }
     (before, after)
+}
+
+/// Bytes of text under `node` outside scripts and styles: an upper bound of its prose
+/// characters, counted without rendering paragraphs.
+fn text_bytes(node: &NodeRef) -> usize {
+    let mut total = 0;
+    let mut stack = vec![*node];
+    while let Some(n) = stack.pop() {
+        if n.is_text() {
+            total += n.text().len();
+            continue;
+        }
+        if n.node_name()
+            .is_some_and(|name| matches!(&*name, "script" | "style" | "template"))
+        {
+            continue;
+        }
+        let mut child = n.first_child();
+        while let Some(c) = child {
+            child = c.next_sibling();
+            stack.push(c);
+        }
+    }
+    total
 }
