@@ -12,9 +12,10 @@
 //!    lists, newsletter/donation boxes, captions, bylines, comments …, by element names,
 //!    ARIA roles, schema.org properties and common class/id words, never by site);
 //! 6. run readability (dom_smoothie) on what is left;
-//! 7. render its result as paragraphs (`text`) and drop boilerplate paragraphs
-//!    (`boiler::postclean`: phrases, datelines, captions, teaser links, plea boxes,
-//!    everything after an end-of-article marker such as "More stories");
+//! 7. render its result as paragraphs (`text`), with the prose blocks beside it that it
+//!    passed over when they hold as much prose as it kept (`expand`), and drop boilerplate
+//!    paragraphs (`boiler::postclean`: phrases, datelines, captions, teaser links, plea
+//!    boxes, everything after an end-of-article marker such as "More stories");
 //! 8. weigh the page's schema.org `articleBody` (`jsonld`) against that text.
 
 mod boiler;
