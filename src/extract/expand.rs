@@ -68,13 +68,17 @@ pub fn passed_over(root: &NodeRef, kept: &[Para]) -> (Vec<Para>, Vec<Para>) {
     let kept_prose: usize = kept.iter().filter(|p| is_prose(p)).map(chars).sum();
     // most pages: readability took the article and what stands beside it is smaller than
     // that, so nothing needs rendering
-    let beside: usize = parent
-        .element_children()
-        .iter()
-        .filter(|sib| sib.id != root.id)
-        .map(text_bytes)
-        .sum();
-    if beside < kept_prose.max(MIN_SIBLING_PROSE) {
+    let need = kept_prose.max(MIN_SIBLING_PROSE);
+    let mut beside = 0;
+    for sib in parent.element_children() {
+        if beside >= need {
+            break;
+        }
+        if sib.id != root.id {
+            beside += text_bytes(&sib, need - beside);
+        }
+    }
+    if beside < need {
         return (before, after);
     }
     let mut sibs = Vec::new();
@@ -129,12 +133,15 @@ pub fn passed_over(root: &NodeRef, kept: &[Para]) -> (Vec<Para>, Vec<Para>) {
     (before, after)
 }
 
-/// Bytes of text under `node` outside scripts and styles: an upper bound of its prose
-/// characters, counted without rendering paragraphs.
-fn text_bytes(node: &NodeRef) -> usize {
+/// Bytes of text under `node` outside scripts and styles, counted up to `enough`: an
+/// upper bound of its prose characters, without rendering paragraphs.
+fn text_bytes(node: &NodeRef, enough: usize) -> usize {
     let mut total = 0;
     let mut stack = vec![*node];
     while let Some(n) = stack.pop() {
+        if total >= enough {
+            break;
+        }
         if n.is_text() {
             total += n.text().len();
             continue;
