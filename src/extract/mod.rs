@@ -21,6 +21,7 @@
 mod boiler;
 pub mod charset;
 mod cleanup;
+mod dateline;
 mod expand;
 mod guard;
 mod jsonld;
