@@ -137,3 +137,59 @@ fn a_caption_that_is_the_only_prose_is_the_article() {
         &["Example Agency", "Winter swimmers"],
     );
 }
+
+/// A page builder's rows: readability takes the row with the longest paragraphs and
+/// passes over the rows whose paragraphs sit deeper; together they hold more prose than
+/// the row it took, so they are the rest of the article (in page order, with the heading
+/// row before them). The footer stays out.
+#[test]
+fn article_rows_readability_passed_over_are_added_back() {
+    let text = text_of("builder-rows.html");
+    let order = [
+        "The harbour board met on Monday",
+        "Fishermen, for their part",
+        "What the residents want",
+        "A developer offered to build flats",
+        "The board will publish the costs",
+    ];
+    let at: Vec<usize> = order
+        .iter()
+        .map(|k| {
+            text.find(k)
+                .unwrap_or_else(|| panic!("lost {k:?}; text:\n{text}"))
+        })
+        .collect();
+    assert!(at.windows(2).all(|w| w[0] < w[1]), "out of order:\n{text}");
+    assert!(!text.contains("Contact the newsroom"), "{text}");
+}
+
+/// A photo gallery told in captions: five captions with credits under a one-paragraph
+/// introduction are the article, not credits to drop.
+#[test]
+fn a_gallery_told_in_captions_keeps_them() {
+    check(
+        "caption-gallery.html",
+        &[
+            "thousands came down to the harbour",
+            "A fisherman dressed as a pirate waves",
+            "Families gather to watch the lantern boats",
+        ],
+        &["Home", "Harbour Gazette"],
+    );
+}
+
+/// A server-rendered React page streams its article into hidden `S:n` blocks at the end
+/// of the body, for a script to move into `B:n` / `P:n` placeholders; without the script
+/// readability found nothing visible.
+#[test]
+fn a_streamed_react_article_is_found() {
+    let text = text_of("react-streamed.html");
+    let first = text.find("The harbour board met on Monday");
+    let last = text.find("The chair said a public meeting");
+    assert!(
+        first.is_some() && last.is_some() && first < last,
+        "text:\n{text}"
+    );
+    assert!(text.contains("Fishermen asked for berths"), "{text}");
+    assert!(!text.contains("Harbour Gazette"), "{text}");
+}

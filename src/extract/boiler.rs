@@ -5,6 +5,7 @@
 //! at word boundaries in short paragraphs only; none is specific to one site.
 
 use super::cleanup::debug;
+use super::dateline::is_dateline;
 use super::rules::Rules;
 use super::text::Para;
 
@@ -12,7 +13,7 @@ use super::text::Para;
 /// boundaries). Chosen to be rare as the opening of a sentence of news prose.
 #[rustfmt::skip]
 const BOILER_STARTS: &[&str] = &[
-    "join the conversation", "source:", "sources:", "read next", "more great",
+    "join the conversation", "read next", "more great",
     "recent articles", "popular this", "related news", "read more", "read also", "also read",
     "related:", "related post", "related article", "related stories", "related coverage",
     "see more", "see also", "also:", "more:", "click here", "sign up", "subscribe", "follow us",
@@ -161,71 +162,8 @@ fn is_copyright_line(lower: &str) -> bool {
         .is_some_and(|rest| rest.starts_with(|c: char| !c.is_ascii_alphabetic()))
 }
 
-#[rustfmt::skip]
-const MONTHS: &[&str] = &[
-    "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
-    "january", "february", "march", "april", "june", "july", "august", "september", "october",
-    "november", "december",
-];
-
-/// Other words of English date/time stamps.
-#[rustfmt::skip]
-const DATE_WORDS: &[&str] = &[
-    "mon", "tue", "tues", "wed", "thu", "thur", "thurs", "fri", "sat", "sun", "monday",
-    "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "am", "pm", "a", "m",
-    "p", "est", "edt", "cst", "cdt", "mst", "mdt", "pst", "pdt", "gmt", "utc", "bst", "cet",
-    "cest", "ist", "et", "pt", "updated", "published", "posted", "modified", "last", "on", "at",
-    "by", "ago", "today", "yesterday", "hour", "hours", "hr", "hrs", "minute", "minutes", "min",
-    "mins", "day", "days", "week", "weeks", "h", "first", "st", "nd", "rd", "th",
-];
-
 fn word_count(s: &str) -> usize {
     s.split_whitespace().count()
-}
-
-/// A short line that is a date/time stamp ("Updated 10:01 pm PST, Tuesday, November 19").
-/// It needs a number plus a month name or a clock time, and at most two words that are
-/// not date vocabulary; or a year and nothing but date vocabulary ("Posted 2019").
-fn is_dateline(text: &str) -> bool {
-    let tokens: Vec<String> = text
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(str::to_lowercase)
-        .collect();
-    if tokens.is_empty() || tokens.len() > 16 {
-        return false;
-    }
-    let numeric = tokens
-        .iter()
-        .filter(|w| w.starts_with(|c: char| c.is_ascii_digit()))
-        .count();
-    let months = tokens
-        .iter()
-        .filter(|w| MONTHS.contains(&w.as_str()))
-        .count();
-    let unknown = tokens
-        .iter()
-        .filter(|w| {
-            !w.starts_with(|c: char| c.is_ascii_digit())
-                && !MONTHS.contains(&w.as_str())
-                && !DATE_WORDS.contains(&w.as_str())
-        })
-        .count();
-    let clock = text
-        .as_bytes()
-        .windows(3)
-        .any(|w| w[0].is_ascii_digit() && w[1] == b':' && w[2].is_ascii_digit());
-    let year = tokens.iter().any(|w| {
-        w.len() == 4
-            && (w.starts_with("19") || w.starts_with("20"))
-            && w.chars().all(|c| c.is_ascii_digit())
-    });
-    let relative = tokens
-        .iter()
-        .any(|w| matches!(w.as_str(), "ago" | "today" | "yesterday"));
-    // A year alone marks a date only among date words: "2019 Honda Civic" is a product.
-    (numeric >= 1 || relative)
-        && ((months >= 1 || clock || relative) && unknown <= 2 || year && unknown == 0)
 }
 
 /// Whole-paragraph interface labels: buttons, gallery and ad markers (a few languages).
@@ -326,8 +264,10 @@ fn contains_word(text: &str, word: &str) -> bool {
 pub enum Boiler {
     /// It repeats the page title or the byline, or is about the author.
     Title,
-    /// A plea or prompt: newsletter, donation, "read more", captions, credits …
+    /// A plea or prompt: newsletter, donation, "read more", credits …
     Phrase,
+    /// A photo caption or credit ("(AP Photo/…)", "Getty Images").
+    Caption,
     /// A date/time stamp.
     Date,
     /// A short paragraph that is all link: a teaser for another page.
@@ -448,8 +388,8 @@ const CAPTION_MARKS: &[&str] = &[
 pub fn boiler_para(p: &Para, known: &Known, rules: &Rules) -> Option<Boiler> {
     let t = p.text.trim();
     let words = word_count(t);
-    if words > 100 {
-        return None; // every rule below is for short paragraphs
+    if words > 100 || p.tag == "pre" {
+        return None; // every rule below is for short paragraphs of prose, not code
     }
     let lower = t.to_lowercase();
     if rules.title && words <= 40 && !known.norms.is_empty() {
@@ -471,7 +411,7 @@ pub fn boiler_para(p: &Para, known: &Known, rules: &Rules) -> Option<Boiler> {
     let names_subject = pleas & known.subjects != 0;
     let plea = pleas != 0 && !names_subject;
     if words <= 70 && caption {
-        return Some(Boiler::Phrase);
+        return Some(Boiler::Caption);
     }
     if rules.phrases && words <= 100 && is_tag_line(&lower) {
         return Some(Boiler::Phrase);
@@ -509,7 +449,8 @@ pub fn boiler_para(p: &Para, known: &Known, rules: &Rules) -> Option<Boiler> {
     {
         return Some(Boiler::Phrase);
     }
-    if rules.link_density && words <= 25 && p.link_density() > 0.8 && !is_heading(p) {
+    // (a linked table cell is data: a name in a list of companies, a product in a chart)
+    if rules.link_density && words <= 25 && p.link_density() > 0.8 && !is_heading(p) && !cell {
         return Some(Boiler::Link);
     }
     None
@@ -599,6 +540,11 @@ fn keep_link_lists_in_prose(paras: &[Para], why: &mut [Option<Boiler>]) {
     }
 }
 
+/// Captions that make a page a photo gallery told in them: this many at least …
+const GALLERY_CAPTIONS: usize = 3;
+/// … holding at least this share of the text's words.
+const GALLERY_CAPTION_SHARE: f64 = 0.3;
+
 /// Drop boilerplate paragraphs from the extracted text. When a small container of
 /// sibling paragraphs (a plea box, a promo) opens with a boilerplate paragraph and holds
 /// at least two plea paragraphs, the whole container goes.
@@ -633,9 +579,22 @@ pub fn postclean(paras: Vec<Para>, known: &Known, rules: &Rules) -> Vec<Para> {
     if rules.link_density {
         keep_link_lists_in_prose(&paras, &mut why);
     }
-    let drop: Vec<bool> = why.iter().map(Option::is_some).collect();
     let wc: Vec<usize> = paras.iter().map(|p| word_count(&p.text)).collect();
     let total_words: usize = wc.iter().sum();
+    // A page told in captions (a photo gallery: at least three, holding a good share of
+    // the words) keeps them.
+    let captions: Vec<usize> = (0..paras.len())
+        .filter(|k| why[*k] == Some(Boiler::Caption))
+        .collect();
+    let caption_words: usize = captions.iter().map(|k| wc[*k]).sum();
+    if captions.len() >= GALLERY_CAPTIONS
+        && caption_words as f64 >= GALLERY_CAPTION_SHARE * total_words as f64
+    {
+        for w in why.iter_mut().filter(|w| **w == Some(Boiler::Caption)) {
+            *w = None;
+        }
+    }
+    let drop: Vec<bool> = why.iter().map(Option::is_some).collect();
     let mut group_drop = vec![false; paras.len()];
     // Tail cut: an end-of-article marker ("More stories", "Comments" …) past the middle
     // of the text ends the article; what follows is teasers and comments.
@@ -655,7 +614,8 @@ pub fn postclean(paras: Vec<Para>, known: &Known, rules: &Rules) -> Vec<Para> {
     for k in 0..paras.len() {
         if rules.end_markers
             && wc[k] <= 8
-            && (why[k] == Some(Boiler::Phrase) || is_end_marker(&paras[k]))
+            && (matches!(why[k], Some(Boiler::Phrase | Boiler::Caption))
+                || is_end_marker(&paras[k]))
         {
             let mut j = k + 1;
             while j < paras.len() && paras[j].tag == "li" && paras[j].link_chars > 0 {
@@ -674,7 +634,7 @@ pub fn postclean(paras: Vec<Para>, known: &Known, rules: &Rules) -> Vec<Para> {
         let words: usize = wc[i..j].iter().sum();
         let pleas = why[i..j]
             .iter()
-            .filter(|w| **w == Some(Boiler::Phrase))
+            .filter(|w| matches!(w, Some(Boiler::Phrase | Boiler::Caption)))
             .count();
         let small = words <= SMALL_GROUP_WORDS && (words as f64) < 0.3 * total_words as f64;
         if rules.groups && j - i >= 2 && small && is_heading(&paras[i]) && drop[i] && pleas >= 2 {
@@ -706,20 +666,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn datelines() {
-        assert!(is_dateline(
-            "Updated 10:01 pm PST, Tuesday, November 19, 2019"
-        ));
-        assert!(is_dateline("Nov. 20, 2019, 9:28 AM UTC"));
-        assert!(is_dateline("PUBLISHED: 10:48, Tue, Nov 19, 2019"));
-        assert!(is_dateline("Published 1 day ago"));
-        assert!(!is_dateline(
-            "The vote on November 19 was close, and 12 members abstained from it."
-        ));
-        assert!(!is_dateline(
-            "Mix 2 cups of flour, 1 egg and 3 spoons of sugar."
-        ));
-        assert!(!is_dateline("In 2019 the company hired 300 people."));
+    fn source_lines_code_and_linked_cells_stay() {
+        let k = Known::default();
+        let r = Rules::default();
+        for p in [
+            para("Source: 2023 NAIC Health Insurance Report", "p", false),
+            para("1 2 3 4 5", "pre", false),
+            para("Quanta Services Inc.", "td", true),
+        ] {
+            assert_eq!(boiler_para(&p, &k, &r), None, "{p:?}");
+        }
+        assert_eq!(
+            boiler_para(&para("Other story about the river", "p", true), &k, &r),
+            Some(Boiler::Link)
+        );
     }
 
     fn para(text: &str, tag: &str, linked: bool) -> Para {
@@ -904,16 +864,6 @@ mod tests {
                 None,
                 "{t}"
             );
-        }
-    }
-
-    #[test]
-    fn a_year_alone_makes_a_dateline_only_among_date_words() {
-        for t in ["Posted 2019", "Updated March 5, 2024", "10:01 pm PST"] {
-            assert!(is_dateline(t), "{t}");
-        }
-        for t in ["2019 Honda Civic", "2020 Mazda CX-5"] {
-            assert!(!is_dateline(t), "{t}");
         }
     }
 

@@ -6,23 +6,28 @@
 //! 2. decode the bytes ([`charset`]: BOM, HTTP header, `<meta>`, sniffing);
 //! 3. refuse pathological pages by a byte scan before any tree exists (`guard::prescan`:
 //!    nesting deeper than 512, more than 250,000 start tags, a tag with 10,000 attributes);
-//! 4. parse with html5ever in chunks, checking the deadline between chunks;
+//! 4. parse with html5ever in chunks, checking the deadline between chunks, and show the
+//!    blocks a server-rendered React page streams in hidden (`streamed`);
 //! 5. remove page furniture from the tree (`cleanup::preclean`: share bars, related
 //!    lists, newsletter/donation boxes, captions, bylines, comments …, by element names,
 //!    ARIA roles, schema.org properties and common class/id words, never by site);
 //! 6. run readability (dom_smoothie) on what is left;
-//! 7. render its result as paragraphs (`text`) and drop boilerplate paragraphs
-//!    (`boiler::postclean`: phrases, datelines, captions, teaser links, plea boxes,
-//!    everything after an end-of-article marker such as "More stories");
+//! 7. render its result as paragraphs (`text`), with the prose blocks beside it that it
+//!    passed over when they hold as much prose as it kept (`expand`), and drop boilerplate
+//!    paragraphs (`boiler::postclean`: phrases, datelines, captions, teaser links, plea
+//!    boxes, everything after an end-of-article marker such as "More stories");
 //! 8. weigh the page's schema.org `articleBody` (`jsonld`) against that text.
 
 mod boiler;
 pub mod charset;
 mod cleanup;
+mod dateline;
+mod expand;
 mod guard;
 mod jsonld;
 pub mod metric;
 mod rules;
+mod streamed;
 mod text;
 
 use std::time::Duration;
@@ -147,6 +152,9 @@ fn extract_decoded(
     let parse_start = std::time::Instant::now();
     let doc = parse(html, deadline)?;
     let parse_time = parse_start.elapsed();
+    if streamed::may_stream(html) {
+        streamed::reveal(&doc);
+    }
     let ld_body = if rules.ld_json {
         jsonld::article_body(&doc, html)
     } else {
@@ -179,11 +187,17 @@ fn extract_decoded(
     };
     deadline.check()?;
     let root = r.doc.select_single("#readability-page-1");
-    let paras = root
-        .nodes()
-        .first()
-        .map(text::paragraphs)
-        .unwrap_or_default();
+    let paras = match root.nodes().first() {
+        Some(node) if rules.expand => {
+            let kept = text::paragraphs(node);
+            let (mut paras, after) = expand::passed_over(node, &kept);
+            paras.extend(kept);
+            paras.extend(after);
+            paras
+        }
+        Some(node) => text::paragraphs(node),
+        None => Vec::new(),
+    };
     let byline = art.byline.clone().or(found.byline);
     let known = boiler::Known::new(Some(art.title.as_str()), byline.as_deref());
     let mut paras = boiler::postclean(paras, &known, rules);

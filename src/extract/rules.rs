@@ -29,6 +29,8 @@ pub struct Rules {
     pub groups: bool,
     /// The page's schema.org `articleBody` filters or replaces the text.
     pub ld_json: bool,
+    /// Prose blocks beside readability's content that it passed over are added back.
+    pub expand: bool,
 }
 
 impl Default for Rules {
@@ -45,6 +47,7 @@ impl Default for Rules {
             end_markers: true,
             groups: true,
             ld_json: true,
+            expand: true,
         }
     }
 }
@@ -63,6 +66,7 @@ impl Rules {
         "end_markers",
         "groups",
         "ld_json",
+        "expand",
     ];
 
     /// Switch the family `name` on or off; `false` when there is no such family.
@@ -79,6 +83,7 @@ impl Rules {
             "end_markers" => &mut self.end_markers,
             "groups" => &mut self.groups,
             "ld_json" => &mut self.ld_json,
+            "expand" => &mut self.expand,
             _ => return false,
         };
         *field = on;

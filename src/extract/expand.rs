@@ -1,0 +1,161 @@
+//! Recall after readability: blocks beside readability's chosen content that hold prose of
+//! their own (an article cut into sections readability scored apart) are added back.
+//!
+//! Readability (dom_smoothie) moves its top candidate and the siblings it accepts into a
+//! new `#readability-page-1` element that it appends to the candidate's parent; the
+//! siblings it passed over stay where they were. Those are looked at here. Node ids grow
+//! in the order the parser met the elements, so the lowest id among the moved elements
+//! tells which siblings stood before the content and which after.
+
+use dom_query::NodeRef;
+
+use super::cleanup::debug;
+use super::text::{self, Para};
+
+/// Shortest paragraph counted as prose, in words.
+const PROSE_WORDS: usize = 12;
+
+/// Highest link density of a prose paragraph.
+const PROSE_LINK_DENSITY: f64 = 0.3;
+
+/// Prose characters a passed-over sibling needs to be added back.
+const MIN_SIBLING_PROSE: usize = 200;
+
+/// Share of a sibling's characters that must be prose.
+const MIN_PROSE_SHARE: f64 = 0.3;
+
+/// A sentence-like paragraph: enough words, few of them linked, ending a sentence somewhere.
+fn is_prose(p: &Para) -> bool {
+    p.text.split_whitespace().count() >= PROSE_WORDS
+        && p.link_density() < PROSE_LINK_DENSITY
+        && p.text.contains(['.', '!', '?', '。'])
+}
+
+fn chars(p: &Para) -> usize {
+    p.text.chars().filter(|c| !c.is_whitespace()).count()
+}
+
+/// Paragraphs of the siblings readability passed over, split into those before and those
+/// after its content `root` (whose paragraphs are `kept`).
+///
+/// A sibling is a prose block when it holds [`MIN_SIBLING_PROSE`] characters of prose
+/// paragraphs, at least [`MIN_PROSE_SHARE`] of its text. The prose blocks are added only
+/// when together they hold at least as much prose as readability kept: readability then
+/// took one section of an article cut into many (page builders' rows, `sect1` sections),
+/// whereas a lone prose box beside a whole article (an author bio, a "More in …" list with
+/// summaries) is left out. A short heading block right before an added block comes along.
+pub fn passed_over(root: &NodeRef, kept: &[Para]) -> (Vec<Para>, Vec<Para>) {
+    let (mut before, mut after) = (Vec::new(), Vec::new());
+    let Some(parent) = root.parent() else {
+        return (before, after);
+    };
+    if parent
+        .node_name()
+        .is_some_and(|n| &*n == "body" || &*n == "html")
+    {
+        return (before, after);
+    }
+    struct Sib {
+        paras: Vec<Para>,
+        prose: bool,
+        heading: bool,
+        after_root: bool,
+    }
+    // where the content stood: the first of the elements readability moved into `root`
+    let Some(anchor) = root.element_children().iter().map(|c| c.id).min() else {
+        return (before, after);
+    };
+    let kept_prose: usize = kept.iter().filter(|p| is_prose(p)).map(chars).sum();
+    // most pages: readability took the article and what stands beside it is smaller than
+    // that, so nothing needs rendering
+    let need = kept_prose.max(MIN_SIBLING_PROSE);
+    let mut beside = 0;
+    for sib in parent.element_children() {
+        if beside >= need {
+            break;
+        }
+        if sib.id != root.id {
+            beside += text_bytes(&sib, need - beside);
+        }
+    }
+    if beside < need {
+        return (before, after);
+    }
+    let mut sibs = Vec::new();
+    let mut passed_prose = 0usize;
+    for sib in parent.element_children() {
+        if sib.id == root.id {
+            continue;
+        }
+        let paras = text::paragraphs(&sib);
+        let total: usize = paras.iter().map(chars).sum();
+        let prose: usize = paras.iter().filter(|p| is_prose(p)).map(chars).sum();
+        let is_prose_block =
+            prose >= MIN_SIBLING_PROSE && prose as f64 >= MIN_PROSE_SHARE * total as f64;
+        if is_prose_block {
+            passed_prose += prose;
+        }
+        let heading = !is_prose_block
+            && total > 0
+            && total <= 150
+            && paras
+                .iter()
+                .all(|p| p.text.split_whitespace().count() <= 15 && p.link_density() < 0.5);
+        sibs.push(Sib {
+            paras,
+            prose: is_prose_block,
+            heading,
+            after_root: sib.id > anchor,
+        });
+    }
+    let take_any = passed_prose >= kept_prose;
+    if debug() {
+        eprintln!(
+            "expand: kept prose {kept_prose}, passed-over prose {passed_prose}, take {take_any}"
+        );
+    }
+    if !take_any {
+        return (before, after);
+    }
+    for k in 0..sibs.len() {
+        let next_is_prose = sibs
+            .get(k + 1)
+            .is_some_and(|n| n.prose && n.after_root == sibs[k].after_root);
+        if sibs[k].prose || (sibs[k].heading && next_is_prose) {
+            let paras = std::mem::take(&mut sibs[k].paras);
+            if sibs[k].after_root {
+                after.extend(paras)
+            } else {
+                before.extend(paras)
+            }
+        }
+    }
+    (before, after)
+}
+
+/// Bytes of text under `node` outside scripts and styles, counted up to `enough`: an
+/// upper bound of its prose characters, without rendering paragraphs.
+fn text_bytes(node: &NodeRef, enough: usize) -> usize {
+    let mut total = 0;
+    let mut stack = vec![*node];
+    while let Some(n) = stack.pop() {
+        if total >= enough {
+            break;
+        }
+        if n.is_text() {
+            total += n.text().len();
+            continue;
+        }
+        if n.node_name()
+            .is_some_and(|name| matches!(&*name, "script" | "style" | "template"))
+        {
+            continue;
+        }
+        let mut child = n.first_child();
+        while let Some(c) = child {
+            child = c.next_sibling();
+            stack.push(c);
+        }
+    }
+    total
+}
