@@ -53,7 +53,11 @@ fn policy(config: &Config, now: i64) -> DeliveryPolicy {
 fn evaluate_item(topics: &[&Topic], prefilter: &Prefilter, input: &MatchInput) -> MatchedItem {
     let plain = (!topics.is_empty() || !input.indexed).then(|| PlainText::of(input));
     let records = match &plain {
-        Some(plain) if !topics.is_empty() => evaluate(topics, prefilter, &plain.prepare(input)),
+        // Most items no topic can match: the prefilter rules them out on their raw text when
+        // it can, before their fields are tokenized and indexed for the matcher.
+        Some(plain) if !topics.is_empty() && !plain.ruled_out(prefilter, input) => {
+            evaluate(topics, prefilter, &plain.prepare(input))
+        }
         _ => Vec::new(),
     };
     // The story identity is only needed to deliver a match. It reads what the feed says of
@@ -114,15 +118,26 @@ impl PlainText {
         }
     }
 
-    fn prepare(&self, input: &MatchInput) -> PreparedDocument {
-        prepare(&Document {
+    fn document<'a>(&'a self, input: &'a MatchInput) -> Document<'a> {
+        Document {
             title: &input.title,
             summary: &self.summary,
             text: &self.text,
             feed: &input.feed_title,
             url: &input.url,
             author: &input.author,
-        })
+        }
+    }
+
+    fn prepare(&self, input: &MatchInput) -> PreparedDocument {
+        prepare(&self.document(input))
+    }
+
+    /// True if `prefilter` tells from the raw text that none of its topics can match.
+    fn ruled_out(&self, prefilter: &Prefilter, input: &MatchInput) -> bool {
+        prefilter
+            .possible_in_text(&self.document(input))
+            .is_some_and(|possible| !possible.contains(&true))
     }
 }
 
