@@ -4,7 +4,8 @@
 //!
 //! What a query cannot do without is a conjunction of alternatives (each clause: at least
 //! one of these terms occurs), read off its tree: a term needs itself; a phrase needs its
-//! first word (as a token prefix: phrases also match glued forms); `AND` and `NEAR` need
+//! first two words glued as a token prefix ("northkorea"), or else its first word and a
+//! token starting with its second (a one-word phrase: the word as a token prefix); `AND` and `NEAR` need
 //! what each side needs; `OR` needs, for every choice of one clause per branch, one atom of
 //! those clauses (the branches' clauses distributed, up to [`MAX_CLAUSES`]); `NOT` needs
 //! nothing. So the check never refuses an item the topic would
@@ -71,9 +72,20 @@ impl Builder {
             Node::Term { word, prefix, .. } => {
                 vec![vec![self.atom(word, *prefix || is_prefix_script(word))]]
             }
-            Node::Phrase { words, .. } => match words.first() {
-                Some(w) => vec![vec![self.atom(&w.text, true)]],
-                None => Vec::new(),
+            // A phrase matches at a token that is its first word (or a joined compound
+            // that is), followed by tokens for the other words, or at one token with its
+            // first words glued ("northkorea"): so it needs its first two words glued as a
+            // token prefix, or else the first word and a token starting with the second.
+            Node::Phrase { words, .. } => match words.as_slice() {
+                [] => Vec::new(),
+                [w] => vec![vec![self.atom(&w.text, true)]],
+                [first, second, ..] => {
+                    let glued = self.atom(&format!("{}{}", first.text, second.text), true);
+                    let first =
+                        self.atom(&first.text, first.prefix || is_prefix_script(&first.text));
+                    let second = self.atom(&second.text, true);
+                    vec![vec![glued, first], vec![glued, second]]
+                }
             },
             Node::Alias { expr, .. } => self.needs(expr),
             Node::And(children) => children.iter().flat_map(|c| self.needs(c)).collect(),
