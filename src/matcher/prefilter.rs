@@ -41,6 +41,9 @@ type Cnf = Vec<Vec<usize>>;
 /// Most clauses an `OR` keeps when it distributes its branches' clauses.
 const MAX_CLAUSES: usize = 16;
 
+/// Most terms the automaton is built as a DFA for.
+const DFA_PATTERNS: usize = 2000;
+
 /// The prefilter for a list of topics.
 #[derive(Debug, Clone)]
 pub struct Prefilter {
@@ -160,9 +163,9 @@ impl Prefilter {
         let automaton = (!patterns.is_empty()).then(|| {
             AhoCorasick::builder()
                 .match_kind(MatchKind::Standard)
-                // Every item is searched: a DFA searches fastest (it is built once per
-                // topic set; a few MB for 50 topics).
-                .kind(Some(AhoCorasickKind::DFA))
+                // Every item is searched: a DFA searches fastest (built once per topic set;
+                // above DFA_PATTERNS its size grows past a few MB, and the crate chooses).
+                .kind((patterns.len() <= DFA_PATTERNS).then_some(AhoCorasickKind::DFA))
                 .build(&patterns)
                 .expect("the automaton of a topic set builds")
         });
