@@ -20,7 +20,7 @@
 
 use std::collections::BTreeMap;
 
-use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+use aho_corasick::{AhoCorasick, MatchKind};
 
 use super::Topic;
 use super::eval::{Document, PreparedDocument};
@@ -40,9 +40,6 @@ type Cnf = Vec<Vec<usize>>;
 
 /// Most clauses an `OR` keeps when it distributes its branches' clauses.
 const MAX_CLAUSES: usize = 16;
-
-/// Most terms the automaton is built as a DFA for.
-const DFA_PATTERNS: usize = 2000;
 
 /// The prefilter for a list of topics.
 #[derive(Debug, Clone)]
@@ -163,9 +160,6 @@ impl Prefilter {
         let automaton = (!patterns.is_empty()).then(|| {
             AhoCorasick::builder()
                 .match_kind(MatchKind::Standard)
-                // Every item is searched: a DFA searches fastest (built once per topic set;
-                // above DFA_PATTERNS its size grows past a few MB, and the crate chooses).
-                .kind((patterns.len() <= DFA_PATTERNS).then_some(AhoCorasickKind::DFA))
                 .build(&patterns)
                 .expect("the automaton of a topic set builds")
         });
