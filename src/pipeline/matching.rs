@@ -53,7 +53,11 @@ fn policy(config: &Config, now: i64) -> DeliveryPolicy {
 fn evaluate_item(topics: &[&Topic], prefilter: &Prefilter, input: &MatchInput) -> MatchedItem {
     let plain = (!topics.is_empty() || !input.indexed).then(|| PlainText::of(input));
     let records = match &plain {
-        Some(plain) if !topics.is_empty() => evaluate(topics, prefilter, &plain.prepare(input)),
+        // Most items no topic can match: the prefilter rules them out on their raw text when
+        // it can, before their fields are tokenized and indexed for the matcher.
+        Some(plain) if !topics.is_empty() && !plain.ruled_out(prefilter, input) => {
+            evaluate(topics, prefilter, &plain.prepare(input))
+        }
         _ => Vec::new(),
     };
     // The story identity is only needed to deliver a match. It reads what the feed says of
@@ -114,15 +118,26 @@ impl PlainText {
         }
     }
 
-    fn prepare(&self, input: &MatchInput) -> PreparedDocument {
-        prepare(&Document {
+    fn document<'a>(&'a self, input: &'a MatchInput) -> Document<'a> {
+        Document {
             title: &input.title,
             summary: &self.summary,
             text: &self.text,
             feed: &input.feed_title,
             url: &input.url,
             author: &input.author,
-        })
+        }
+    }
+
+    fn prepare(&self, input: &MatchInput) -> PreparedDocument {
+        prepare(&self.document(input))
+    }
+
+    /// True if `prefilter` tells from the raw text that none of its topics can match.
+    fn ruled_out(&self, prefilter: &Prefilter, input: &MatchInput) -> bool {
+        prefilter
+            .possible_in_text(&self.document(input))
+            .is_some_and(|possible| !possible.contains(&true))
     }
 }
 
@@ -392,5 +407,48 @@ mod tests {
             .query_row("SELECT count(*) FROM items_fts", [], |r| r.get(0))
             .unwrap();
         assert_eq!(rows, 1);
+    }
+
+    /// The prefilter never rules out an item the shipped topic would weigh (its query
+    /// matches, or its learned layer takes it as a candidate), on the labelled development
+    /// items; where it reads an item's raw text, it decides as on the prepared item.
+    #[test]
+    fn the_prefilter_keeps_every_item_the_shipped_topic_weighs() {
+        use crate::matcher::read_labelled;
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/config/tidings.example.toml");
+        let config = Config::load(Some(std::path::Path::new(path))).unwrap();
+        let topics: Vec<&Topic> = config.topics.compiled.iter().collect();
+        let prefilter = &config.topics.prefilter;
+        let mut items = Vec::new();
+        for name in ["nk-russia-dev.jsonl", "nk-russia-more.jsonl"] {
+            let path = format!("{}/../shared/topics-dev/{name}", env!("CARGO_MANIFEST_DIR"));
+            let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+            items.extend(read_labelled(&text).unwrap());
+        }
+        let (mut weighed, mut ruled_out, mut quick) = (0, 0, 0);
+        for ex in &items {
+            let document = ex.document();
+            let doc = prepare(&document);
+            let possible = prefilter.possible(&doc);
+            if let Some(read) = prefilter.possible_in_text(&document) {
+                assert_eq!(read, possible, "{}", ex.id);
+                quick += 1;
+            }
+            for (topic, possible) in topics.iter().zip(&possible) {
+                let weighs = topic.query_matches(&doc)
+                    || topic.learned.as_ref().is_some_and(|l| l.is_candidate(&doc));
+                if weighs {
+                    weighed += 1;
+                    assert!(possible, "{} ruled out for {}", ex.id, topic.name);
+                } else if !possible {
+                    ruled_out += 1;
+                }
+            }
+        }
+        eprintln!(
+            "{} items: {weighed} weighed, {ruled_out} ruled out, {quick} read quickly",
+            items.len()
+        );
+        assert!(weighed > 100 && ruled_out > 100 && quick > 100);
     }
 }

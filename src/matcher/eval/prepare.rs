@@ -20,12 +20,19 @@ pub struct Document<'a> {
     pub author: &'a str,
 }
 
-/// One normalized, tokenized field with a sorted term index.
+/// One normalized, tokenized field with a sorted term index (built on the first lookup: an
+/// item the prefilter rules out for every topic never needs it).
 #[derive(Debug, Clone, Default)]
 pub(super) struct PreparedField {
     pub(super) toks: Tokens,
+    index: std::sync::OnceLock<FieldIndex>,
+}
+
+/// A field's term index.
+#[derive(Debug, Clone)]
+struct FieldIndex {
     /// Every token and joined compound, sorted by text then first token.
-    index: Vec<IndexEntry>,
+    entries: Vec<IndexEntry>,
     /// Bloom-style bitmap of the first two bytes of every indexed text: a lookup whose word
     /// is absent from it skips the binary search (most lookups miss).
     starts: [u64; 16],
@@ -42,7 +49,7 @@ fn may_start(starts: &[u64; 16], word: &str) -> bool {
     starts[bit / 64] & (1 << (bit % 64)) != 0
 }
 
-/// Bit of [`PreparedField::starts`] for a word (its first two bytes).
+/// Bit of [`FieldIndex::starts`] for a word (its first two bytes).
 fn start_bit(s: &str) -> usize {
     let b = s.as_bytes();
     let h = (usize::from(b.first().copied().unwrap_or(0)) * 31)
@@ -70,40 +77,53 @@ fn head(s: &str) -> u64 {
     u64::from_be_bytes(b)
 }
 
-impl PreparedField {
-    fn new(text: &str) -> PreparedField {
-        let toks = tokenize(text);
+impl FieldIndex {
+    fn of(toks: &Tokens) -> FieldIndex {
         let entry = |norm: (u32, u32), tok: u32, len: u32| IndexEntry {
             head: head(&toks.norm[norm.0 as usize..norm.1 as usize]),
             norm,
             tok,
             len,
         };
-        let mut index: Vec<IndexEntry> = Vec::with_capacity(toks.tokens.len() + toks.joined.len());
+        let mut entries: Vec<IndexEntry> =
+            Vec::with_capacity(toks.tokens.len() + toks.joined.len());
         for (i, t) in toks.tokens.iter().enumerate() {
-            index.push(entry(t.norm, i as u32, 1));
+            entries.push(entry(t.norm, i as u32, 1));
         }
         for j in &toks.joined {
-            index.push(entry(j.norm, j.first, j.len));
+            entries.push(entry(j.norm, j.first, j.len));
         }
         let norm = &toks.norm;
         let key = |r: (u32, u32)| &norm[r.0 as usize..r.1 as usize];
         let mut starts = [0u64; 16];
-        for e in &index {
-            let bit = start_bit(&toks.norm[e.norm.0 as usize..e.norm.1 as usize]);
+        for e in &entries {
+            let bit = start_bit(key(e.norm));
             starts[bit / 64] |= 1 << (bit % 64);
         }
-        index.sort_unstable_by(|a, b| {
+        entries.sort_unstable_by(|a, b| {
             a.head
                 .cmp(&b.head)
                 .then_with(|| key(a.norm).cmp(key(b.norm)))
                 .then(a.tok.cmp(&b.tok))
         });
+        FieldIndex { entries, starts }
+    }
+}
+
+impl PreparedField {
+    fn new(text: &str) -> PreparedField {
         PreparedField {
-            toks,
-            index,
-            starts,
+            toks: tokenize(text),
+            index: std::sync::OnceLock::new(),
         }
+    }
+
+    fn index(&self) -> &FieldIndex {
+        self.index.get_or_init(|| FieldIndex::of(&self.toks))
+    }
+
+    fn starts(&self) -> &[u64; 16] {
+        &self.index().starts
     }
 
     fn key(&self, r: (u32, u32)) -> &str {
@@ -113,14 +133,14 @@ impl PreparedField {
     /// Calls `f(first_token, token_count)` for every index entry equal to `word` (or
     /// starting with it when `prefix`).
     pub(super) fn lookup(&self, word: &str, prefix: bool, mut f: impl FnMut(u32, u32)) {
-        if !may_start(&self.starts, word) {
+        let FieldIndex { entries, starts } = self.index();
+        if !may_start(starts, word) {
             return;
         }
         let h = head(word);
-        let start = self
-            .index
-            .partition_point(|e| e.head < h || (e.head == h && self.key(e.norm) < word));
-        for e in &self.index[start..] {
+        let start =
+            entries.partition_point(|e| e.head < h || (e.head == h && self.key(e.norm) < word));
+        for e in &entries[start..] {
             let k = self.key(e.norm);
             let ok = if prefix {
                 k.starts_with(word)
@@ -202,7 +222,7 @@ pub struct PreparedDocument {
     fields: [PreparedField; 6],
     /// The `starts` bitmaps of the fields an unscoped term is looked up in
     /// ([`Field::DEFAULT`]) joined: one test rules a word out of all three.
-    default_starts: [u64; 16],
+    default_starts: std::sync::OnceLock<[u64; 16]>,
     /// The word and character features the learned layers weigh, built on first use.
     text_keys: std::sync::OnceLock<TextFeatureKeys>,
 }
@@ -265,15 +285,9 @@ pub fn prepare(doc: &Document) -> PreparedDocument {
         PreparedField::new(doc.url),
         PreparedField::new(doc.author),
     ];
-    let mut default_starts = [0u64; 16];
-    for f in Field::DEFAULT {
-        for (all, one) in default_starts.iter_mut().zip(&fields[f.index()].starts) {
-            *all |= one;
-        }
-    }
     PreparedDocument {
         fields,
-        default_starts,
+        default_starts: std::sync::OnceLock::new(),
         text_keys: std::sync::OnceLock::new(),
     }
 }
@@ -287,8 +301,19 @@ impl PreparedDocument {
     /// none of the fields an unscoped term is looked up in); true if it may be.
     pub(super) fn may_contain(&self, field: Option<Field>, word: &str) -> bool {
         match field {
-            None => may_start(&self.default_starts, word),
-            Some(f) => may_start(&self.field(f).starts, word),
+            None => may_start(
+                self.default_starts.get_or_init(|| {
+                    let mut all = [0u64; 16];
+                    for f in Field::DEFAULT {
+                        for (all, one) in all.iter_mut().zip(self.field(f).starts()) {
+                            *all |= one;
+                        }
+                    }
+                    all
+                }),
+                word,
+            ),
+            Some(f) => may_start(self.field(f).starts(), word),
         }
     }
 
