@@ -7,10 +7,9 @@
 //! [`Band::QUERY`] (keep at 0, add never) is the query alone.
 //!
 //! [`choose`] splits the labelled candidates, in date order, into [`INNER_FOLDS`]
-//! consecutive blocks; each block is scored by a model trained on the others (for each
-//! regularization it is given: the layer passes its own one, as a grid costs a training per
-//! block each); the band and regularization with the best pooled F1 win if
-//! they beat the query's own F1 on the same items by at least [`MIN_GAIN`]. Otherwise, and
+//! consecutive blocks; each block is scored by a model trained on the others (with the
+//! layer's own regularization); the band with the best pooled F1 wins if it beats the
+//! query's own F1 on the same items by at least [`MIN_GAIN`]. Otherwise, and
 //! whenever there are too few labels to tell ([`MIN_ITEMS`], [`MIN_EACH`]), the query
 //! decides. So labels can move decisions only where items the model never saw say they
 //! help, and early labels cannot make a topic worse than its query.
@@ -108,11 +107,10 @@ pub struct InnerCv {
     pub best: Band,
 }
 
-/// The band a layer decides by, the regularization its model is trained with, and why.
+/// The band a layer decides by, and why.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Choice {
     pub band: Band,
-    pub regularization: Regularization,
     /// `None`: too few labels to cross-validate.
     pub inner: Option<InnerCv>,
 }
@@ -162,15 +160,13 @@ fn pooled_f1(all: &[TrainingItem], decide: impl Fn(usize) -> bool) -> f64 {
     f1(tp, fp, fn_)
 }
 
-/// Chooses the band and the regularization (of `grid`, the first being the default) for
-/// `items` trained from `prior` (see the module documentation).
-pub fn choose(items: &[TrainingItem], prior: &Model, grid: &[Regularization]) -> Choice {
-    let default = grid.first().copied().unwrap_or_default();
+/// Chooses the band for `items`, with models trained from `prior` at `regularization` (see
+/// the module documentation).
+pub fn choose(items: &[TrainingItem], prior: &Model, regularization: Regularization) -> Choice {
     let positives = items.iter().filter(|i| i.label).count();
     if items.len() < MIN_ITEMS || positives < MIN_EACH || items.len() - positives < MIN_EACH {
         return Choice {
             band: Band::QUERY,
-            regularization: default,
             inner: None,
         };
     }
@@ -186,35 +182,33 @@ pub fn choose(items: &[TrainingItem], prior: &Model, grid: &[Regularization]) ->
     }
     let query: Vec<bool> = items.iter().map(|i| query_matches(&i.features)).collect();
     let query_f1 = pooled_f1(items, |i| query[i]);
-    let mut best: Option<(f64, Band, Regularization)> = None;
-    for &reg in grid {
-        let mut p = vec![0.0; items.len()];
-        for f in 0..INNER_FOLDS {
-            let fit: Vec<TrainingItem> = items
-                .iter()
-                .zip(&fold)
-                .filter(|(_, g)| **g != f)
-                .map(|(i, _)| i.clone())
-                .collect();
-            let model = train(&fit, prior, reg);
-            for (i, item) in items.iter().enumerate() {
-                if fold[i] == f {
-                    p[i] = model.probability(&item.features);
-                }
-            }
-        }
-        for keep in KEEP {
-            for add in ADD {
-                let band = Band { keep, add };
-                let score = pooled_f1(items, |i| band.decides(query[i], p[i]));
-                // Ties go to what came first: the default regularization, the mildest band.
-                if best.is_none_or(|(s, _, _)| score > s + 1e-12) {
-                    best = Some((score, band, reg));
-                }
+    // Each item's probability from the model that did not see its block.
+    let mut p = vec![0.0; items.len()];
+    for f in 0..INNER_FOLDS {
+        let fit: Vec<TrainingItem> = items
+            .iter()
+            .zip(&fold)
+            .filter(|(_, g)| **g != f)
+            .map(|(i, _)| i.clone())
+            .collect();
+        let model = train(&fit, prior, regularization);
+        for (i, item) in items.iter().enumerate() {
+            if fold[i] == f {
+                p[i] = model.probability(&item.features);
             }
         }
     }
-    let (model_f1, best, reg) = best.unwrap_or((query_f1, Band::QUERY, default));
+    let (mut model_f1, mut best) = (f64::NEG_INFINITY, Band::QUERY);
+    for keep in KEEP {
+        for add in ADD {
+            let band = Band { keep, add };
+            let score = pooled_f1(items, |i| band.decides(query[i], p[i]));
+            // Ties go to what came first: the mildest band.
+            if score > model_f1 + 1e-12 {
+                (model_f1, best) = (score, band);
+            }
+        }
+    }
     let band = if model_f1 >= query_f1 + MIN_GAIN {
         best
     } else {
@@ -222,7 +216,6 @@ pub fn choose(items: &[TrainingItem], prior: &Model, grid: &[Regularization]) ->
     };
     Choice {
         band,
-        regularization: if band.is_query() { default } else { reg },
         inner: Some(InnerCv {
             items: items.len(),
             query_f1,
@@ -256,7 +249,7 @@ mod tests {
     #[test]
     fn the_query_decides_with_few_labels_or_no_gain() {
         let few: Vec<TrainingItem> = (0..10).map(|n| item(&["q:match"], n % 2 == 0, n)).collect();
-        let c = choose(&few, &prior(), &[Regularization::default()]);
+        let c = choose(&few, &prior(), Regularization::default());
         assert_eq!((c.band, c.inner), (Band::QUERY, None));
         // The query is right on every item: nothing to gain.
         let right: Vec<TrainingItem> = (0..40)
@@ -265,7 +258,7 @@ mod tests {
                 item(if yes { &["q:match", "w:a"] } else { &["w:b"] }, yes, n)
             })
             .collect();
-        let c = choose(&right, &prior(), &[Regularization::default()]);
+        let c = choose(&right, &prior(), Regularization::default());
         assert_eq!(c.band, Band::QUERY);
         assert_eq!(c.inner.unwrap().query_f1, 1.0);
     }
@@ -286,7 +279,7 @@ mod tests {
             text: 1.0,
             bias: 1.0,
         };
-        let c = choose(&items, &prior(), &[Regularization::default(), weak]);
+        let c = choose(&items, &prior(), weak);
         let cv = c.inner.clone().unwrap();
         assert!(cv.model_f1 > cv.query_f1 + MIN_GAIN, "{cv:?}");
         assert!(!c.band.is_query() && c.band.keep > 0.0, "{c:?}");

@@ -267,7 +267,7 @@ impl LearnedLayer {
     }
 
     /// This layer trained on items already turned into features: a gated layer chooses its
-    /// band and regularization by inner cross-validation ([`gate::choose`]) first.
+    /// band by inner cross-validation ([`gate::choose`]) first.
     pub fn trained_on_items(&self, items: &[TrainingItem]) -> LearnedLayer {
         if items.is_empty() {
             return LearnedLayer {
@@ -281,14 +281,14 @@ impl LearnedLayer {
                 ..self.clone()
             };
         }
-        let (band, regularization, choice) = if self.gated {
-            let choice = gate::choose(items, &self.prior, &[self.regularization]);
-            (choice.band, choice.regularization, Some(choice))
+        let (band, choice) = if self.gated {
+            let choice = gate::choose(items, &self.prior, self.regularization);
+            (choice.band, Some(choice))
         } else {
-            (Band::threshold(self.threshold), self.regularization, None)
+            (Band::threshold(self.threshold), None)
         };
-        let model =
-            train::train(items, &self.prior, regularization).with_band(self.gated.then_some(band));
+        let model = train::train(items, &self.prior, self.regularization)
+            .with_band(self.gated.then_some(band));
         LearnedLayer {
             model,
             band,
