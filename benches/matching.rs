@@ -213,7 +213,7 @@ fn topics(shipped: &Shipped, n: usize, learned: bool) -> Vec<Topic> {
                 topic.min_score,
                 candidates,
                 &aliases,
-                0.5,
+                None,
                 Some(model),
             );
             topic.with_learned(layer)

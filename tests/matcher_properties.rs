@@ -160,7 +160,7 @@ proptest! {
                     return topic;
                 }
                 let candidates = tidings::matcher::learned::default_candidates(&topic.query);
-                let layer = LearnedLayer::new(&topic.query, min_score, candidates, &aliases, 0.5, None);
+                let layer = LearnedLayer::new(&topic.query, min_score, candidates, &aliases, None, None);
                 topic.with_learned(layer)
             })
             .collect();

@@ -267,7 +267,7 @@ pub fn eval(config: &Config, args: &EvalArgs) -> anyhow::Result<()> {
             "borderline": examples.iter().filter(|e| e.borderline).count(),
             "learned_layer": topic.learned.as_ref().map(|l| serde_json::json!({
                 "candidates": l.candidates.to_string(),
-                "threshold": l.threshold,
+                "threshold": l.fixed_threshold.unwrap_or(crate::matcher::learned::DEFAULT_THRESHOLD),
                 "band": l.band,
                 "trained_on": l.trained_on,
             })),

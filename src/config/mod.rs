@@ -294,7 +294,7 @@ impl TopicsConfig {
                     topic.min_score,
                     crate::matcher::learned::default_candidates(&topic.query),
                     &self.parsed_aliases,
-                    crate::matcher::learned::DEFAULT_THRESHOLD,
+                    None,
                     None,
                 ),
                 None => {
@@ -337,7 +337,9 @@ impl TopicsConfig {
             text.push_str(&format!(
                 "learned\u{0}{}\u{0}{}\u{0}{}\u{0}{}\u{0}{:016x}",
                 layer.candidates,
-                layer.threshold,
+                layer
+                    .fixed_threshold
+                    .unwrap_or(crate::matcher::learned::DEFAULT_THRESHOLD),
                 layer.band.keep,
                 layer.band.add,
                 layer.model.fingerprint()

@@ -572,19 +572,14 @@ impl Validator {
             examples.extend(read);
             label_files.push(path);
         }
-        let mut layer = crate::matcher::LearnedLayer::new(
+        let layer = crate::matcher::LearnedLayer::new(
             &compiled.query,
             compiled.min_score,
             candidates,
             aliases,
-            threshold,
+            topic.threshold,
             prior,
         );
-        if topic.threshold.is_some() {
-            // One threshold, as the config says: no band chosen by training.
-            layer.gated = false;
-            layer.band = crate::matcher::learned::Band::threshold(threshold);
-        }
         Ok(Some(LearnedSpec {
             layer,
             label_files,

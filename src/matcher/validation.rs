@@ -239,7 +239,7 @@ pub fn layer_for(topic: &Topic, aliases: &Aliases) -> LearnedLayer {
             topic.min_score,
             default_candidates(&topic.query),
             aliases,
-            super::learned::DEFAULT_THRESHOLD,
+            None,
             None,
         ),
     }

@@ -91,10 +91,9 @@ pub struct ModelVerdict {
 #[derive(Debug, Clone)]
 pub struct LearnedLayer {
     pub candidates: Query,
-    /// The configured (or default) threshold: the band when the layer is not gated.
-    pub threshold: f64,
-    /// False when the config sets `threshold`: one threshold, no band chosen by training.
-    pub gated: bool,
+    /// The config's `threshold`: one threshold decides, no band is chosen by training.
+    /// `None`: the layer is gated (its band chosen by inner cross-validation).
+    pub fixed_threshold: Option<f64>,
     /// Where the model overrules the query (what decides).
     pub band: Band,
     /// What training chose, and why (`None` before any training on labels).
@@ -114,10 +113,20 @@ pub struct LearnedLayer {
 impl PartialEq for LearnedLayer {
     fn eq(&self, other: &Self) -> bool {
         self.candidates == other.candidates
-            && self.threshold == other.threshold
+            && self.fixed_threshold == other.fixed_threshold
             && self.band == other.band
             && self.model == other.model
             && self.prior == other.prior
+    }
+}
+
+/// The band of a layer not trained on labels: the config's threshold, else the band its
+/// prior was trained to, else the default threshold.
+fn untrained_band(fixed_threshold: Option<f64>, prior: &Model) -> Band {
+    match (fixed_threshold, prior.band) {
+        (Some(t), _) => Band::threshold(t),
+        (None, Some(band)) => band,
+        (None, None) => Band::threshold(DEFAULT_THRESHOLD),
     }
 }
 
@@ -129,7 +138,7 @@ impl LearnedLayer {
         min_score: f64,
         candidates: Query,
         aliases: &Aliases,
-        threshold: f64,
+        fixed_threshold: Option<f64>,
         prior: Option<Model>,
     ) -> LearnedLayer {
         let features = QueryFeatures::new(query, min_score, &candidates, aliases);
@@ -137,9 +146,8 @@ impl LearnedLayer {
         LearnedLayer {
             features,
             candidates,
-            threshold,
-            gated: true,
-            band: prior.band.unwrap_or(Band::threshold(threshold)),
+            fixed_threshold,
+            band: untrained_band(fixed_threshold, &prior),
             choice: None,
             model: prior.clone(),
             prior,
@@ -272,23 +280,21 @@ impl LearnedLayer {
         if items.is_empty() {
             return LearnedLayer {
                 model: self.prior.clone(),
-                band: match self.prior.band {
-                    Some(band) if self.gated => band,
-                    _ => Band::threshold(self.threshold),
-                },
+                band: untrained_band(self.fixed_threshold, &self.prior),
                 choice: None,
                 trained_on: 0,
                 ..self.clone()
             };
         }
-        let (band, choice) = if self.gated {
-            let choice = gate::choose(items, &self.prior, self.regularization);
-            (choice.band, Some(choice))
-        } else {
-            (Band::threshold(self.threshold), None)
+        let (band, choice) = match self.fixed_threshold {
+            None => {
+                let choice = gate::choose(items, &self.prior, self.regularization);
+                (choice.band, Some(choice))
+            }
+            Some(t) => (Band::threshold(t), None),
         };
         let model = train::train(items, &self.prior, self.regularization)
-            .with_band(self.gated.then_some(band));
+            .with_band(self.fixed_threshold.is_none().then_some(band));
         LearnedLayer {
             model,
             band,
@@ -357,10 +363,9 @@ mod tests {
         let query = parse_query("title:NEAR/5(@nk, @ru) NOT briefing", &a).unwrap();
         let candidates = default_candidates(&query);
         assert_eq!(candidates.to_string(), "NEAR/5(title:@nk, title:@ru)");
-        let mut layer = LearnedLayer::new(&query, 1.0, candidates, &a, 0.5, None);
-        assert_eq!(layer.band, Band::threshold(0.5));
         // One threshold, as a config's `threshold` sets it (the gate is tested in `gate`).
-        layer.gated = false;
+        let layer = LearnedLayer::new(&query, 1.0, candidates, &a, Some(0.5), None);
+        assert_eq!(layer.band, Band::threshold(0.5));
         let doc = |t: &str| {
             prepare(&Document {
                 title: t,
