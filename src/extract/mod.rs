@@ -25,6 +25,7 @@ mod dateline;
 mod expand;
 mod guard;
 mod jsonld;
+mod line_kinds;
 pub mod metric;
 mod rules;
 mod streamed;
