@@ -20,6 +20,7 @@
 
 mod boiler;
 pub mod charset;
+mod class_words;
 mod cleanup;
 mod dateline;
 mod expand;
