@@ -29,7 +29,8 @@
 //! - `TIDINGS_BENCH_AB=1` measures only cold polls of A (the binary above) against B
 //!   (`TIDINGS_BENCH_BIN_B`, else the same binary) on a database prepared with
 //!   `TIDINGS_BENCH_SQL_B` (SQL run after the migrations), in turn on the same farm
-//!   (`TIDINGS_BENCH_AB_NO_TOPICS=1`: without the topic)
+//!   (`TIDINGS_BENCH_AB_NO_TOPICS=1`: without the topic), with a newsboat cold poll in each
+//!   round when its feed count is in `TIDINGS_BENCH_NEWSBOAT`
 //! - `TIDINGS_BENCH_WRAP` a command prefix for the cold polls, e.g.
 //!   `valgrind --tool=callgrind --callgrind-out-file=/tmp/cold.%p --`
 
@@ -191,18 +192,32 @@ fn binary() -> String {
 /// A/B run (`TIDINGS_BENCH_AB=1`): cold polls of A (`TIDINGS_BENCH_BIN` or the built binary)
 /// and B (`TIDINGS_BENCH_BIN_B`, else the same binary, on a database prepared with
 /// `TIDINGS_BENCH_SQL_B`), in turn on one farm per layout and count, `runs` times each;
-/// prints the medians and the median of the per-pair ratios B/A.
+/// prints the medians and the median of the per-pair ratios B/A. When newsboat is installed and
+/// `feeds` is in `TIDINGS_BENCH_NEWSBOAT`, each round also runs a newsboat cold poll (the first
+/// of `TIDINGS_BENCH_NEWSBOAT_THREADS`) and both are given as ratios to its median CPU.
 fn ab_run(layouts: &[String], counts: &[usize], runs: usize) {
     let a = binary();
     let b = std::env::var("TIDINGS_BENCH_BIN_B").unwrap_or_else(|_| a.clone());
     let sql_b = std::env::var("TIDINGS_BENCH_SQL_B").unwrap_or_default();
     let topics = !std::env::var("TIDINGS_BENCH_AB_NO_TOPICS").is_ok_and(|v| v == "1");
+    let newsboat_counts = match Newsboat::available() {
+        true => env_list("TIDINGS_BENCH_NEWSBOAT", "1000"),
+        false => Vec::new(),
+    };
+    let newsboat_threads = env_list("TIDINGS_BENCH_NEWSBOAT_THREADS", "2")
+        .first()
+        .copied()
+        .unwrap_or(2);
     let mut rows = Vec::new();
     for layout in layouts {
         for &feeds in counts {
             let farm = Farm::start(&corpus(), named_layout(layout, feeds).unwrap());
             let (mut ca, mut cb, mut pairs) = (Vec::new(), Vec::new(), Vec::new());
+            let mut cn = Vec::new();
             for _ in 0..runs {
+                if newsboat_counts.contains(&feeds) {
+                    cn.push(Newsboat::new(&farm, newsboat_threads).reload());
+                }
                 let ta = Tidings::example(&farm, topics);
                 let tb = Tidings::example(&farm, topics);
                 if !sql_b.is_empty() {
@@ -222,12 +237,23 @@ fn ab_run(layouts: &[String], counts: &[usize], runs: usize) {
                 ca.push(x);
                 cb.push(y);
             }
+            let newsboat_cpu = med(&cn, cpu);
+            let of_newsboat = |costs: &[Cost]| match cn.is_empty() {
+                true => "-".to_string(),
+                false => format!("{:.3}", med(costs, cpu) / newsboat_cpu),
+            };
             rows.push(vec![
                 layout.clone(),
                 feeds.to_string(),
                 format!("{:.2}", med(&ca, cpu)),
                 format!("{:.2}", med(&cb, cpu)),
                 format!("{:.3}", median(pairs)),
+                match cn.is_empty() {
+                    true => "-".to_string(),
+                    false => format!("{newsboat_cpu:.2}"),
+                },
+                of_newsboat(&ca),
+                of_newsboat(&cb),
                 format!("{:.2}", med(&ca, wall)),
                 format!("{:.2}", med(&cb, wall)),
                 format!("{:.1}", med(&ca, |c| c.peak_rss_kib as f64) / 1024.0),
@@ -251,6 +277,9 @@ fn ab_run(layouts: &[String], counts: &[usize], runs: usize) {
             "A cpu s",
             "B cpu s",
             "B/A (pairs)",
+            format!("newsboat ({newsboat_threads} thr) cpu s").as_str(),
+            "A/newsboat",
+            "B/newsboat",
             "A wall s",
             "B wall s",
             "A MiB",
