@@ -68,6 +68,10 @@ pub(super) const MIGRATIONS: &[(&str, &str)] = &[
         "0009_feed_entries_skipped.sql",
         include_str!("../../../migrations/0009_feed_entries_skipped.sql"),
     ),
+    (
+        "0010_fts_automerge.sql",
+        include_str!("../../../migrations/0010_fts_automerge.sql"),
+    ),
 ];
 
 /// The schema version this binary writes.
@@ -422,6 +426,22 @@ mod tests {
             )
             .unwrap();
         assert_eq!(hashsize, 8 * 1024 * 1024);
+    }
+
+    /// Migration 10: FTS5 merges its segments sixteen at a time.
+    #[test]
+    fn full_text_index_merges_sixteen_segments_at_a_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("t.db")).unwrap();
+        let automerge: i64 = store
+            .writer()
+            .query_row(
+                "SELECT v FROM items_fts_config WHERE k = 'automerge'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(automerge, 16);
     }
 
     #[test]
