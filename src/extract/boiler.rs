@@ -666,6 +666,11 @@ mod tests {
         assert!(is_gallery_counter("page 2 of 3"));
         assert!(is_contact_line("someone@example.com"));
         assert!(is_contact_line("twitter.com/someone"));
+        assert!(is_contact_line("Website: www.example.com"));
+        // a cited source on its own line
+        assert!(!is_contact_line(
+            "https://example.org/reports/2024/annual.pdf"
+        ));
         assert!(!is_contact_line(
             "She wrote to desk@example.com with tips about it."
         ));
