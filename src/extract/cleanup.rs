@@ -304,6 +304,9 @@ pub fn preclean(
         in_link: bool,
         /// Headings inside: bit 1 = `h1`, bit 2 = `h2`…`h6`.
         headings: u8,
+        /// `article` elements in the subtree, itself included: two or more make a list of
+        /// posts.
+        articles: usize,
         is_header: bool,
         is_link: bool,
         link_chars: usize,
@@ -379,6 +382,7 @@ pub fn preclean(
                 prose: 0,
                 in_link: facts.is_link || frames.last().is_some_and(|p| p.in_link),
                 headings: facts.heading,
+                articles: usize::from(node.has_name("article")),
                 is_header: facts.is_header,
                 is_link: facts.is_link,
                 link_chars: 0,
@@ -400,11 +404,13 @@ pub fn preclean(
                 parent.structured |= f.structured;
                 parent.prose += f.prose;
                 parent.headings |= f.headings;
+                parent.articles += f.articles;
                 parent.link_chars += if f.is_link { f.chars } else { f.link_chars };
             } else {
                 totals = (f.chars, f.p_chars, f.prose);
             }
-            if rules.prose_classes && !f.in_code && has_penalized_token(&f.node) {
+            // (a list of posts with their summaries holds prose too, but is not the article)
+            if rules.prose_classes && !f.in_code && f.articles < 2 && has_penalized_token(&f.node) {
                 let holds_prose = f.prose >= PROSE_RUN && 2 * f.prose >= f.chars;
                 penalized.push((f.node, holds_prose));
             }
