@@ -193,3 +193,25 @@ fn a_streamed_react_article_is_found() {
     assert!(text.contains("Fishermen asked for berths"), "{text}");
     assert!(!text.contains("Harbour Gazette"), "{text}");
 }
+
+/// A page builder puts "widget" on every block of the article; readability weighs such
+/// blocks down and its cleaning then removed all but the lead paragraphs. A posts widget
+/// beside it (summaries of other stories) stays weighed down and out.
+#[test]
+fn page_builder_widget_blocks_that_hold_the_article_stay() {
+    check(
+        "page-builder-widgets.html",
+        &[
+            "Six gates, forty million pounds",
+            "The river authority opened the new flood barrier",
+            "Engineers said the barrier was designed",
+            "The gates will be tested every month",
+            "Critics had argued that the money",
+        ],
+        &[
+            "Bridge repairs finish early",
+            "Copyright 2024 Town Gazette",
+            "Contractors began work on the eastern harbour wall",
+        ],
+    );
+}

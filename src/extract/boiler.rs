@@ -330,6 +330,35 @@ fn keep_link_lists_in_prose(paras: &[Para], why: &mut [Option<Boiler>]) {
     }
 }
 
+/// Share of a linked line's words (of three letters or more) that the prose paragraph
+/// after it must repeat for the line to be that paragraph's title.
+const TITLE_WORD_SHARE: f64 = 0.3;
+
+/// A short all-link line followed by a prose paragraph that repeats its words ("Acme
+/// acquires Widgets" then "Acme is acquiring Widgets for …"; a product's name then its
+/// review) is the title of that paragraph, not a teaser for another page: it loses its
+/// [`Boiler::Link`] verdict. A teaser set amid a story is about something else than the
+/// paragraph under it.
+fn keep_link_titles_of_prose(paras: &[Para], why: &mut [Option<Boiler>]) {
+    fn words(text: &str) -> impl Iterator<Item = String> + '_ {
+        text.split(|c: char| !c.is_alphanumeric())
+            .filter(|w| w.chars().count() >= 3)
+            .map(str::to_lowercase)
+    }
+    for k in 0..paras.len().saturating_sub(1) {
+        let next = &paras[k + 1];
+        if why[k] != Some(Boiler::Link) || is_heading(next) || !is_prose(next) {
+            continue;
+        }
+        let title: Vec<String> = words(&paras[k].text).collect();
+        let body: std::collections::HashSet<String> = words(&next.text).collect();
+        let shared = title.iter().filter(|w| body.contains(*w)).count();
+        if !title.is_empty() && shared as f64 >= TITLE_WORD_SHARE * title.len() as f64 {
+            why[k] = None;
+        }
+    }
+}
+
 /// Captions that make a page a photo gallery told in them: this many at least …
 const GALLERY_CAPTIONS: usize = 3;
 /// … holding at least this share of the text's words.
@@ -368,6 +397,7 @@ pub fn postclean(paras: Vec<Para>, known: &Known, rules: &Rules) -> Vec<Para> {
     }
     if rules.link_density {
         keep_link_lists_in_prose(&paras, &mut why);
+        keep_link_titles_of_prose(&paras, &mut why);
     }
     let wc: Vec<usize> = paras.iter().map(|p| word_count(&p.text)).collect();
     let total_words: usize = wc.iter().sum();
@@ -636,6 +666,11 @@ mod tests {
         assert!(is_gallery_counter("page 2 of 3"));
         assert!(is_contact_line("someone@example.com"));
         assert!(is_contact_line("twitter.com/someone"));
+        assert!(is_contact_line("Website: www.example.com"));
+        // a cited source on its own line
+        assert!(!is_contact_line(
+            "https://example.org/reports/2024/annual.pdf"
+        ));
         assert!(!is_contact_line(
             "She wrote to desk@example.com with tips about it."
         ));
@@ -702,5 +737,35 @@ mod tests {
             .collect();
         assert!(kept.iter().any(|t| t == "First section"), "{kept:?}");
         assert!(!kept.iter().any(|t| t == "Teaser at the end"), "{kept:?}");
+    }
+
+    #[test]
+    fn a_linked_title_of_the_paragraph_under_it_stays() {
+        let paras = vec![
+            para("Northwind buys Contoso", "p", true),
+            para(
+                "Logistics firm Northwind has agreed to buy the software maker Contoso for an undisclosed sum, the two companies said on Monday.",
+                "p",
+                false,
+            ),
+            para("Ten gardening tips for spring", "p", true),
+            para(
+                "The council will vote next week on the new budget, which raises spending on roads and schools by a tenth.",
+                "p",
+                false,
+            ),
+        ];
+        let kept: Vec<String> = postclean(paras, &Known::default(), &Rules::default())
+            .into_iter()
+            .map(|p| p.text)
+            .collect();
+        assert!(
+            kept.iter().any(|t| t == "Northwind buys Contoso"),
+            "{kept:?}"
+        );
+        assert!(
+            !kept.iter().any(|t| t == "Ten gardening tips for spring"),
+            "{kept:?}"
+        );
     }
 }

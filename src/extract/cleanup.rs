@@ -34,6 +34,16 @@ const PROSE_RUN: usize = 60;
 /// holds most of the page's prose.
 const MIN_PROSE_CHARS: usize = 150;
 
+/// Substrings of class and id values that make readability (dom_smoothie, after
+/// Readability.js) weigh an element down and, inside the article, remove it outright, but
+/// that name layout rather than furniture: page builders put "widget" on every block of
+/// the article ("elementor-widget-text-editor", "so-widget-sow-editor"), and utility
+/// classes say "hidden" ("overflow-hidden", "field--label-hidden"). [`preclean`] takes
+/// the tokens holding them off elements that hold prose and off the blocks inside those,
+/// but not inside furniture it left in place. (Readability's other words, "media",
+/// "meta", "promo", "footer" …, were measured too and cost more than they gave.)
+const READABILITY_LAYOUT_PENALTIES: &[&str] = &["widget", "hidden"];
+
 /// ARIA roles of page furniture.
 #[rustfmt::skip]
 const BOILER_ROLES: &[&str] = &[
@@ -294,6 +304,9 @@ pub fn preclean(
         in_link: bool,
         /// Headings inside: bit 1 = `h1`, bit 2 = `h2`…`h6`.
         headings: u8,
+        /// `article` elements in the subtree, itself included: two or more make a list of
+        /// posts.
+        articles: usize,
         is_header: bool,
         is_link: bool,
         link_chars: usize,
@@ -320,6 +333,8 @@ pub fn preclean(
         class_key: Option<String>,
     }
     let mut candidates: Vec<Candidate> = Vec::new();
+    // elements with a class readability penalizes, and whether they hold prose
+    let mut penalized: Vec<(NodeRef, bool)> = Vec::new();
     let mut steps = 0usize;
     let mut totals = (0usize, 0usize, 0usize);
     while let Some((node, entering)) = stack.pop() {
@@ -367,6 +382,7 @@ pub fn preclean(
                 prose: 0,
                 in_link: facts.is_link || frames.last().is_some_and(|p| p.in_link),
                 headings: facts.heading,
+                articles: usize::from(node.has_name("article")),
                 is_header: facts.is_header,
                 is_link: facts.is_link,
                 link_chars: 0,
@@ -388,9 +404,15 @@ pub fn preclean(
                 parent.structured |= f.structured;
                 parent.prose += f.prose;
                 parent.headings |= f.headings;
+                parent.articles += f.articles;
                 parent.link_chars += if f.is_link { f.chars } else { f.link_chars };
             } else {
                 totals = (f.chars, f.p_chars, f.prose);
+            }
+            // (a list of posts with their summaries holds prose too, but is not the article)
+            if rules.prose_classes && !f.in_code && f.articles < 2 && has_penalized_token(&f.node) {
+                let holds_prose = f.prose >= PROSE_RUN && 2 * f.prose >= f.chars;
+                penalized.push((f.node, holds_prose));
             }
             if found.published.is_none() && node.has_name("time") {
                 found.published = node
@@ -463,9 +485,10 @@ pub fn preclean(
     let large = |chars: usize, p_chars: usize| {
         chars as f64 > MAX_SHARE * body_chars as f64 || p_chars as f64 > MAX_SHARE * body_p as f64
     };
-    let removals: Vec<NodeRef> = candidates
+    // each candidate's verdict: removed or not
+    let goes: Vec<bool> = candidates
         .iter()
-        .filter(|c| {
+        .map(|c| {
             let (chars, p_chars, prose) = c
                 .sibling_key
                 .as_ref()
@@ -485,8 +508,44 @@ pub fn preclean(
                 }
             }
         })
-        .map(|c| c.node)
         .collect();
+    let removals: Vec<NodeRef> = candidates
+        .iter()
+        .zip(&goes)
+        .filter(|(_, remove)| **remove)
+        .map(|(c, _)| c.node)
+        .collect();
+    // Sections of furniture left in place for their size (a footer full of widgets) keep
+    // readability's penalties on what they hold. (The body's classes describe the page's
+    // layout, "has-right-sidebar", not what it is.)
+    let furniture_kept: std::collections::HashSet<dom_query::NodeId> = candidates
+        .iter()
+        .zip(&goes)
+        .filter(|(c, remove)| {
+            !**remove
+                && !c.node.has_name("body")
+                && matches!(
+                    c.verdict,
+                    Verdict::Always | Verdict::IfSmall | Verdict::IfSmallNoQuote
+                )
+        })
+        .map(|(c, _)| c.node.id)
+        .collect();
+    // An element that holds prose loses the penalty, and so does every penalized block
+    // inside it (a page builder's short text, heading and image widgets).
+    let prose_holders: std::collections::HashSet<dom_query::NodeId> = penalized
+        .iter()
+        .filter(|(_, holds)| *holds)
+        .map(|(n, _)| n.id)
+        .collect();
+    penalized.retain(|(n, holds)| {
+        let (mut inside_prose, mut inside_furniture) = (false, furniture_kept.contains(&n.id));
+        for a in n.ancestors_it(None) {
+            inside_prose |= prose_holders.contains(&a.id);
+            inside_furniture |= furniture_kept.contains(&a.id);
+        }
+        (*holds || inside_prose) && !inside_furniture
+    });
     for node in removals {
         if debug() {
             let t = node.text();
@@ -509,7 +568,53 @@ pub fn preclean(
         }
         node.remove_from_parent();
     }
+    for (node, _) in penalized {
+        take_off_penalized_tokens(&node);
+    }
     Ok(found)
+}
+
+/// A class or id token readability weighs down for a layout word (see
+/// [`READABILITY_LAYOUT_PENALTIES`]).
+fn is_penalized(token: &str) -> bool {
+    READABILITY_LAYOUT_PENALTIES
+        .iter()
+        .any(|w| contains_ignore_ascii_case(token, w))
+}
+
+/// An element with a penalized class or id token and no comment word.
+fn has_penalized_token(node: &NodeRef) -> bool {
+    let comment = |v: &str| {
+        ["comment", "disqus", "repl"]
+            .iter()
+            .any(|stem| contains_ignore_ascii_case(v, stem))
+    };
+    let class = node.attr("class");
+    let id = node.attr("id");
+    let values = || class.iter().chain(id.iter());
+    values().any(|v| v.split_whitespace().any(is_penalized)) && !values().any(|v| comment(v))
+}
+
+/// Drop the penalized tokens from the element's class, and its id when that is one.
+fn take_off_penalized_tokens(node: &NodeRef) {
+    if debug() {
+        eprintln!(
+            "preclean unpenalize <{} class={:?} id={:?}>",
+            node.node_name().unwrap_or_default(),
+            node.attr("class"),
+            node.attr("id")
+        );
+    }
+    if let Some(class) = node.attr("class") {
+        let kept: Vec<&str> = class
+            .split_whitespace()
+            .filter(|t| !is_penalized(t))
+            .collect();
+        node.set_attr("class", &kept.join(" "));
+    }
+    if node.attr("id").is_some_and(|id| is_penalized(&id)) {
+        node.remove_attr("id");
+    }
 }
 
 /// `needle` (lowercase ASCII) occurs in `hay`, ignoring ASCII case.

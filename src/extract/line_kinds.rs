@@ -166,8 +166,10 @@ pub(super) fn is_address(w: &str) -> bool {
         || w.contains(".com/")
 }
 
-/// A short line that is mostly addresses: contact details ("jane@example.com") or a list
-/// of links written out ("More: https://… and https://…").
+/// A short line that is mostly addresses: contact details ("jane@example.com",
+/// "Website: www.example.com", "twitter.com/someone") or a list of links written out
+/// ("More: https://… and https://…"). A web address alone on its line ("https://…",
+/// "www.…") is not one: that is a reference or a source the article cites.
 pub(super) fn is_contact_line(t: &str) -> bool {
     let words: Vec<&str> = t.split_whitespace().collect();
     let addresses = words.iter().filter(|w| is_address(w)).count();
@@ -178,7 +180,11 @@ pub(super) fn is_contact_line(t: &str) -> bool {
         && ["write to", "contact", "email", "e-mail", "reach"]
             .iter()
             .any(|v| starts_with_phrase(&t.to_lowercase(), v));
-    words.len() <= 2
+    let lone_url = words.len() == 1
+        && ["http://", "https://", "www."]
+            .iter()
+            .any(|p| words[0].to_ascii_lowercase().starts_with(p));
+    words.len() <= 2 && !lone_url
         || write_to
         || (addresses >= 2 && words.len() <= 15 && 3 * addresses >= words.len())
 }

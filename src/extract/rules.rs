@@ -31,6 +31,9 @@ pub struct Rules {
     pub ld_json: bool,
     /// Prose blocks beside readability's content that it passed over are added back.
     pub expand: bool,
+    /// `preclean`: class and id tokens that readability penalizes for a layout word
+    /// ("widget", "hidden") are taken off elements that hold prose.
+    pub prose_classes: bool,
 }
 
 impl Default for Rules {
@@ -48,6 +51,7 @@ impl Default for Rules {
             groups: true,
             ld_json: true,
             expand: true,
+            prose_classes: true,
         }
     }
 }
@@ -67,6 +71,7 @@ impl Rules {
         "groups",
         "ld_json",
         "expand",
+        "prose_classes",
     ];
 
     /// Switch the family `name` on or off; `false` when there is no such family.
@@ -84,6 +89,7 @@ impl Rules {
             "groups" => &mut self.groups,
             "ld_json" => &mut self.ld_json,
             "expand" => &mut self.expand,
+            "prose_classes" => &mut self.prose_classes,
             _ => return false,
         };
         *field = on;
