@@ -215,3 +215,19 @@ fn page_builder_widget_blocks_that_hold_the_article_stay() {
         ],
     );
 }
+
+/// A list of links under a sentence of the article that ends in a colon ("Earlier
+/// conversations in the series:") is the list that sentence announces, even at the end of
+/// the article; a page's legal notice in an element named `copyright` is not the article.
+#[test]
+fn a_list_the_article_announces_stays() {
+    check(
+        "announced-list.html",
+        &[
+            "Earlier conversations in the series:",
+            "Tomas Brandt on writing letters by hand",
+            "Joel Ambrose on learning a language at sixty",
+        ],
+        &["Visit the shop", "registered trademark"],
+    );
+}

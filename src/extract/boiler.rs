@@ -320,7 +320,9 @@ fn keep_link_lists_in_prose(paras: &[Para], why: &mut [Option<Boiler>]) {
         while k < paras.len() && paras[k].tag == "li" {
             k += 1;
         }
-        if paras[..start].iter().any(is_prose) && paras[k..].iter().any(is_prose) {
+        let introduced =
+            start > 0 && why[start - 1].is_none() && introduces_list(&paras[start - 1]);
+        if introduced || paras[..start].iter().any(is_prose) && paras[k..].iter().any(is_prose) {
             for w in &mut why[start..k] {
                 if *w == Some(Boiler::Link) {
                     *w = None;
@@ -328,6 +330,15 @@ fn keep_link_lists_in_prose(paras: &[Para], why: &mut [Option<Boiler>]) {
             }
         }
     }
+}
+
+/// A kept sentence of the article that ends in a colon ("Previous interviews in the
+/// series:", "The books she mentions:") announces the list under it.
+fn introduces_list(p: &Para) -> bool {
+    !is_heading(p)
+        && word_count(&p.text) >= 4
+        && p.link_density() < 0.5
+        && p.text.trim_end().ends_with(':')
 }
 
 /// Share of a linked line's words (of three letters or more) that the prose paragraph
