@@ -200,9 +200,10 @@ fn ab_run(layouts: &[String], counts: &[usize], runs: usize) {
     let b = std::env::var("TIDINGS_BENCH_BIN_B").unwrap_or_else(|_| a.clone());
     let sql_b = std::env::var("TIDINGS_BENCH_SQL_B").unwrap_or_default();
     let topics = !std::env::var("TIDINGS_BENCH_AB_NO_TOPICS").is_ok_and(|v| v == "1");
-    let newsboat_counts = match Newsboat::available() {
-        true => env_list("TIDINGS_BENCH_NEWSBOAT", "1000"),
-        false => Vec::new(),
+    let newsboat_counts = if Newsboat::available() {
+        env_list("TIDINGS_BENCH_NEWSBOAT", "1000")
+    } else {
+        Vec::new()
     };
     let newsboat_threads = env_list("TIDINGS_BENCH_NEWSBOAT_THREADS", "2")
         .first()
@@ -238,20 +239,23 @@ fn ab_run(layouts: &[String], counts: &[usize], runs: usize) {
                 cb.push(y);
             }
             let newsboat_cpu = med(&cn, cpu);
-            let of_newsboat = |costs: &[Cost]| match cn.is_empty() {
-                true => "-".to_string(),
-                false => format!("{:.3}", med(costs, cpu) / newsboat_cpu),
+            // (a dash when newsboat did not run)
+            let shown = |value: String| {
+                if cn.is_empty() {
+                    "-".to_string()
+                } else {
+                    value
+                }
             };
+            let of_newsboat =
+                |costs: &[Cost]| shown(format!("{:.3}", med(costs, cpu) / newsboat_cpu));
             rows.push(vec![
                 layout.clone(),
                 feeds.to_string(),
                 format!("{:.2}", med(&ca, cpu)),
                 format!("{:.2}", med(&cb, cpu)),
                 format!("{:.3}", median(pairs)),
-                match cn.is_empty() {
-                    true => "-".to_string(),
-                    false => format!("{newsboat_cpu:.2}"),
-                },
+                shown(format!("{newsboat_cpu:.2}")),
                 of_newsboat(&ca),
                 of_newsboat(&cb),
                 format!("{:.2}", med(&ca, wall)),

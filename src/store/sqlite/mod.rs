@@ -412,36 +412,28 @@ mod tests {
         assert_eq!(id, APPLICATION_ID);
     }
 
+    /// A setting of the full-text index, as FTS5 keeps it in `items_fts_config`.
+    fn fts_setting(key: &str) -> i64 {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("t.db")).unwrap();
+        store
+            .writer()
+            .query_row("SELECT v FROM items_fts_config WHERE k = ?1", [key], |r| {
+                r.get(0)
+            })
+            .unwrap_or_else(|e| panic!("items_fts_config {key}: {e}"))
+    }
+
     /// Migration 6: FTS5 buffers 8 MiB of index entries before writing a segment.
     #[test]
     fn full_text_index_buffers_a_batch() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = SqliteStore::open(&dir.path().join("t.db")).unwrap();
-        let hashsize: i64 = store
-            .writer()
-            .query_row(
-                "SELECT v FROM items_fts_config WHERE k = 'hashsize'",
-                [],
-                |r| r.get(0),
-            )
-            .unwrap();
-        assert_eq!(hashsize, 8 * 1024 * 1024);
+        assert_eq!(fts_setting("hashsize"), 8 * 1024 * 1024);
     }
 
     /// Migration 10: FTS5 merges its segments sixteen at a time.
     #[test]
     fn full_text_index_merges_sixteen_segments_at_a_time() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = SqliteStore::open(&dir.path().join("t.db")).unwrap();
-        let automerge: i64 = store
-            .writer()
-            .query_row(
-                "SELECT v FROM items_fts_config WHERE k = 'automerge'",
-                [],
-                |r| r.get(0),
-            )
-            .unwrap();
-        assert_eq!(automerge, 16);
+        assert_eq!(fts_setting("automerge"), 16);
     }
 
     #[test]
