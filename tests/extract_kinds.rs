@@ -231,3 +231,21 @@ fn a_list_the_article_announces_stays() {
         &["Visit the shop", "registered trademark"],
     );
 }
+
+/// List items set in headings (`<li><h2><a>…</a></h2></li>`, a guide's product picks) stay
+/// when a line ending in a colon announces them; the same markup unannounced amid the text
+/// is a set of related headlines and goes.
+#[test]
+fn heading_items_a_line_announces_stay() {
+    check(
+        "heading-items.html",
+        &[
+            "Our picks:",
+            "Voltmaster 117",
+            "Kleinwerk MM4",
+            "Gripwell VG strippers",
+            "Keep the meter in its case",
+        ],
+        &["How to rack a van", "Pricing a rewire"],
+    );
+}

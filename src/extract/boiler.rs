@@ -306,23 +306,34 @@ fn is_prose(p: &Para) -> bool {
 }
 
 /// A list whose items are links, with prose before and after it (a table of contents, an
-/// FAQ, a product list in the middle of the article), is part of the article: its items
-/// lose a [`Boiler::Link`] verdict. (Runs of linked `p`s are not lists: in news pages they
-/// are mostly related headlines set inside the story.)
+/// FAQ, a product list in the middle of the article) or announced by a kept sentence
+/// ending in a colon, is part of the article: its items lose a [`Boiler::Link`] verdict.
+/// An item is an `li` or a block inside one (`<li><p>…</p></li>`). Items set in headings
+/// (`<li><h2><a>…</a></h2></li>`) count only when a line ending in a colon announces them,
+/// a heading included ("Top picks:"): amid a news story such lists are mostly related
+/// headlines. (Runs of linked `p`s outside a list are not lists: in news pages they are
+/// mostly related headlines set inside the story too.)
 fn keep_link_lists_in_prose(paras: &[Para], why: &mut [Option<Boiler>]) {
+    let is_item = |p: &Para| p.tag == "li" || p.in_list_item;
     let mut k = 0;
     while k < paras.len() {
-        if paras[k].tag != "li" {
+        if !is_item(&paras[k]) {
             k += 1;
             continue;
         }
         let start = k;
-        while k < paras.len() && paras[k].tag == "li" {
+        while k < paras.len() && is_item(&paras[k]) {
             k += 1;
         }
-        let introduced =
-            start > 0 && why[start - 1].is_none() && introduces_list(&paras[start - 1]);
-        if introduced || paras[..start].iter().any(is_prose) && paras[k..].iter().any(is_prose) {
+        let intro = start.checked_sub(1).filter(|i| why[*i].is_none()).map(|i| &paras[i]);
+        let heading_items = paras[start..k].iter().any(is_heading);
+        let sandwiched = paras[..start].iter().any(is_prose) && paras[k..].iter().any(is_prose);
+        let keep = if heading_items {
+            intro.is_some_and(announces_list)
+        } else {
+            intro.is_some_and(introduces_list) || sandwiched
+        };
+        if keep {
             for w in &mut why[start..k] {
                 if *w == Some(Boiler::Link) {
                     *w = None;
@@ -330,6 +341,11 @@ fn keep_link_lists_in_prose(paras: &[Para], why: &mut [Option<Boiler>]) {
             }
         }
     }
+}
+
+/// A short line ending in a colon, a heading included ("Top expert recommendations:").
+fn announces_list(p: &Para) -> bool {
+    word_count(&p.text) >= 2 && p.link_density() < 0.5 && p.text.trim_end().ends_with(':')
 }
 
 /// A kept sentence of the article that ends in a colon ("Previous interviews in the

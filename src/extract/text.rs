@@ -36,6 +36,9 @@ pub struct Para {
     pub group: Option<dom_query::NodeId>,
     /// Inside a `blockquote` (quotes, embedded posts).
     pub quoted: bool,
+    /// The block is held by a list item (`<li><h2><a>…</a></h2></li>`): an item of a list,
+    /// whatever block it is set in.
+    pub in_list_item: bool,
 }
 
 impl Para {
@@ -75,7 +78,7 @@ pub fn paragraphs<'a>(root: &NodeRef<'a>) -> Vec<Para> {
                     links -= 1;
                 }
                 if block {
-                    flush(&mut cur, &mut out, tags.last(), quotes > 0);
+                    flush(&mut cur, &mut out, &tags, quotes > 0);
                     tags.pop();
                 }
                 if quote {
@@ -106,7 +109,7 @@ pub fn paragraphs<'a>(root: &NodeRef<'a>) -> Vec<Para> {
         let link = name == "a";
         let quote = name == "blockquote";
         if block {
-            flush(&mut cur, &mut out, tags.last(), quotes > 0);
+            flush(&mut cur, &mut out, &tags, quotes > 0);
             let parent = node.parent().map(|p| p.id);
             tags.push((name.clone(), parent));
         } else if !cur.text.ends_with(char::is_whitespace)
@@ -127,7 +130,7 @@ pub fn paragraphs<'a>(root: &NodeRef<'a>) -> Vec<Para> {
             stack.push(Step::Enter(c));
         }
     }
-    flush(&mut cur, &mut out, tags.last(), quotes > 0);
+    flush(&mut cur, &mut out, &tags, quotes > 0);
     out
 }
 
@@ -181,9 +184,10 @@ fn push_text(cur: &mut Para, t: &str, in_link: bool) {
 fn flush(
     cur: &mut Para,
     out: &mut Vec<Para>,
-    tag: Option<&(String, Option<dom_query::NodeId>)>,
+    tags: &[(String, Option<dom_query::NodeId>)],
     quoted: bool,
 ) {
+    let tag = tags.last();
     // each line's words joined by one space, the non-empty lines by "\n"
     let mut text = String::with_capacity(cur.text.len());
     for line in cur.text.split('\n') {
@@ -203,6 +207,7 @@ fn flush(
             tag: tag.map(|t| t.0.clone()).unwrap_or_default(),
             group: tag.and_then(|t| t.1),
             quoted,
+            in_list_item: tags.len() >= 2 && tags[tags.len() - 2].0 == "li",
         });
     }
     cur.text.clear();
