@@ -325,7 +325,10 @@ fn keep_link_lists_in_prose(paras: &[Para], why: &mut [Option<Boiler>]) {
         while k < paras.len() && is_item(&paras[k]) {
             k += 1;
         }
-        let intro = start.checked_sub(1).filter(|i| why[*i].is_none()).map(|i| &paras[i]);
+        let intro = start
+            .checked_sub(1)
+            .filter(|i| why[*i].is_none())
+            .map(|i| &paras[i]);
         let heading_items = paras[start..k].iter().any(is_heading);
         let sandwiched = paras[..start].iter().any(is_prose) && paras[k..].iter().any(is_prose);
         let keep = if heading_items {
