@@ -249,3 +249,21 @@ fn heading_items_a_line_announces_stay() {
         &["How to rack a van", "Pricing a rewire"],
     );
 }
+
+/// A short article beside a column of post teasers (several `<article>`s with excerpts):
+/// the column is a list of posts, not a section of the article readability passed over.
+#[test]
+fn a_column_of_post_teasers_is_not_added_to_a_short_article() {
+    check(
+        "post-list-beside.html",
+        &[
+            "a landlord may keep part of a security deposit",
+            "Faded paint, small nail holes",
+        ],
+        &[
+            "Latest posts",
+            "How much notice must a landlord give",
+            "Heating is an essential service",
+        ],
+    );
+}

@@ -90,8 +90,10 @@ pub fn passed_over(root: &NodeRef, kept: &[Para]) -> (Vec<Para>, Vec<Para>) {
         let paras = text::paragraphs(&sib);
         let total: usize = paras.iter().map(chars).sum();
         let prose: usize = paras.iter().filter(|p| is_prose(p)).map(chars).sum();
-        let is_prose_block =
-            prose >= MIN_SIBLING_PROSE && prose as f64 >= MIN_PROSE_SHARE * total as f64;
+        // (two or more `<article>`s in it: a list of posts with their excerpts)
+        let is_prose_block = prose >= MIN_SIBLING_PROSE
+            && prose as f64 >= MIN_PROSE_SHARE * total as f64
+            && !holds_articles(&sib);
         if is_prose_block {
             passed_prose += prose;
         }
@@ -131,6 +133,29 @@ pub fn passed_over(root: &NodeRef, kept: &[Para]) -> (Vec<Para>, Vec<Para>) {
         }
     }
     (before, after)
+}
+
+/// Whether `node` holds two or more `<article>` elements: a list of posts.
+fn holds_articles(node: &NodeRef) -> bool {
+    let mut found = 0;
+    let mut stack = vec![*node];
+    while let Some(n) = stack.pop() {
+        if n.node_name().is_some_and(|name| &*name == "article") {
+            found += 1;
+            if found == 2 {
+                return true;
+            }
+            continue;
+        }
+        let mut child = n.first_child();
+        while let Some(c) = child {
+            child = c.next_sibling();
+            if c.is_element() {
+                stack.push(c);
+            }
+        }
+    }
+    false
 }
 
 /// Bytes of text under `node` outside scripts and styles, counted up to `enough`: an
