@@ -139,21 +139,31 @@ pub fn decide(ld: &[String], paras: &[Para]) -> Decision {
 
 /// Drop the short readability paragraphs (captions, credits, promos) that the
 /// `articleBody` lacks; long ones stay, as bodies are sometimes abridged, and so do
-/// quotes (embedded posts are left out of bodies).
+/// quotes (embedded posts are left out of bodies) and the section headings over kept
+/// paragraphs (bodies are often the paragraphs alone).
 pub fn filter(ld: &[String], paras: Vec<Para>) -> Vec<Para> {
     const SHORT_WORDS: usize = 40;
     let l = shingle_set(&ld.join("\n\n"));
+    let in_body = |p: &Para| {
+        if p.quoted || p.text.split_whitespace().count() > SHORT_WORDS {
+            return true;
+        }
+        let s = shingle_set(&p.text);
+        let hit = s.iter().filter(|x| l.contains(*x)).count();
+        2 * hit >= s.len()
+    };
+    let kept: Vec<bool> = paras.iter().map(in_body).collect();
     paras
         .into_iter()
-        .filter(|p| {
-            if p.quoted || p.text.split_whitespace().count() > SHORT_WORDS {
-                return true;
-            }
-            let s = shingle_set(&p.text);
-            let hit = s.iter().filter(|x| l.contains(*x)).count();
-            2 * hit >= s.len()
-        })
+        .enumerate()
+        .filter(|(i, p)| kept[*i] || is_subheading(p) && kept.get(i + 1) == Some(&true))
+        .map(|(_, p)| p)
         .collect()
+}
+
+/// A section heading of the article: bodies are often its paragraphs alone.
+fn is_subheading(p: &Para) -> bool {
+    matches!(p.tag.as_str(), "h2" | "h3" | "h4" | "h5" | "h6")
 }
 
 #[cfg(test)]
@@ -201,6 +211,20 @@ mod tests {
         ];
         assert_eq!(decide(&ld, &ours), Decision::Filter);
         assert_eq!(filter(&ld, ours).len(), 1);
+        // a section heading the body leaves out stays over a kept paragraph, not over a promo
+        let heading = |t: &str| Para {
+            text: t.into(),
+            tag: "h2".into(),
+            ..Default::default()
+        };
+        let ours = vec![
+            heading("The flood"),
+            para(BODY),
+            heading("More from us"),
+            para("Sign up for the morning briefing and get the best stories every day."),
+        ];
+        let kept: Vec<String> = filter(&ld, ours).into_iter().map(|p| p.text).collect();
+        assert_eq!(kept, vec!["The flood".to_string(), BODY.to_string()]);
         let half: String = BODY.split(". ").take(2).collect::<Vec<_>>().join(". ");
         assert_eq!(decide(&ld, &[para(&half)]), Decision::Replace);
         assert_eq!(
