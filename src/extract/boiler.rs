@@ -47,7 +47,7 @@ const PLEA_WORDS: &[&str] = &[
     "contributed to this report", "contributed reporting", "requires javascript",
     "enable javascript", "newsletter", "newsletters", "sign up for", "sign up to",
     "subscribe to", "subscribe now", "subscribe today", "in your inbox", "to your inbox",
-    "your support", "support us", "donate now", "make a donation", "commenting", "follow us",
+    "your support", "support us", "donate now", "make a donation", "commenting below", "follow us",
     "click here", "getty images", "all rights reserved", "already a subscriber",
     "successfully subscribed", "log in to", "sign in to", "listen live", "listen back",
     "listen now", "listen to the full", "follow him on", "follow her on", "follow them on",
@@ -664,6 +664,20 @@ mod tests {
             r#"[button link="x" type="big"] Send us yours[/button]"#
         ));
         assert!(!has_shortcode("a [1] footnote and [/] nothing"));
+    }
+
+    #[test]
+    fn a_prompt_to_comment_is_a_plea_news_of_someone_commenting_is_not() {
+        let kind =
+            |t: &str| boiler_para(&para(t, "p", false), &Known::default(), &Rules::default());
+        assert_eq!(
+            kind("Tell us what you think by commenting below."),
+            Some(Boiler::Phrase)
+        );
+        assert_eq!(
+            kind("The actor is commenting online about his arrest for the first time."),
+            None
+        );
     }
 
     #[test]
