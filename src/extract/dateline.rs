@@ -1,5 +1,5 @@
 //! Date/time stamp lines ("Updated 10:01 pm PST, Tuesday, November 19"), which
-//! `boiler::postclean` drops from the article text.
+//! `postclean::postclean` drops from the article text.
 
 #[rustfmt::skip]
 const MONTHS: &[&str] = &[

@@ -14,7 +14,7 @@
 //! 6. run readability (dom_smoothie) on what is left;
 //! 7. render its result as paragraphs (`text`), with the prose blocks beside it that it
 //!    passed over when they hold as much prose as it kept (`expand`), and drop boilerplate
-//!    paragraphs (`boiler::postclean`: phrases, datelines, captions, teaser links, plea
+//!    paragraphs (`postclean::postclean`: phrases, datelines, captions, teaser links, plea
 //!    boxes, everything after an end-of-article marker such as "More stories");
 //! 8. weigh the page's schema.org `articleBody` (`jsonld`) against that text.
 
@@ -28,6 +28,7 @@ mod guard;
 mod jsonld;
 mod line_kinds;
 pub mod metric;
+mod postclean;
 mod rules;
 mod streamed;
 mod text;
@@ -202,7 +203,7 @@ fn extract_decoded(
     };
     let byline = art.byline.clone().or(found.byline);
     let known = boiler::Known::new(Some(art.title.as_str()), byline.as_deref());
-    let mut paras = boiler::postclean(paras, &known, rules);
+    let mut paras = postclean::postclean(paras, &known, rules);
     let mut method = "readability";
     if let Some(ld) = &ld_body {
         match jsonld::decide(ld, &paras) {
