@@ -227,16 +227,8 @@ pub fn choose(items: &[TrainingItem], prior: &Model, regularization: Regularizat
 
 #[cfg(test)]
 mod tests {
+    use super::super::train::tests::item;
     use super::*;
-
-    fn item(features: &[&str], label: bool, n: u64) -> TrainingItem {
-        TrainingItem {
-            features: features.iter().map(|f| (f.to_string(), 1.0)).collect(),
-            label,
-            fingerprint: n,
-            date: format!("2024-01-{:02}", 1 + n % 28),
-        }
-    }
 
     fn prior() -> Model {
         Model::new(

@@ -231,15 +231,21 @@ fn lbfgs(mut x: Vec<f64>, dim: usize, mut f: impl FnMut(&[f64], &mut [f64]) -> f
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
-    fn item(features: &[&str], label: bool, fp: u64) -> TrainingItem {
+    /// A labelled item with these features (value 1), fingerprint `n` and a date in
+    /// January 2024 that cycles with `n`.
+    pub(in crate::matcher::learned) fn item(
+        features: &[&str],
+        label: bool,
+        n: u64,
+    ) -> TrainingItem {
         TrainingItem {
-            features: features.iter().map(|n| (n.to_string(), 1.0)).collect(),
+            features: features.iter().map(|f| (f.to_string(), 1.0)).collect(),
             label,
-            fingerprint: fp,
-            date: String::new(),
+            fingerprint: n,
+            date: format!("2024-01-{:02}", 1 + n % 28),
         }
     }
 
