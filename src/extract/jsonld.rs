@@ -161,7 +161,8 @@ pub fn filter(ld: &[String], paras: Vec<Para>) -> Vec<Para> {
         .collect()
 }
 
-/// A section heading of the article: bodies are often its paragraphs alone.
+/// A section heading of the article: bodies are often its paragraphs alone. (Not `h1`:
+/// the page's title, which the extracted text leaves out.)
 fn is_subheading(p: &Para) -> bool {
     matches!(p.tag.as_str(), "h2" | "h3" | "h4" | "h5" | "h6")
 }

@@ -102,10 +102,7 @@ fn announces_list(p: &Para) -> bool {
 /// A kept sentence of the article that ends in a colon ("Previous interviews in the
 /// series:", "The books she mentions:") announces the list under it.
 fn introduces_list(p: &Para) -> bool {
-    !is_heading(p)
-        && word_count(&p.text) >= 4
-        && p.link_density() < 0.5
-        && p.text.trim_end().ends_with(':')
+    !is_heading(p) && word_count(&p.text) >= 4 && announces_list(p)
 }
 
 /// Share of a linked line's words (of three letters or more) that the prose paragraph
