@@ -267,3 +267,33 @@ fn a_column_of_post_teasers_is_not_added_to_a_short_article() {
         ],
     );
 }
+
+/// A long copyright notice beside an article whose prose is cut up by links holds most of
+/// the page's prose; the safety net that keeps such an element kept it, and readability
+/// appended it to the article. A copyright notice is never the article.
+#[test]
+fn a_copyright_notice_holding_most_prose_goes() {
+    check(
+        "copyright-footer.html",
+        &[
+            "made 36 saves to lead the",
+            "held Riverside to 0-for-6 on the power play",
+        ],
+        &["official site of the Example Hockey League", "All rights reserved"],
+    );
+}
+
+/// A theme's generated post class list ("post-2127 post hentry category-… tag-… tag")
+/// ends in a bare "tag" when the post has tags: a small-thing word that comes from the
+/// post's metadata. The short post once went as a tag list, leaving no article.
+#[test]
+fn a_bare_tag_in_a_post_class_list_keeps_the_post() {
+    check(
+        "post-class-tag.html",
+        &[
+            "Every year my class weighs, measures and counts the seeds",
+            "print the recording sheet on card",
+        ],
+        &["Jane Miller has taught primary school", "Cutting paper pizzas"],
+    );
+}

@@ -17,7 +17,7 @@ pub(super) const SECTION_WORDS: &[&str] = &[
 ];
 
 /// Class/id words that name a small thing (a byline, a date, a tag list, a caption, an ad
-/// slot): such an element is removed only when it is about a paragraph or less, since
+/// slot): such an element is removed only when it is a couple of paragraphs or less, since
 /// themes put these words on the article's own wrapper too ("entry-author", "post-meta").
 #[rustfmt::skip]
 pub(super) const SMALL_WORDS: &[&str] = &[
@@ -34,7 +34,7 @@ pub(super) const SMALL_WORDS: &[&str] = &[
 pub(super) const BOILER_STEMS: &[&str] = &[
     "related", "newsletter", "breadcrumb", "sidebar", "outbrain", "taboola", "disqus",
     "paywall", "sharebar", "sharing", "subscribe",
-    "advert", "sponsor", "byline",
+    "advert", "sponsor", "byline", "postmeta",
 ];
 pub(super) const SECTION_STEM_COUNT: usize = 11;
 
@@ -121,23 +121,31 @@ pub(super) fn is_state_token(token: &str) -> bool {
         .any(|w| STATE_WORDS.iter().any(|s| w.eq_ignore_ascii_case(s)))
 }
 
+/// A token with a [`CMS_PREFIXES`] prefix and a slug after it ("tag-halloween").
+fn is_cms_token(token: &str) -> bool {
+    CMS_PREFIXES.iter().any(|p| {
+        token.len() > p.len() && token.as_bytes()[..p.len()].eq_ignore_ascii_case(p.as_bytes())
+    })
+}
+
+/// A class list a CMS generated for a post from its metadata: two or more tokens carry a
+/// [`CMS_PREFIXES`] prefix. Its other tokens come from the same metadata too ("tag" when
+/// the post has tags, "publish"), so they name no small thing.
+pub(super) fn is_post_class_list(value: &str) -> bool {
+    value.split_whitespace().filter(|t| is_cms_token(t)).count() >= 2
+}
+
 /// The class value without tokens that say nothing about what the element is: layout
-/// states ([`is_state_token`]), and CMS-generated metadata tokens when two or more
-/// tokens carry a [`CMS_PREFIXES`] prefix (the list was generated from the post's
-/// metadata).
+/// states ([`is_state_token`]), and CMS-generated metadata tokens in a post's class list
+/// ([`is_post_class_list`]).
 pub(super) fn without_cms_tokens(value: &str) -> std::borrow::Cow<'_, str> {
-    let is_cms = |t: &str| {
-        CMS_PREFIXES.iter().any(|p| {
-            t.len() > p.len() && t.as_bytes()[..p.len()].eq_ignore_ascii_case(p.as_bytes())
-        })
-    };
-    let cms = value.split_whitespace().filter(|t| is_cms(t)).count() >= 2;
+    let cms = is_post_class_list(value);
     if !cms && !value.split_whitespace().any(is_state_token) {
         return value.into();
     }
     value
         .split_whitespace()
-        .filter(|t| !(is_state_token(t) || cms && is_cms(t)))
+        .filter(|t| !(is_state_token(t) || cms && is_cms_token(t)))
         .collect::<Vec<_>>()
         .join(" ")
         .into()

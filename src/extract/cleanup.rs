@@ -11,7 +11,8 @@ use super::ExtractError;
 #[cfg(test)]
 use super::class_words::attr_words;
 use super::class_words::{
-    COMMENT_WORDS, ClassSignal, any_attr_word, class_signal, is_heading_slug, section_word_set,
+    COMMENT_WORDS, ClassSignal, any_attr_word, class_signal, is_heading_slug, is_post_class_list,
+    section_word_set,
     small_word_set, without_cms_tokens,
 };
 use super::guard::Deadline;
@@ -23,8 +24,10 @@ pub(super) fn debug() -> bool {
     *ON.get_or_init(|| std::env::var_os("EXTRACT_DEBUG").is_some())
 }
 
-/// Most non-space characters of an element a small-thing word removes: about a paragraph.
-const SMALL_CHARS: usize = 400;
+/// Most non-space characters of an element a small-thing word removes: a couple of
+/// paragraphs (an author's bio box, a tag list). Swept on all three bench sets: F1 is flat
+/// from 600 to 1200 and falls at 2000, where short articles in a "meta" wrapper go.
+const SMALL_CHARS: usize = 800;
 
 /// A run of text (non-space characters in one text node, outside links) this long is
 /// counted as prose: sentences, not labels or menu items.
@@ -83,7 +86,7 @@ enum Verdict {
     /// Media: drop when small and holding no quote, table, list or `pre` (a `<figure>`
     /// that holds a table or a list is content).
     Media,
-    /// A small thing (byline, date, caption, ad slot): drop when it is about a paragraph
+    /// A small thing (byline, date, caption, ad slot): drop when it is a couple of paragraphs
     /// or less.
     IfTiny,
 }
@@ -121,6 +124,8 @@ impl ClassHits {
         if class_signal(value) == ClassSignal::None {
             return;
         }
+        // small-thing words in a post's generated class list come from its metadata
+        let small_words_count = !is_post_class_list(value);
         let value = without_cms_tokens(value);
         match class_signal(&value) {
             ClassSignal::None => {}
@@ -129,7 +134,7 @@ impl ClassHits {
                 self.only_social = false;
             }
             signal => {
-                self.small |= signal == ClassSignal::SmallStem;
+                self.small |= small_words_count && signal == ClassSignal::SmallStem;
                 let (section, small) = (section_word_set(), small_word_set());
                 any_attr_word(&value, |w| {
                     if section.contains(w) {
@@ -138,7 +143,7 @@ impl ClassHits {
                         }
                         self.section = true;
                         self.only_social &= matches!(w, "social" | "share" | "shares" | "sharing");
-                    } else if small.contains(w) {
+                    } else if small_words_count && small.contains(w) {
                         self.small = true;
                     }
                     false
@@ -322,12 +327,12 @@ pub fn preclean(
         verdict: Verdict,
         /// Kept whatever its size (it is or holds the article, or a story's section header).
         keep: bool,
-        /// Marked by a comment word: comment threads may hold most of a page's prose.
-        comment: bool,
-        /// Siblings with the same class (not a comment's) share one size: an article cut
-        /// into sections that each carry a section word is kept whole.
+        /// Marked by a comment or copyright word: removable however much prose it holds.
+        never_article: bool,
+        /// Siblings with the same class (not a comment's or copyright's) share one size: an
+        /// article cut into sections that each carry a section word is kept whole.
         sibling_key: Option<(Option<dom_query::NodeId>, String)>,
-        /// Its class (not a comment's): every element of the page with the same class
+        /// Its class (not a comment's or copyright's): every element of the page with the same class
         /// shares one prose count for the safety net, wherever it sits (an article cut
         /// into sections at different depths, a slideshow told in captions).
         class_key: Option<String>,
@@ -435,20 +440,25 @@ pub fn preclean(
                         Verdict::Media => f.quote || f.structured,
                         _ => false,
                     };
-                let comment = ["class", "id"].iter().any(|a| {
+                // Comment threads and legal notices may hold most of a page's prose (a
+                // long thread; a footer of trademarks beside an article whose prose is cut
+                // up by links), yet are never the article.
+                let never_article = ["class", "id"].iter().any(|a| {
                     f.node.attr(a).is_some_and(|v| {
-                        // every comment word holds one of these: most values are settled
+                        // every such word holds one of these: most values are settled
                         // without splitting them into words
-                        ["comment", "disqus", "repl"]
+                        ["comment", "disqus", "repl", "copyright"]
                             .iter()
                             .any(|stem| contains_ignore_ascii_case(&v, stem))
-                            && any_attr_word(&v, |w| COMMENT_WORDS.contains(&w))
+                            && any_attr_word(&v, |w| {
+                                COMMENT_WORDS.contains(&w) || w == "copyright"
+                            })
                     })
                 });
                 let class_key = f
                     .node
                     .attr("class")
-                    .filter(|c| !comment && !c.trim().is_empty())
+                    .filter(|c| !never_article && !c.trim().is_empty())
                     .map(|c| c.to_string());
                 let sibling_key = matches!(verdict, Verdict::IfSmall | Verdict::IfSmallNoQuote)
                     .then(|| class_key.clone())
@@ -461,7 +471,7 @@ pub fn preclean(
                     prose: f.prose,
                     verdict,
                     keep,
-                    comment,
+                    never_article,
                     sibling_key,
                     class_key,
                 });
@@ -494,8 +504,8 @@ pub fn preclean(
                 .as_ref()
                 .map_or((c.chars, c.p_chars, c.prose), |k| sibling_sizes[k]);
             let large = large(c.chars, c.p_chars) || large(chars, p_chars);
-            // the safety net: no element (nor run of like siblings) but a comment thread is
-            // removed when it holds most of the page's prose
+            // the safety net: no element (nor run of like siblings) but a comment thread or a
+            // copyright notice is removed when it holds most of the page's prose
             let group = c.class_key.as_deref().map_or(0, |k| class_prose[k]);
             let prose = prose.max(c.prose).max(group);
             let holds_the_prose = 2 * prose > body_prose && prose >= MIN_PROSE_CHARS;
@@ -504,7 +514,7 @@ pub fn preclean(
                 Verdict::IfTiny => !c.keep && !holds_the_prose && c.chars <= SMALL_CHARS,
                 Verdict::Media => !c.keep && !holds_the_prose && !large,
                 Verdict::IfSmall | Verdict::IfSmallNoQuote => {
-                    !c.keep && !large && (c.comment || !holds_the_prose)
+                    !c.keep && !large && (c.never_article || !holds_the_prose)
                 }
             }
         })
@@ -715,5 +725,22 @@ git status</code></pre><p>{prose}</p></article><div class="comments">A comment.<
             without_cms_tokens("sidebar widget-area"),
             "sidebar widget-area"
         );
+    }
+
+    #[test]
+    fn post_metadata_goes_and_a_post_class_list_names_no_small_thing() {
+        let prose = "The council met on Tuesday to vote on the harbour plan. ".repeat(8);
+        let html = format!(
+            r#"<html><body><div class="post-7 post hentry category-news tag-harbour tag"><p>{prose}</p>
+<p class="postmetadata alt">This entry was posted on Monday and is filed under News.</p></div></body></html>"#
+        );
+        let doc = Document::from(html.as_str());
+        let deadline = Deadline::new(std::time::Duration::from_secs(10));
+        preclean(&doc, &deadline, &Rules::default(), None).expect("preclean");
+        let text = doc.select("body").text();
+        assert!(text.contains("vote on the harbour plan"), "{text}");
+        assert!(!text.contains("This entry was posted"), "{text}");
+        assert!(is_post_class_list("post hentry category-news tag-harbour tag"));
+        assert!(!is_post_class_list("tag-list tags"));
     }
 }
