@@ -186,7 +186,7 @@ pub fn postclean(paras: Vec<Para>, known: &Known, rules: &Rules) -> Vec<Para> {
             *w = None;
         }
     }
-    let drop: Vec<bool> = why.iter().map(Option::is_some).collect();
+    let mut drop: Vec<bool> = why.iter().map(Option::is_some).collect();
     let mut group_drop = vec![false; paras.len()];
     // Tail cut: an end-of-article marker ("More stories", "Comments" …) past the middle
     // of the text ends the article; what follows is teasers and comments.
@@ -209,8 +209,23 @@ pub fn postclean(paras: Vec<Para>, known: &Known, rules: &Rules) -> Vec<Para> {
             && (matches!(why[k], Some(Boiler::Phrase | Boiler::Caption))
                 || is_end_marker(&paras[k]))
         {
+            // A sentence ending in a colon that announces items with text of their own
+            // ("More from the lab on climate and gardening:" then a reading list with a
+            // line on each) is part of the article, and so is its list.
+            let own_items = introduces_list(&paras[k]);
+            if own_items
+                && paras
+                    .get(k + 1)
+                    .is_some_and(|n| n.tag == "li" && n.link_density() < 0.5)
+            {
+                drop[k] = false;
+                continue;
+            }
             let mut j = k + 1;
-            while j < paras.len() && paras[j].tag == "li" && paras[j].link_chars > 0 {
+            while j < paras.len()
+                && paras[j].tag == "li"
+                && paras[j].link_chars > 0
+            {
                 group_drop[j] = true;
                 j += 1;
             }
@@ -333,6 +348,33 @@ mod tests {
         let known = Known::new(Some("Why newsletters win"), None);
         let paras = vec![p(&text(1)), p("Newsletters keep readers close.")];
         assert_eq!(postclean(paras, &known, &Rules::default()).len(), 2);
+    }
+
+    #[test]
+    fn a_sentence_announcing_items_with_their_own_text_stays_with_them() {
+        let prose = "This paragraph is prose with a good twenty words or more in it, so it counts as the article's own text.";
+        let mut item = para(
+            "Gardening in a Warming World is a course for community groups, with a notebook for its facilitators.",
+            "li",
+            false,
+        );
+        item.link_chars = 24;
+        let paras = vec![
+            para(prose, "p", false),
+            para("More from the lab on climate and gardening:", "p", false),
+            item,
+            para(prose, "p", false),
+            para("More from the Gazette:", "p", false),
+            para("Council votes on the harbour plan", "li", true),
+        ];
+        let kept: Vec<String> = postclean(paras, &Known::default(), &Rules::default())
+            .into_iter()
+            .map(|p| p.text)
+            .collect();
+        assert!(kept.iter().any(|t| t.starts_with("More from the lab")), "{kept:?}");
+        assert!(kept.iter().any(|t| t.starts_with("Gardening in a Warming")), "{kept:?}");
+        assert!(!kept.iter().any(|t| t.starts_with("More from the Gazette")), "{kept:?}");
+        assert!(!kept.iter().any(|t| t.starts_with("Council votes")), "{kept:?}");
     }
 
     #[test]
