@@ -279,7 +279,10 @@ fn a_copyright_notice_holding_most_prose_goes() {
             "made 36 saves to lead the",
             "held Riverside to 0-for-6 on the power play",
         ],
-        &["official site of the Example Hockey League", "All rights reserved"],
+        &[
+            "official site of the Example Hockey League",
+            "All rights reserved",
+        ],
     );
 }
 
@@ -294,6 +297,9 @@ fn a_bare_tag_in_a_post_class_list_keeps_the_post() {
             "Every year my class weighs, measures and counts the seeds",
             "print the recording sheet on card",
         ],
-        &["Jane Miller has taught primary school", "Cutting paper pizzas"],
+        &[
+            "Jane Miller has taught primary school",
+            "Cutting paper pizzas",
+        ],
     );
 }

@@ -12,8 +12,7 @@ use super::ExtractError;
 use super::class_words::attr_words;
 use super::class_words::{
     COMMENT_WORDS, ClassSignal, any_attr_word, class_signal, is_heading_slug, is_post_class_list,
-    section_word_set,
-    small_word_set, without_cms_tokens,
+    section_word_set, small_word_set, without_cms_tokens,
 };
 use super::guard::Deadline;
 use super::rules::Rules;
@@ -450,9 +449,7 @@ pub fn preclean(
                         ["comment", "disqus", "repl", "copyright"]
                             .iter()
                             .any(|stem| contains_ignore_ascii_case(&v, stem))
-                            && any_attr_word(&v, |w| {
-                                COMMENT_WORDS.contains(&w) || w == "copyright"
-                            })
+                            && any_attr_word(&v, |w| COMMENT_WORDS.contains(&w) || w == "copyright")
                     })
                 });
                 let class_key = f
@@ -740,7 +737,9 @@ git status</code></pre><p>{prose}</p></article><div class="comments">A comment.<
         let text = doc.select("body").text();
         assert!(text.contains("vote on the harbour plan"), "{text}");
         assert!(!text.contains("This entry was posted"), "{text}");
-        assert!(is_post_class_list("post hentry category-news tag-harbour tag"));
+        assert!(is_post_class_list(
+            "post hentry category-news tag-harbour tag"
+        ));
         assert!(!is_post_class_list("tag-list tags"));
     }
 }

@@ -222,10 +222,7 @@ pub fn postclean(paras: Vec<Para>, known: &Known, rules: &Rules) -> Vec<Para> {
                 continue;
             }
             let mut j = k + 1;
-            while j < paras.len()
-                && paras[j].tag == "li"
-                && paras[j].link_chars > 0
-            {
+            while j < paras.len() && paras[j].tag == "li" && paras[j].link_chars > 0 {
                 group_drop[j] = true;
                 j += 1;
             }
@@ -371,10 +368,22 @@ mod tests {
             .into_iter()
             .map(|p| p.text)
             .collect();
-        assert!(kept.iter().any(|t| t.starts_with("More from the lab")), "{kept:?}");
-        assert!(kept.iter().any(|t| t.starts_with("Gardening in a Warming")), "{kept:?}");
-        assert!(!kept.iter().any(|t| t.starts_with("More from the Gazette")), "{kept:?}");
-        assert!(!kept.iter().any(|t| t.starts_with("Council votes")), "{kept:?}");
+        assert!(
+            kept.iter().any(|t| t.starts_with("More from the lab")),
+            "{kept:?}"
+        );
+        assert!(
+            kept.iter().any(|t| t.starts_with("Gardening in a Warming")),
+            "{kept:?}"
+        );
+        assert!(
+            !kept.iter().any(|t| t.starts_with("More from the Gazette")),
+            "{kept:?}"
+        );
+        assert!(
+            !kept.iter().any(|t| t.starts_with("Council votes")),
+            "{kept:?}"
+        );
     }
 
     #[test]
