@@ -303,3 +303,20 @@ fn a_bare_tag_in_a_post_class_list_keeps_the_post() {
         ],
     );
 }
+
+/// An article cut into sections of one kind (`<div class="sect1">` with a heading and a
+/// body, as Asciidoctor writes them): readability took the one section with the most
+/// plain paragraphs (the thanks) and passed over the others, which stood beside that
+/// section's parent, not beside the content itself.
+#[test]
+fn sibling_sections_of_one_kind_come_back() {
+    check(
+        "article-sections.html",
+        &[
+            "is an ahead-of-time code generator for the compiler",
+            "There has been good progress on the other compiler",
+            "A big thank you to the reviewers",
+        ],
+        &["Written by a compiler hacker"],
+    );
+}

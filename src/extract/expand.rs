@@ -24,6 +24,13 @@ const MIN_SIBLING_PROSE: usize = 200;
 /// Share of a sibling's characters that must be prose.
 const MIN_PROSE_SHARE: f64 = 0.3;
 
+/// Most text (bytes) beside the content in its parent for the parent to count as the
+/// content's own section (a heading beside it).
+const MAX_BESIDE_TO_CLIMB: usize = 150;
+
+/// How many such sections up the tree are climbed.
+const MAX_CLIMBS: usize = 2;
+
 /// A sentence-like paragraph: enough words, few of them linked, ending a sentence somewhere.
 fn is_prose(p: &Para) -> bool {
     p.text.split_whitespace().count() >= PROSE_WORDS
@@ -44,17 +51,13 @@ fn chars(p: &Para) -> usize {
 /// took one section of an article cut into many (page builders' rows, `sect1` sections),
 /// whereas a lone prose box beside a whole article (an author bio, a "More in …" list with
 /// summaries) is left out. A short heading block right before an added block comes along.
+///
+/// When the content stands nearly alone in its parent (beside a heading: one `sect1` of
+/// an Asciidoctor page, its `sectionbody` taken), that parent's siblings are looked at
+/// instead, up to [`MAX_CLIMBS`] levels; there only blocks of the same element and class
+/// as the content's own section count (the article's other sections, not a teaser rail).
 pub fn passed_over(root: &NodeRef, kept: &[Para]) -> (Vec<Para>, Vec<Para>) {
     let (mut before, mut after) = (Vec::new(), Vec::new());
-    let Some(parent) = root.parent() else {
-        return (before, after);
-    };
-    if parent
-        .node_name()
-        .is_some_and(|n| &*n == "body" || &*n == "html")
-    {
-        return (before, after);
-    }
     struct Sib {
         paras: Vec<Para>,
         prose: bool,
@@ -62,29 +65,52 @@ pub fn passed_over(root: &NodeRef, kept: &[Para]) -> (Vec<Para>, Vec<Para>) {
         after_root: bool,
     }
     // where the content stood: the first of the elements readability moved into `root`
-    let Some(anchor) = root.element_children().iter().map(|c| c.id).min() else {
+    let Some(mut anchor) = root.element_children().iter().map(|c| c.id).min() else {
         return (before, after);
     };
     let kept_prose: usize = kept.iter().filter(|p| is_prose(p)).map(chars).sum();
     // most pages: readability took the article and what stands beside it is smaller than
     // that, so nothing needs rendering
     let need = kept_prose.max(MIN_SIBLING_PROSE);
-    let mut beside = 0;
-    for sib in parent.element_children() {
+    // The content's block, and the parent whose other children are looked at: when the
+    // content stands nearly alone in its parent (a section holding a heading and the
+    // section's body), the section's own siblings are.
+    let mut block = *root;
+    let mut climbs = 0;
+    let parent = loop {
+        let Some(parent) = block.parent() else {
+            return (before, after);
+        };
+        if parent
+            .node_name()
+            .is_some_and(|n| &*n == "body" || &*n == "html")
+        {
+            return (before, after);
+        }
+        let mut beside = 0;
+        for sib in parent.element_children() {
+            if beside >= need {
+                break;
+            }
+            if sib.id != block.id {
+                beside += text_bytes(&sib, need - beside);
+            }
+        }
         if beside >= need {
-            break;
+            break parent;
         }
-        if sib.id != root.id {
-            beside += text_bytes(&sib, need - beside);
+        if beside > MAX_BESIDE_TO_CLIMB || climbs == MAX_CLIMBS {
+            return (before, after);
         }
-    }
-    if beside < need {
-        return (before, after);
-    }
+        // (the section is an element of the parsed page: what follows it has higher ids)
+        block = parent;
+        anchor = parent.id;
+        climbs += 1;
+    };
     let mut sibs = Vec::new();
     let mut passed_prose = 0usize;
     for sib in parent.element_children() {
-        if sib.id == root.id {
+        if sib.id == block.id {
             continue;
         }
         let paras = text::paragraphs(&sib);
@@ -92,6 +118,7 @@ pub fn passed_over(root: &NodeRef, kept: &[Para]) -> (Vec<Para>, Vec<Para>) {
         let prose: usize = paras.iter().filter(|p| is_prose(p)).map(chars).sum();
         // (two or more `<article>`s in it: a list of posts with their excerpts)
         let is_prose_block = prose >= MIN_SIBLING_PROSE
+            && (climbs == 0 || same_kind(&sib, &block))
             && prose as f64 >= MIN_PROSE_SHARE * total as f64
             && !holds_articles(&sib);
         if is_prose_block {
@@ -133,6 +160,12 @@ pub fn passed_over(root: &NodeRef, kept: &[Para]) -> (Vec<Para>, Vec<Para>) {
         }
     }
     (before, after)
+}
+
+/// Same element name and class: another section of the article when the content was one
+/// section of it.
+fn same_kind(a: &NodeRef, b: &NodeRef) -> bool {
+    a.node_name() == b.node_name() && a.attr("class") == b.attr("class")
 }
 
 /// Whether `node` holds two or more `<article>` elements: a list of posts.
