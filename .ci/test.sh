@@ -21,7 +21,8 @@ fi
 export TIDINGS_TEST_PYTHON="$PWD/.ci/.venv-smtp/bin/python"
 
 # A throwaway PostgreSQL for the tests that run the store on both backends (installs Debian's
-# postgresql package when missing; runs as the postgres user when we are root). Stopped on exit.
+# postgresql package when missing; runs as the postgres user when we are root). Stopped and
+# its data directory removed on exit (each run's is about 0.5 GB: repeated runs filled a disk).
 pg_log=$(mktemp)
 if ! TIDINGS_TEST_POSTGRES=$(bash .ci/postgres.sh 2>"$pg_log"); then
     cat "$pg_log" >&2
@@ -30,7 +31,9 @@ if ! TIDINGS_TEST_POSTGRES=$(bash .ci/postgres.sh 2>"$pg_log"); then
 fi
 export TIDINGS_TEST_POSTGRES
 pg_stop=$(sed -n 's/^postgres.sh: stop with: //p' "$pg_log")
-trap '(cd / && $pg_stop >/dev/null 2>&1) || true' EXIT
+pg_base=$(sed -n 's|^postgres.sh: PostgreSQL on .*, data in \(/tmp/tidings-pg\.[A-Za-z0-9]*\)/data$|\1|p' "$pg_log")
+rm -f "$pg_log"
+trap '(cd / && $pg_stop >/dev/null 2>&1) || true; [ -n "$pg_base" ] && rm -rf "$pg_base"' EXIT
 
 # Headless Chromium for the web page tests (tests/web.rs): Debian's package, installed when
 # missing (the tests fail without it).
