@@ -69,7 +69,7 @@ pub fn query(url: &str, sql: &str) -> Vec<Vec<Option<String>>> {
         runtime.block_on(async {
             let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
                 .await
-                .unwrap_or_else(|e| panic!("connect to {url}: {e}"));
+                .unwrap_or_else(|e| panic!("connect to {url}: {}", server_message(&e)));
             let task = tokio::spawn(conn);
             let messages = client
                 .simple_query(&sql)
@@ -93,4 +93,13 @@ pub fn query(url: &str, sql: &str) -> Vec<Vec<Option<String>>> {
     })
     .join()
     .unwrap()
+}
+
+/// The server's own message when there is one ("FATAL: the database system is not yet
+/// accepting connections"), rather than tokio-postgres's bare "db error".
+fn server_message(e: &tokio_postgres::Error) -> String {
+    e.as_db_error().map_or_else(
+        || e.to_string(),
+        |db| format!("{}: {}", db.severity(), db.message()),
+    )
 }
