@@ -320,3 +320,20 @@ fn sibling_sections_of_one_kind_come_back() {
         &["Written by a compiler hacker"],
     );
 }
+
+/// A page builder's rows (HubSpot's `row-fluid-wrapper row-number-N`), each wrapping one
+/// module six elements deep: readability took the module with the most commas, and a
+/// call-to-action box beside it hid the other rows from the passed-over search.
+#[test]
+fn page_builder_rows_of_one_article_come_back() {
+    check(
+        "builder-sections.html",
+        &[
+            "Your money moves need to be linked to your goals",
+            "Nothing gives a more solid footing than knowing",
+            "Three to six months of expenses",
+            "Interest earns interest",
+        ],
+        &["book a free thirty-minute call", "Member FDIC"],
+    );
+}

@@ -25,11 +25,12 @@ const MIN_SIBLING_PROSE: usize = 200;
 const MIN_PROSE_SHARE: f64 = 0.3;
 
 /// Most text (bytes) beside the content in its parent for the parent to count as the
-/// content's own section (a heading beside it).
-const MAX_BESIDE_TO_CLIMB: usize = 150;
+/// content's own section (a heading, a call-to-action box beside it).
+const MAX_BESIDE_TO_CLIMB: usize = 400;
 
-/// How many such sections up the tree are climbed.
-const MAX_CLIMBS: usize = 2;
+/// How many such sections up the tree are climbed: page builders wrap each module in
+/// five or six single-child layout elements.
+const MAX_CLIMBS: usize = 8;
 
 /// A sentence-like paragraph: enough words, few of them linked, ending a sentence somewhere.
 fn is_prose(p: &Para) -> bool {
@@ -53,9 +54,10 @@ fn chars(p: &Para) -> usize {
 /// summaries) is left out. A short heading block right before an added block comes along.
 ///
 /// When the content stands nearly alone in its parent (beside a heading: one `sect1` of
-/// an Asciidoctor page, its `sectionbody` taken), that parent's siblings are looked at
-/// instead, up to [`MAX_CLIMBS`] levels; there only blocks of the same element and class
-/// as the content's own section count (the article's other sections, not a teaser rail).
+/// an Asciidoctor page, its `sectionbody` taken; one module of a page builder's row), that
+/// parent's siblings are looked at instead, up to [`MAX_CLIMBS`] levels; there only blocks
+/// of the same element and class as the content's own section count (the article's other
+/// sections, not a teaser rail).
 pub fn passed_over(root: &NodeRef, kept: &[Para]) -> (Vec<Para>, Vec<Para>) {
     let (mut before, mut after) = (Vec::new(), Vec::new());
     struct Sib {
@@ -162,10 +164,17 @@ pub fn passed_over(root: &NodeRef, kept: &[Para]) -> (Vec<Para>, Vec<Para>) {
     (before, after)
 }
 
-/// Same element name and class: another section of the article when the content was one
-/// section of it.
+/// Same element name and class, digits aside ("row-number-3", "row-number-4"): another
+/// section of the article when the content was one section of it.
 fn same_kind(a: &NodeRef, b: &NodeRef) -> bool {
-    a.node_name() == b.node_name() && a.attr("class") == b.attr("class")
+    let kind = |n: &NodeRef| {
+        n.attr("class").map(|c| {
+            c.chars()
+                .filter(|c| !c.is_ascii_digit())
+                .collect::<String>()
+        })
+    };
+    a.node_name() == b.node_name() && kind(a) == kind(b)
 }
 
 /// Whether `node` holds two or more `<article>` elements: a list of posts.
