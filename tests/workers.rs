@@ -297,9 +297,14 @@ fn three_workers_share_the_work_and_survive_a_sigkill() {
             .collect::<Vec<_>>()
             .join("\n")
     );
+    // At most the refreshes the killed worker had in flight: fetching, or fetched and
+    // waiting to be stored, which the dispatcher caps at twice the concurrency (on a loaded
+    // machine the store lags and that second half fills up).
     assert!(
-        doubles <= CONCURRENCY,
-        "{doubles} feeds polled twice around the kill"
+        doubles <= 2 * CONCURRENCY,
+        "{doubles} feeds polled twice around the kill, more than the {} a worker may have \
+         in flight",
+        2 * CONCURRENCY
     );
 
     // 2. Items: each new item stored once, and none missing: a feed that took new items has
