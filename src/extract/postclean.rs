@@ -105,6 +105,17 @@ fn introduces_list(p: &Para) -> bool {
     !is_heading(p) && word_count(&p.text) >= 4 && announces_list(p)
 }
 
+/// A sentence ending in a colon that announces list items with text of their own beside
+/// their links ("More from the lab on climate and gardening:" then a reading list with a
+/// line on each) is part of the article, whatever phrase it opens with, and so is its list;
+/// "More from the Gazette:" over linked headlines is not.
+fn announces_own_items(paras: &[Para], k: usize) -> bool {
+    introduces_list(&paras[k])
+        && paras
+            .get(k + 1)
+            .is_some_and(|n| n.tag == "li" && n.link_density() < 0.5)
+}
+
 /// Share of a linked line's words (of three letters or more) that the prose paragraph
 /// after it must repeat for the line to be that paragraph's title.
 const TITLE_WORD_SHARE: f64 = 0.3;
@@ -167,6 +178,15 @@ pub fn postclean(paras: Vec<Para>, known: &Known, rules: &Rules) -> Vec<Para> {
             why[k] = Some(Boiler::Link);
         }
     }
+    // what announces items with text of their own is article text, whatever its phrase
+    let announcer: Vec<bool> = (0..paras.len())
+        .map(|k| announces_own_items(&paras, k))
+        .collect();
+    for k in 0..paras.len() {
+        if announcer[k] {
+            why[k] = None;
+        }
+    }
     if rules.link_density {
         keep_link_lists_in_prose(&paras, &mut why);
         keep_link_titles_of_prose(&paras, &mut why);
@@ -186,7 +206,7 @@ pub fn postclean(paras: Vec<Para>, known: &Known, rules: &Rules) -> Vec<Para> {
             *w = None;
         }
     }
-    let mut drop: Vec<bool> = why.iter().map(Option::is_some).collect();
+    let drop: Vec<bool> = why.iter().map(Option::is_some).collect();
     let mut group_drop = vec![false; paras.len()];
     // Tail cut: an end-of-article marker ("More stories", "Comments" …) past the middle
     // of the text ends the article; what follows is teasers and comments.
@@ -195,7 +215,7 @@ pub fn postclean(paras: Vec<Para>, known: &Known, rules: &Rules) -> Vec<Para> {
         if !rules.end_markers {
             break;
         }
-        if 2 * seen >= total_words && wc[k] <= 8 && is_end_marker(p) {
+        if 2 * seen >= total_words && wc[k] <= 8 && is_end_marker(p) && !announcer[k] {
             group_drop[k..].iter_mut().for_each(|d| *d = true);
             break;
         }
@@ -207,20 +227,8 @@ pub fn postclean(paras: Vec<Para>, known: &Known, rules: &Rules) -> Vec<Para> {
         if rules.end_markers
             && wc[k] <= 8
             && (matches!(why[k], Some(Boiler::Phrase | Boiler::Caption))
-                || is_end_marker(&paras[k]))
+                || is_end_marker(&paras[k]) && !announcer[k])
         {
-            // A sentence ending in a colon that announces items with text of their own
-            // ("More from the lab on climate and gardening:" then a reading list with a
-            // line on each) is part of the article, and so is its list.
-            let own_items = introduces_list(&paras[k]);
-            if own_items
-                && paras
-                    .get(k + 1)
-                    .is_some_and(|n| n.tag == "li" && n.link_density() < 0.5)
-            {
-                drop[k] = false;
-                continue;
-            }
             let mut j = k + 1;
             while j < paras.len() && paras[j].tag == "li" && paras[j].link_chars > 0 {
                 group_drop[j] = true;
