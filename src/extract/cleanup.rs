@@ -1,5 +1,7 @@
-//! Boilerplate removal in the DOM before readability runs (page furniture by element,
-//! role, schema.org property and class/id words).
+//! Boilerplate removal in the DOM before readability runs: the walk over the page that
+//! weighs each element `element` calls furniture by its size and its share of the page's
+//! prose, and removes it or keeps it; readability's layout penalties taken off blocks that
+//! hold prose.
 //!
 //! Every rule is generic: element names, ARIA roles, schema.org `itemprop`s and common
 //! words in class/id names (share, related, newsletter, caption …). Nothing keys on one
@@ -9,10 +11,10 @@ use dom_query::{Document, NodeRef};
 
 use super::ExtractError;
 #[cfg(test)]
-use super::class_words::attr_words;
-use super::class_words::{
-    COMMENT_WORDS, ClassSignal, any_attr_word, class_signal, is_heading_slug, is_post_class_list,
-    section_word_set, small_word_set, without_cms_tokens,
+use super::class_words::{attr_words, is_heading_slug, is_post_class_list, without_cms_tokens};
+use super::element::{
+    Verdict, byline_text, contains_ignore_ascii_case, element_facts, is_byline_element,
+    never_the_article,
 };
 use super::guard::Deadline;
 use super::rules::Rules;
@@ -46,229 +48,6 @@ const MIN_PROSE_CHARS: usize = 150;
 /// "meta", "promo", "footer" …, were measured too and cost more than they gave.)
 const READABILITY_LAYOUT_PENALTIES: &[&str] = &["widget", "hidden"];
 
-/// ARIA roles of page furniture.
-#[rustfmt::skip]
-const BOILER_ROLES: &[&str] = &[
-    "navigation", "banner", "contentinfo", "complementary", "dialog", "alertdialog", "search",
-    "menu", "menubar", "toolbar",
-];
-
-/// schema.org properties that hold metadata, not article text.
-#[rustfmt::skip]
-const BOILER_ITEMPROPS: &[&str] = &[
-    "author", "datepublished", "datemodified", "publisher", "caption", "creator", "headline",
-];
-
-/// Inline (phrasing) elements.
-#[rustfmt::skip]
-const INLINE: &[&str] = &[
-    "a", "span", "em", "strong", "b", "i", "u", "small", "abbr", "cite", "code", "mark", "q",
-    "sub", "sup", "time", "font",
-];
-
-/// Elements removed outright, whatever their size.
-const DROP_TAGS: &[&str] = &["figcaption", "nav", "button", "dialog", "menu", "select"];
-
-/// Elements removed when they hold little text (they sometimes wrap the whole page).
-const DROP_SMALL_TAGS: &[&str] = &["aside", "footer", "header", "form"];
-
-/// How sure a furniture verdict is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Verdict {
-    /// Drop unless it holds most of the page's prose (a `nav` or `menu` wrapping the page).
-    Always,
-    /// Drop when it holds a small share of the page's text.
-    IfSmall,
-    /// Drop when small and holding no `blockquote` (embedded posts and quotes often sit in
-    /// "social embed" wrappers and are part of the story).
-    IfSmallNoQuote,
-    /// Media: drop when small and holding no quote, table, list or `pre` (a `<figure>`
-    /// that holds a table or a list is content).
-    Media,
-    /// A small thing (byline, date, caption, ad slot): drop when it is a couple of paragraphs
-    /// or less.
-    IfTiny,
-}
-
-/// What the walk needs to know about one element, read in one borrow of it.
-struct ElementFacts {
-    verdict: Option<Verdict>,
-    /// 1 for `h1`, 2 for `h2`…`h6`, 0 otherwise.
-    heading: u8,
-    is_header: bool,
-    is_link: bool,
-    is_p: bool,
-    is_quote: bool,
-    /// A table, list or `pre`: structured content.
-    is_structured: bool,
-    /// `pre` or `code`: what is inside is code, whatever its classes say (a syntax
-    /// highlighter marks code comments `hljs-comment`).
-    is_code: bool,
-    protected: bool,
-    skip: bool,
-}
-
-/// Which kind of class/id word an element carries.
-#[derive(Debug, Clone, Copy, Default)]
-struct ClassHits {
-    section: bool,
-    /// Every section word is a sharing word ("social", "share").
-    only_social: bool,
-    small: bool,
-}
-
-impl ClassHits {
-    fn scan(&mut self, value: &str) {
-        // most values hold no boilerplate word at all: one automaton pass settles them
-        if class_signal(value) == ClassSignal::None {
-            return;
-        }
-        // small-thing words in a post's generated class list come from its metadata
-        let small_words_count = !is_post_class_list(value);
-        let value = without_cms_tokens(value);
-        match class_signal(&value) {
-            ClassSignal::None => {}
-            ClassSignal::SectionStem => {
-                self.section = true;
-                self.only_social = false;
-            }
-            signal => {
-                self.small |= small_words_count && signal == ClassSignal::SmallStem;
-                let (section, small) = (section_word_set(), small_word_set());
-                any_attr_word(&value, |w| {
-                    if section.contains(w) {
-                        if !self.section {
-                            self.only_social = true;
-                        }
-                        self.section = true;
-                        self.only_social &= matches!(w, "social" | "share" | "shares" | "sharing");
-                    } else if small_words_count && small.contains(w) {
-                        self.small = true;
-                    }
-                    false
-                });
-            }
-        }
-    }
-
-    fn verdict(&self) -> Option<Verdict> {
-        if self.section {
-            Some(if self.only_social {
-                Verdict::IfSmallNoQuote
-            } else {
-                Verdict::IfSmall
-            })
-        } else if self.small {
-            Some(Verdict::IfTiny)
-        } else {
-            None
-        }
-    }
-}
-
-/// Whether an element is furniture (and how sure that is), plus the flags the walk uses.
-fn element_facts(node: &NodeRef, rules: &Rules) -> Option<ElementFacts> {
-    let el = node.element_ref()?;
-    let name: &str = &el.name.local;
-    let mut facts = ElementFacts {
-        verdict: None,
-        heading: match name {
-            "h1" => 1,
-            "h2" | "h3" | "h4" | "h5" | "h6" => 2,
-            _ => 0,
-        },
-        is_header: name == "header",
-        is_link: name == "a",
-        is_p: name == "p",
-        is_quote: name == "blockquote",
-        is_structured: matches!(name, "table" | "ul" | "ol" | "dl" | "pre"),
-        is_code: matches!(name, "pre" | "code"),
-        protected: matches!(name, "article" | "main"),
-        skip: matches!(name, "script" | "style" | "noscript" | "template" | "svg"),
-    };
-    if facts.skip {
-        return Some(facts);
-    }
-    if rules.tags && DROP_TAGS.contains(&name) {
-        facts.verdict = Some(Verdict::Always);
-        return Some(facts);
-    }
-    if name == "figure" {
-        if rules.figure {
-            facts.verdict = Some(Verdict::Media);
-        }
-    } else if rules.tags && DROP_SMALL_TAGS.contains(&name) {
-        facts.verdict = Some(Verdict::IfSmall);
-    }
-    let mut hits = ClassHits::default();
-    for a in &el.attrs {
-        let v: &str = &a.value;
-        match &*a.name.local {
-            "role" if rules.roles && BOILER_ROLES.iter().any(|r| v.eq_ignore_ascii_case(r)) => {
-                facts.verdict.get_or_insert(Verdict::IfSmall);
-            }
-            "itemprop" => {
-                if v.eq_ignore_ascii_case("articleBody") {
-                    facts.protected = true;
-                } else if rules.roles && BOILER_ITEMPROPS.iter().any(|r| v.eq_ignore_ascii_case(r))
-                {
-                    facts.verdict.get_or_insert(Verdict::IfTiny);
-                }
-            }
-            "class" if rules.class_words && facts.verdict.is_none() => hits.scan(v),
-            "id" if rules.class_words && facts.verdict.is_none() && !is_heading_slug(v) => {
-                hits.scan(v)
-            }
-            _ => {}
-        }
-    }
-    // An inline element amid a paragraph's own text is part of a sentence ("… said <a
-    // class=tag>Smith</a> …"): class words do not remove it.
-    let in_sentence = || {
-        INLINE.contains(&name)
-            && node.parent().is_some_and(|p| {
-                (p.has_name("p") || p.has_name("li") || p.has_name("blockquote"))
-                    && p.children_it(false)
-                        .any(|c| c.is_text() && c.text().chars().any(char::is_alphanumeric))
-            })
-    };
-    if facts.verdict.is_none()
-        && let Some(v) = hits.verdict().filter(|_| !in_sentence())
-    {
-        facts.verdict = Some(v);
-    }
-    Some(facts)
-}
-
-/// An element marked as holding the author's name.
-fn is_byline_element(node: &NodeRef) -> bool {
-    node.attr("rel")
-        .is_some_and(|r| r.eq_ignore_ascii_case("author"))
-        || node
-            .attr("itemprop")
-            .is_some_and(|r| r.eq_ignore_ascii_case("author"))
-        || ["class", "id"].iter().any(|a| {
-            node.attr(a)
-                .is_some_and(|v| any_attr_word(&v, |w| matches!(w, "byline" | "author")))
-        })
-}
-
-/// "By Jane Doe and John Roe" → "Jane Doe and John Roe"; `None` when it is not short.
-fn byline_text(node: &NodeRef) -> Option<String> {
-    let t = node.text();
-    let t = t.split_whitespace().collect::<Vec<_>>().join(" ");
-    let t = t
-        .strip_prefix("By ")
-        .or_else(|| t.strip_prefix("by "))
-        .unwrap_or(&t)
-        .trim();
-    (!t.is_empty() && t.split_whitespace().count() <= 8).then(|| t.to_string())
-}
-
-/// Remove page furniture from the whole document before readability scores it.
-/// An element that is not always furniture is kept when it holds more than `MAX_SHARE`
-/// of the page's visible text or of the text in its `<p>`s (a "share-enabled" article
-/// wrapper must survive), or is or contains an `article`, `main` or `itemprop=articleBody`.
 /// Metadata read from elements that [`preclean`] removes, for when readability's own
 /// metadata (meta tags, ld+json) has none.
 #[derive(Debug, Clone, Default)]
@@ -281,6 +60,10 @@ pub struct Found {
     pub elements: usize,
 }
 
+/// Remove page furniture from the whole document before readability scores it.
+/// An element that is not always furniture is kept when it holds more than `MAX_SHARE`
+/// of the page's visible text or of the text in its `<p>`s (a "share-enabled" article
+/// wrapper must survive), or is or contains an `article`, `main` or `itemprop=articleBody`.
 pub fn preclean(
     doc: &Document,
     deadline: &Deadline,
@@ -439,19 +222,7 @@ pub fn preclean(
                         Verdict::Media => f.quote || f.structured,
                         _ => false,
                     };
-                // Comment threads and legal notices may hold most of a page's prose (a
-                // long thread; a footer of trademarks beside an article whose prose is cut
-                // up by links), yet are never the article.
-                let never_article = ["class", "id"].iter().any(|a| {
-                    f.node.attr(a).is_some_and(|v| {
-                        // every such word holds one of these: most values are settled
-                        // without splitting them into words
-                        ["comment", "disqus", "repl", "copyright"]
-                            .iter()
-                            .any(|stem| contains_ignore_ascii_case(&v, stem))
-                            && any_attr_word(&v, |w| COMMENT_WORDS.contains(&w) || w == "copyright")
-                    })
-                });
+                let never_article = never_the_article(&f.node);
                 let class_key = f
                     .node
                     .attr("class")
@@ -625,12 +396,6 @@ fn take_off_penalized_tokens(node: &NodeRef) {
 }
 
 /// `needle` (lowercase ASCII) occurs in `hay`, ignoring ASCII case.
-fn contains_ignore_ascii_case(hay: &str, needle: &str) -> bool {
-    hay.as_bytes()
-        .windows(needle.len())
-        .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
-}
-
 /// Characters of `text` that are not white space (a byte count for ASCII text).
 fn non_space_chars(text: &str) -> usize {
     if text.is_ascii() {

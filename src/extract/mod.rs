@@ -23,6 +23,7 @@ pub mod charset;
 mod class_words;
 mod cleanup;
 mod dateline;
+mod element;
 mod expand;
 mod guard;
 mod jsonld;
