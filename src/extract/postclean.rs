@@ -278,6 +278,14 @@ mod tests {
     use super::super::boiler::tests::para;
     use super::*;
 
+    /// The texts of the paragraphs `postclean` keeps, with nothing known of the page.
+    fn kept_texts(paras: Vec<Para>) -> Vec<String> {
+        postclean(paras, &Known::default(), &Rules::default())
+            .into_iter()
+            .map(|p| p.text)
+            .collect()
+    }
+
     #[test]
     fn linked_headings_stay_only_when_they_introduce_text() {
         let body = "This charger is small, light and fast enough for a laptop, and it costs less than the one in the box.";
@@ -290,10 +298,7 @@ mod tests {
             para(body, "p", false),
             para("Last teaser", "h3", true),
         ];
-        let kept: Vec<String> = postclean(paras, &Known::default(), &Rules::default())
-            .into_iter()
-            .map(|p| p.text)
-            .collect();
+        let kept = kept_texts(paras);
         assert!(kept.contains(&"A travel charger".to_string()), "{kept:?}");
         assert!(
             !kept
@@ -372,10 +377,7 @@ mod tests {
             para("More from the Gazette:", "p", false),
             para("Council votes on the harbour plan", "li", true),
         ];
-        let kept: Vec<String> = postclean(paras, &Known::default(), &Rules::default())
-            .into_iter()
-            .map(|p| p.text)
-            .collect();
+        let kept = kept_texts(paras);
         assert!(
             kept.iter().any(|t| t.starts_with("More from the lab")),
             "{kept:?}"
@@ -404,10 +406,7 @@ mod tests {
             para(prose, "p", false),
             para("Teaser at the end", "li", true),
         ];
-        let kept: Vec<String> = postclean(paras, &Known::default(), &Rules::default())
-            .into_iter()
-            .map(|p| p.text)
-            .collect();
+        let kept = kept_texts(paras);
         assert!(kept.iter().any(|t| t == "First section"), "{kept:?}");
         assert!(!kept.iter().any(|t| t == "Teaser at the end"), "{kept:?}");
     }
@@ -428,10 +427,7 @@ mod tests {
                 false,
             ),
         ];
-        let kept: Vec<String> = postclean(paras, &Known::default(), &Rules::default())
-            .into_iter()
-            .map(|p| p.text)
-            .collect();
+        let kept = kept_texts(paras);
         assert!(
             kept.iter().any(|t| t == "Northwind buys Contoso"),
             "{kept:?}"
