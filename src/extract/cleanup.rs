@@ -507,4 +507,25 @@ git status</code></pre><p>{prose}</p></article><div class="comments">A comment.<
         ));
         assert!(!is_post_class_list("tag-list tags"));
     }
+
+    /// An author box of two paragraphs' length (over 400 characters, under
+    /// [`SMALL_CHARS`]) beside an article goes: a small-thing word removes that much.
+    #[test]
+    fn an_author_box_of_two_paragraphs_goes() {
+        let prose =
+            "The council met on Tuesday to vote on the harbour plan, and it passed. ".repeat(12);
+        let bio =
+            "Jane Miller has reported on the harbour and the council for twelve years. ".repeat(7);
+        assert!((400..SMALL_CHARS).contains(&non_space_chars(&bio)));
+        let html = format!(
+            r#"<html><body><div class="entry"><p>{prose}</p></div>
+<div class="author-box"><h4>About Jane Miller</h4><p>{bio}</p></div></body></html>"#
+        );
+        let doc = Document::from(html.as_str());
+        let deadline = Deadline::new(std::time::Duration::from_secs(10));
+        preclean(&doc, &deadline, &Rules::default(), None).expect("preclean");
+        let text = doc.select("body").text();
+        assert!(text.contains("vote on the harbour plan"), "{text}");
+        assert!(!text.contains("Jane Miller has reported"), "{text}");
+    }
 }
