@@ -395,7 +395,6 @@ fn take_off_penalized_tokens(node: &NodeRef) {
     }
 }
 
-/// `needle` (lowercase ASCII) occurs in `hay`, ignoring ASCII case.
 /// Characters of `text` that are not white space (a byte count for ASCII text).
 fn non_space_chars(text: &str) -> usize {
     if text.is_ascii() {

@@ -208,31 +208,29 @@ pub fn postclean(paras: Vec<Para>, known: &Known, rules: &Rules) -> Vec<Para> {
     }
     let drop: Vec<bool> = why.iter().map(Option::is_some).collect();
     let mut group_drop = vec![false; paras.len()];
-    // Tail cut: an end-of-article marker ("More stories", "Comments" …) past the middle
-    // of the text ends the article; what follows is teasers and comments.
-    let mut seen = 0usize;
-    for (k, p) in paras.iter().enumerate() {
-        if !rules.end_markers {
-            break;
+    if rules.end_markers {
+        // Tail cut: an end-of-article marker ("More stories", "Comments" …) past the middle
+        // of the text ends the article; what follows is teasers and comments.
+        let mut seen = 0usize;
+        for (k, p) in paras.iter().enumerate() {
+            if 2 * seen >= total_words && wc[k] <= 8 && is_end_marker(p) && !announcer[k] {
+                group_drop[k..].iter_mut().for_each(|d| *d = true);
+                break;
+            }
+            seen += wc[k];
         }
-        if 2 * seen >= total_words && wc[k] <= 8 && is_end_marker(p) && !announcer[k] {
-            group_drop[k..].iter_mut().for_each(|d| *d = true);
-            break;
-        }
-        seen += wc[k];
-    }
-    // A dropped short heading ("More great stories", "Related") takes the list of
-    // linked items under it along.
-    for k in 0..paras.len() {
-        if rules.end_markers
-            && wc[k] <= 8
-            && (matches!(why[k], Some(Boiler::Phrase | Boiler::Caption))
-                || is_end_marker(&paras[k]) && !announcer[k])
-        {
-            let mut j = k + 1;
-            while j < paras.len() && paras[j].tag == "li" && paras[j].link_chars > 0 {
-                group_drop[j] = true;
-                j += 1;
+        // A dropped short heading ("More great stories", "Related") takes the list of
+        // linked items under it along.
+        for k in 0..paras.len() {
+            if wc[k] <= 8
+                && (matches!(why[k], Some(Boiler::Phrase | Boiler::Caption))
+                    || is_end_marker(&paras[k]) && !announcer[k])
+            {
+                let mut j = k + 1;
+                while j < paras.len() && paras[j].tag == "li" && paras[j].link_chars > 0 {
+                    group_drop[j] = true;
+                    j += 1;
+                }
             }
         }
     }
