@@ -161,6 +161,25 @@ pub(super) fn is_heading_slug(id: &str) -> bool {
         >= 5
 }
 
+/// An id that spells out the element's own text ("h-why-use-social-shopping" on the
+/// heading "Why Use Social Shopping?", an anchor a CMS or a table of contents made): at
+/// least two of its words, and at least half of them, are words of `text`. It names
+/// what the heading says, not what kind of element it is.
+pub(super) fn is_own_text_slug(id: &str, text: &str) -> bool {
+    let id_words: Vec<String> = id
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| w.len() >= 2)
+        .map(str::to_lowercase)
+        .collect();
+    let text_words: std::collections::HashSet<String> = text
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect();
+    let matched = id_words.iter().filter(|w| text_words.contains(*w)).count();
+    matched >= 2 && 2 * matched >= id_words.len()
+}
+
 /// Calls `f` with each lowercase word of a class or id value, split at punctuation and
 /// camelCase, and with each adjacent pair joined ("read-more" gives read, more, readmore;
 /// no pair spans two classes). Stops and returns true as soon as `f` does.

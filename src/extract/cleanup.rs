@@ -122,6 +122,9 @@ pub fn preclean(
     let mut candidates: Vec<Candidate> = Vec::new();
     // elements with a class readability penalizes, and whether they hold prose
     let mut penalized: Vec<(NodeRef, bool)> = Vec::new();
+    // headings whose id spells their own text: readability reads words in that id too
+    // ("…-social-shopping" holds one of its negative words) and drops the heading
+    let mut anchor_ids: Vec<NodeRef> = Vec::new();
     let mut steps = 0usize;
     let mut totals = (0usize, 0usize, 0usize);
     while let Some((node, entering)) = stack.pop() {
@@ -155,6 +158,9 @@ pub fn preclean(
             found.elements += 1;
             if facts.skip {
                 continue;
+            }
+            if facts.own_text_id && rules.prose_classes {
+                anchor_ids.push(node);
             }
             let in_code = facts.is_code || frames.last().is_some_and(|p| p.in_code);
             frames.push(Frame {
@@ -349,6 +355,9 @@ pub fn preclean(
     for (node, _) in penalized {
         take_off_penalized_tokens(&node);
     }
+    for node in anchor_ids {
+        node.remove_attr("id");
+    }
     Ok(found)
 }
 
@@ -431,6 +440,7 @@ fn class_group_prose<'a, C>(
 
 #[cfg(test)]
 mod tests {
+    use super::super::class_words::is_own_text_slug;
     use super::*;
 
     #[test]
@@ -457,6 +467,18 @@ mod tests {
         ));
         assert!(!is_heading_slug("div-gpt-ad-1503420338042-0"));
         assert!(!is_heading_slug("main-menu"));
+    }
+
+    #[test]
+    fn an_anchor_id_spelling_the_heading_is_not_a_class_word() {
+        assert!(is_own_text_slug(
+            "h-why-use-social-shopping",
+            "Why Use Social Shopping?"
+        ));
+        assert!(is_own_text_slug("related-work", "Related work"));
+        // one word of the text is not a slug: "comments" still names the section
+        assert!(!is_own_text_slug("comments", "3 Comments"));
+        assert!(!is_own_text_slug("comments-title", "3 Comments"));
     }
 
     #[test]

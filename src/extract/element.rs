@@ -6,8 +6,8 @@
 use dom_query::NodeRef;
 
 use super::class_words::{
-    COMMENT_WORDS, ClassSignal, any_attr_word, class_signal, is_heading_slug, is_post_class_list,
-    section_word_set, small_word_set, without_cms_tokens,
+    COMMENT_WORDS, ClassSignal, any_attr_word, class_signal, is_heading_slug, is_own_text_slug,
+    is_post_class_list, section_word_set, small_word_set, without_cms_tokens,
 };
 use super::rules::Rules;
 
@@ -71,6 +71,8 @@ pub(super) struct ElementFacts {
     pub(super) is_code: bool,
     pub(super) protected: bool,
     pub(super) skip: bool,
+    /// A heading whose id spells out its own text (an anchor: see `is_own_text_slug`).
+    pub(super) own_text_id: bool,
 }
 
 /// Which kind of class/id word an element carries.
@@ -150,6 +152,7 @@ pub(super) fn element_facts(node: &NodeRef, rules: &Rules) -> Option<ElementFact
         is_code: matches!(name, "pre" | "code"),
         protected: matches!(name, "article" | "main"),
         skip: matches!(name, "script" | "style" | "noscript" | "template" | "svg"),
+        own_text_id: false,
     };
     if facts.skip {
         return Some(facts);
@@ -181,6 +184,9 @@ pub(super) fn element_facts(node: &NodeRef, rules: &Rules) -> Option<ElementFact
                 }
             }
             "class" if rules.class_words && facts.verdict.is_none() => hits.scan(v),
+            "id" if facts.heading > 0 && is_own_text_slug(v, &node.text()) => {
+                facts.own_text_id = true;
+            }
             "id" if rules.class_words && facts.verdict.is_none() && !is_heading_slug(v) => {
                 hits.scan(v)
             }

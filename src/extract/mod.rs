@@ -739,4 +739,32 @@ mod tests {
             art.text
         );
     }
+
+    #[test]
+    fn headings_whose_id_spells_their_text_stay() {
+        let p = "<p>Shops inside social apps let people buy what they see without leaving the \
+                 app, and brands that set them up early report more sales from their posts.</p>";
+        // "social" is a section word of ours, "shopping" a negative word of readability's:
+        // in an anchor id made from the heading's words they name nothing
+        let html = format!(
+            "<html><head><title>T</title></head><body><article>{p}\
+             <h2 id=\"h-why-use-social-shopping\">Why Use Social Shopping?</h2>{p}{p}\
+             <h2 class=\"wp-block-heading\" id=\"h-how-to-use-social-shopping-for-your-brand\">\
+             <strong>How to Use Social Shopping for Your Brand</strong></h2>{p}{p}\
+             <div class=\"social-share\">Share on Facebook</div></article></body></html>"
+        );
+        let art = extract(html.as_bytes(), None, None, &ExtractLimits::default()).expect("article");
+        assert!(
+            art.text.contains("Why Use Social Shopping?"),
+            "{}",
+            art.text
+        );
+        assert!(
+            art.text
+                .contains("How to Use Social Shopping for Your Brand"),
+            "{}",
+            art.text
+        );
+        assert!(!art.text.contains("Share on Facebook"), "{}", art.text);
+    }
 }
