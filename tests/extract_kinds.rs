@@ -337,3 +337,20 @@ fn page_builder_rows_of_one_article_come_back() {
         &["book a free thirty-minute call", "Member FDIC"],
     );
 }
+
+/// A slideshow embedded after the story (sixty captions of thirty words, and a "Loading"
+/// placeholder with a spinner image): readability once took the captions and left the
+/// story.
+/// "slideshow", "gallery" and "carousel" name a section beside the story; a gallery that
+/// is the page's prose stays (`caption-slideshow.html`, above).
+#[test]
+fn a_slideshow_beside_the_story_does_not_replace_it() {
+    check(
+        "slideshow-beside-story.html",
+        &[
+            "The champion did not let anyone spoil his party",
+            "and then turned to the crowd with his arms spread wide",
+        ],
+        &["during the athletics in the Olympic Stadium"],
+    );
+}

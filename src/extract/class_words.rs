@@ -13,7 +13,8 @@ pub(super) const SECTION_WORDS: &[&str] = &[
     "breadcrumb", "breadcrumbs", "comment", "comments", "disqus", "donate", "donation",
     "donations", "popular", "trending", "mostread", "readmore", "morestories", "toolbar",
     "paywall", "cookie", "cookies", "consent", "modal", "popup", "gdpr", "nav", "navigation",
-    "menu", "footer", "sidebar", "seealso", "alsoread", "supportus", "copyright",
+    "menu", "footer", "sidebar", "seealso", "alsoread", "supportus", "copyright", "slideshow",
+    "gallery", "carousel",
 ];
 
 /// Class/id words that name a small thing (a byline, a date, a tag list, a caption, an ad
