@@ -1,5 +1,6 @@
-//! Recall after readability: blocks beside readability's chosen content that hold prose of
-//! their own (an article cut into sections readability scored apart) are added back.
+//! Recall after readability: paragraphs it passed over between those it kept, and blocks
+//! beside its chosen content that hold prose of their own (an article cut into sections
+//! readability scored apart), are added back.
 //!
 //! Readability (dom_smoothie) moves its top candidate and the siblings it accepts into a
 //! new `#readability-page-1` element that it appends to the candidate's parent; the
@@ -225,4 +226,50 @@ fn text_bytes(node: &NodeRef, enough: usize) -> usize {
         }
     }
     total
+}
+
+/// Highest link density of a paragraph put back between readability's kept siblings.
+const GAP_LINK_DENSITY: f64 = 0.5;
+
+/// Readability's sibling rule judges a paragraph of this many characters or fewer by its
+/// full stop, not by its links (Readability.js `_grabArticle`).
+const READABILITY_SHORT_PARAGRAPH: usize = 80;
+
+/// Paragraphs readability passed over *between* siblings it kept (its sibling rule wants a
+/// link density under 0.25 of a paragraph over 80 characters, so a sentence with two or
+/// three links in it falls out of the middle of an article) are moved back into `root`,
+/// in page order. Only `<p>` elements over 80 characters with fewer than half their
+/// characters in links come back; `postclean` judges them as it judges every paragraph.
+pub fn fill_gaps(root: &NodeRef) {
+    let moved: Vec<NodeRef> = root.element_children();
+    let (Some(first), Some(last)) = (
+        moved.iter().map(|c| c.id).min(),
+        moved.iter().map(|c| c.id).max(),
+    ) else {
+        return;
+    };
+    let Some(parent) = root.parent() else {
+        return;
+    };
+    for sib in parent.element_children() {
+        if sib.id <= first || sib.id >= last || sib.id == root.id || !sib.has_name("p") {
+            continue;
+        }
+        // (a short paragraph readability passes over for another reason: no full stop)
+        if sib.text().trim().chars().count() <= READABILITY_SHORT_PARAGRAPH {
+            continue;
+        }
+        let paras = text::paragraphs(&sib);
+        let text_chars: usize = paras.iter().map(chars).sum();
+        let link_chars: usize = paras.iter().map(|p| p.link_chars).sum();
+        if link_chars as f64 >= GAP_LINK_DENSITY * text_chars as f64 {
+            continue;
+        }
+        if let Some(next) = moved.iter().filter(|m| m.id > sib.id).min_by_key(|m| m.id) {
+            if debug() {
+                eprintln!("expand: gap paragraph back: {}", sib.text());
+            }
+            next.insert_before(&sib);
+        }
+    }
 }

@@ -12,8 +12,9 @@
 //!    lists, newsletter/donation boxes, captions, bylines, comments …, by element names,
 //!    ARIA roles, schema.org properties and common class/id words, never by site);
 //! 6. run readability (dom_smoothie) on what is left;
-//! 7. render its result as paragraphs (`text`), with the prose blocks beside it that it
-//!    passed over when they hold as much prose as it kept (`expand`), and drop boilerplate
+//! 7. render its result as paragraphs (`text`), with the paragraphs it passed over between
+//!    those it kept and the prose blocks beside it that it passed over when they hold as
+//!    much prose as it kept (`expand`), and drop boilerplate
 //!    paragraphs (`postclean::postclean`: phrases, datelines, captions, teaser links, plea
 //!    boxes, everything after an end-of-article marker such as "More stories");
 //! 8. weigh the page's schema.org `articleBody` (`jsonld`) against that text.
@@ -193,6 +194,7 @@ fn extract_decoded(
     let root = r.doc.select_single("#readability-page-1");
     let paras = match root.nodes().first() {
         Some(node) if rules.expand => {
+            expand::fill_gaps(node);
             let kept = text::paragraphs(node);
             let (mut paras, after) = expand::passed_over(node, &kept);
             paras.extend(kept);
