@@ -23,6 +23,23 @@ fn text_of(name: &str) -> String {
     .text
 }
 
+/// The text of `name`, after checking that it holds each of `order`, in that order.
+fn text_in_order(name: &str, order: &[&str]) -> String {
+    let text = text_of(name);
+    let at: Vec<usize> = order
+        .iter()
+        .map(|k| {
+            text.find(k)
+                .unwrap_or_else(|| panic!("{name}: lost {k:?}; text:\n{text}"))
+        })
+        .collect();
+    assert!(
+        at.is_sorted(),
+        "{name}: out of page order: {at:?}; text:\n{text}"
+    );
+    text
+}
+
 fn check(name: &str, keep: &[&str], drop: &[&str]) {
     let text = text_of(name);
     for k in keep {
@@ -144,22 +161,16 @@ fn a_caption_that_is_the_only_prose_is_the_article() {
 /// row before them). The footer stays out.
 #[test]
 fn article_rows_readability_passed_over_are_added_back() {
-    let text = text_of("builder-rows.html");
-    let order = [
-        "The harbour board met on Monday",
-        "Fishermen, for their part",
-        "What the residents want",
-        "A developer offered to build flats",
-        "The board will publish the costs",
-    ];
-    let at: Vec<usize> = order
-        .iter()
-        .map(|k| {
-            text.find(k)
-                .unwrap_or_else(|| panic!("lost {k:?}; text:\n{text}"))
-        })
-        .collect();
-    assert!(at.windows(2).all(|w| w[0] < w[1]), "out of order:\n{text}");
+    let text = text_in_order(
+        "builder-rows.html",
+        &[
+            "The harbour board met on Monday",
+            "Fishermen, for their part",
+            "What the residents want",
+            "A developer offered to build flats",
+            "The board will publish the costs",
+        ],
+    );
     assert!(!text.contains("Contact the newsroom"), "{text}");
 }
 
@@ -346,22 +357,16 @@ fn page_builder_rows_of_one_article_come_back() {
 /// over the four whose links make up a quarter of their text: they come back in place.
 #[test]
 fn a_slideshow_beside_the_story_does_not_replace_it() {
-    let text = text_of("slideshow-beside-story.html");
-    let order = [
-        "The champion did not let anyone spoil his party",
-        "Running the 200 metres in a blistering 19.32 seconds",
-        "He is also the first man to win two Olympic titles in the 200",
-        "In the semifinal heats, the training partner finished",
-        "and then turned to the crowd with his arms spread wide",
-    ];
-    let at: Vec<usize> = order
-        .iter()
-        .map(|k| {
-            text.find(k)
-                .unwrap_or_else(|| panic!("lost {k:?}; text:\n{text}"))
-        })
-        .collect();
-    assert!(at.is_sorted(), "out of page order: {at:?}; text:\n{text}");
+    let text = text_in_order(
+        "slideshow-beside-story.html",
+        &[
+            "The champion did not let anyone spoil his party",
+            "Running the 200 metres in a blistering 19.32 seconds",
+            "He is also the first man to win two Olympic titles in the 200",
+            "In the semifinal heats, the training partner finished",
+            "and then turned to the crowd with his arms spread wide",
+        ],
+    );
     assert!(
         !text.contains("during the athletics in the Olympic Stadium"),
         "kept a caption; text:\n{text}"
